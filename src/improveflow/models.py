@@ -1,0 +1,245 @@
+"""The tables. Plain SQLModel rows: behaviour lives in services and the workflow engine."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A moment stored in UTC and always read back time-zone aware, on SQLite too."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("refusing to store a datetime without a time zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _moment(**kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+class PlanKind(StrEnum):
+    PEER_CHALLENGE = "peer_challenge"
+    SERVICE_PLAN = "service_plan"
+    ACTION_PLAN = "action_plan"
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    PEER_CHALLENGE_LEAD = "peer_challenge_lead"
+    ADMIN = "admin"
+
+
+class Rag(StrEnum):
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+
+
+class RequestStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    SUPERSEDED = "superseded"
+
+
+class Verdict(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+# People -----------------------------------------------------------------------------------------
+
+
+class Person(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    # Stored lower-cased: addresses are compared case-insensitively.
+    email: str = Field(max_length=320, unique=True)
+    created_at: datetime = _moment()
+
+
+class PersonAlias(SQLModel, table=True):
+    """A job title or team name the person answers to in plans ("Head of Finance", "HRMT")."""
+
+    __tablename__ = "person_alias"
+    __table_args__ = (sa.UniqueConstraint("person_id", "alias"),)
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    alias: str = Field(max_length=200)
+
+
+class Membership(SQLModel, table=True):
+    """Membership of an approving body such as CMT or Cabinet."""
+
+    __table_args__ = (sa.UniqueConstraint("person_id", "body"),)
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    body: str = Field(max_length=100, index=True)
+
+
+class PersonRole(SQLModel, table=True):
+    __tablename__ = "person_role"
+    __table_args__ = (sa.UniqueConstraint("person_id", "role"),)
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    role: str = Field(max_length=50, index=True)
+
+
+# Plans ------------------------------------------------------------------------------------------
+
+
+class Plan(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=500)
+    kind: str = Field(max_length=30)
+    organisation: str | None = Field(default=None, max_length=200)
+    source: str | None = Field(default=None, max_length=1000)
+    workflow: str = Field(max_length=100)
+    # transition trigger -> approving body, for this plan only.
+    approval_overrides: dict[str, str] = Field(default_factory=dict, sa_type=sa.JSON)
+    created_at: datetime = _moment()
+
+
+class Theme(SQLModel, table=True):
+    """A section of a plan."""
+
+    __table_args__ = (sa.UniqueConstraint("plan_id", "title"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    title: str = Field(max_length=500)
+    position: int = 0
+
+
+class Objective(SQLModel, table=True):
+    """A challenge or priority within a theme."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    theme_id: int = Field(foreign_key="theme.id", index=True)
+    reference: str | None = Field(default=None, max_length=200)
+    text: str = Field(sa_type=sa.Text)
+    outcomes: str | None = Field(default=None, sa_type=sa.Text)
+    monitoring: str | None = Field(default=None, max_length=500)
+    risk_rating: str | None = Field(default=None, max_length=100)
+    position: int = 0
+
+
+class Action(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_action_plan_state", "plan_id", "state"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id")
+    objective_id: int = Field(foreign_key="objective.id", index=True)
+    reference: str | None = Field(default=None, max_length=100)
+    description: str = Field(sa_type=sa.Text)
+    owner_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    lead_text: str | None = Field(default=None, max_length=500)
+    start_date: date | None = None
+    target_date: date | None = Field(default=None, index=True)
+    timescale_raw: str | None = Field(default=None, max_length=500)
+    state: str = Field(max_length=50, index=True)
+    rag: str | None = Field(default=None, max_length=10)
+    # Optimistic locking: every change is `UPDATE ... WHERE version = :seen`.
+    version: int = 1
+    created_at: datetime = _moment()
+    updated_at: datetime = _moment()
+
+
+class ProgressUpdate(SQLModel, table=True):
+    __tablename__ = "progress_update"
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="action.id", index=True)
+    text: str = Field(sa_type=sa.Text)
+    rag: str | None = Field(default=None, max_length=10)
+    author_id: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime = _moment()
+
+
+# Approvals --------------------------------------------------------------------------------------
+
+
+class ApprovalRequest(SQLModel, table=True):
+    __tablename__ = "approval_request"
+    __table_args__ = (
+        # At most one pending request per action, enforced by the database itself.
+        sa.Index(
+            "uq_approval_request_one_pending",
+            "action_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+        sa.Index("ix_approval_request_status_body", "status", "body"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="action.id", index=True)
+    transition: str = Field(max_length=100)
+    requester_id: int = Field(foreign_key="person.id")
+    body: str = Field(max_length=100)
+    quorum: int = 1
+    reason: str | None = Field(default=None, sa_type=sa.Text)
+    new_target_date: date | None = None
+    status: str = Field(default=RequestStatus.PENDING, max_length=20)
+    # Bumped by every decision: the row lock that serialises deciders.
+    version: int = 1
+    created_at: datetime = _moment()
+    closed_at: datetime | None = _moment(default=None)
+
+
+class Decision(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("request_id", "person_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="approval_request.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    verdict: str = Field(max_length=10)
+    comment: str | None = Field(default=None, sa_type=sa.Text)
+    decided_at: datetime = _moment()
+
+
+# Audit ------------------------------------------------------------------------------------------
+
+
+class AuditEvent(SQLModel, table=True):
+    """One entry of the append-only, hash-chained audit log."""
+
+    __tablename__ = "audit_event"
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(unique=True)
+    at: datetime = _moment()
+    event: str = Field(max_length=50)
+    action_id: int | None = Field(default=None, index=True)
+    request_id: int | None = Field(default=None)
+    actor_id: int | None = Field(default=None)
+    from_state: str | None = Field(default=None, max_length=50)
+    to_state: str | None = Field(default=None, max_length=50)
+    comment: str | None = Field(default=None, sa_type=sa.Text)
+    # Canonical JSON of anything else worth keeping; hashed exactly as stored.
+    data: str = Field(default="{}", sa_type=sa.Text)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """The chain's tip. Writers lock this single row, so events are chained one at a time."""
+
+    __tablename__ = "audit_head"
+    id: int = Field(default=1, primary_key=True)
+    seq: int = 0
+    hash: str = Field(max_length=64)

@@ -1,0 +1,148 @@
+"""The people directory: who exists, what they are called in plans, which bodies they sit on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from sqlmodel import Session, col
+
+from improveflow import audit, exceptions, store
+from improveflow.models import Membership, Person, PersonAlias, PersonRole, Role
+from improveflow.services.context import Context
+
+
+@dataclass(frozen=True)
+class PersonInput:
+    name: str
+    email: str
+    aliases: tuple[str, ...] = ()
+    bodies: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    where: str = ""  # "people.csv:4", for errors
+
+
+@dataclass(frozen=True)
+class PeopleImported:
+    created: int
+    updated: int
+
+
+def checked_email(email: str, where: str = "") -> str:
+    prefix = f"{where}: " if where else ""
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise exceptions.InvalidValue(
+            f"{prefix}'{email}' is not an email address: {error}"
+        ) from None
+
+
+def _validated(person: PersonInput, known_bodies: set[str]) -> PersonInput:
+    prefix = f"{person.where}: " if person.where else ""
+    name = " ".join(person.name.split())
+    if not name:
+        raise exceptions.InvalidValue(f"{prefix}the name is empty")
+    for body in person.bodies:
+        if body not in known_bodies:
+            known = ", ".join(sorted(known_bodies))
+            raise exceptions.InvalidValue(
+                f"{prefix}'{body}' is not an approving body (known: {known})"
+            )
+    allowed_roles = {role.value for role in Role}
+    for role in person.roles:
+        if role not in allowed_roles:
+            raise exceptions.InvalidValue(
+                f"{prefix}'{role}' is not a role (known: {', '.join(sorted(allowed_roles))})"
+            )
+    return PersonInput(
+        name=name,
+        email=checked_email(person.email, person.where),
+        aliases=tuple(dict.fromkeys(a.strip() for a in person.aliases if a.strip())),
+        bodies=tuple(dict.fromkeys(person.bodies)),
+        roles=tuple(dict.fromkeys(person.roles)),
+        where=person.where,
+    )
+
+
+def import_people(ctx: Context, people: Sequence[PersonInput]) -> PeopleImported:
+    """Create or update people by email; aliases, bodies and roles are replaced by the file's."""
+    known_bodies = ctx.known_bodies()
+    checked = [_validated(person, known_bodies) for person in people]
+    seen: dict[str, str] = {}
+    for person in checked:
+        if person.email in seen:
+            raise exceptions.InvalidValue(
+                f"{person.where}: {person.email} appears twice (first at {seen[person.email]})"
+            )
+        seen[person.email] = person.where
+    now = ctx.clock.now()
+    created = updated = 0
+    with ctx.database.writing() as session:
+        for person in checked:
+            row, is_new = _upsert(session, person, now)
+            created += is_new
+            updated += not is_new
+            assert row.id is not None
+            audit.append(
+                session,
+                at=now,
+                event="person_created" if is_new else "person_updated",
+                actor_id=None,
+                data={
+                    "person_id": row.id,
+                    "email": person.email,
+                    "bodies": list(person.bodies),
+                    "roles": list(person.roles),
+                },
+            )
+    return PeopleImported(created=created, updated=updated)
+
+
+def _upsert(session: Session, person: PersonInput, now: datetime) -> tuple[Person, bool]:
+    existing = session.exec(
+        sa.select(Person).where(col(Person.email) == person.email)  # type: ignore[call-overload]
+    ).scalar_one_or_none()
+    is_new = existing is None
+    row = existing or Person(name=person.name, email=person.email, created_at=now)
+    row.name = person.name
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    for table in (PersonAlias, Membership, PersonRole):
+        session.execute(sa.delete(table).where(col(table.person_id) == row.id))
+    session.add_all(PersonAlias(person_id=row.id, alias=alias) for alias in person.aliases)
+    session.add_all(Membership(person_id=row.id, body=body) for body in person.bodies)
+    session.add_all(PersonRole(person_id=row.id, role=role) for role in person.roles)
+    return row, is_new
+
+
+@dataclass(frozen=True)
+class PersonView:
+    id: int
+    name: str
+    email: str
+    aliases: list[str]
+    bodies: list[str]
+    roles: list[str]
+
+
+def list_people(ctx: Context) -> list[PersonView]:
+    with ctx.database.reading() as session:
+        views = []
+        for person in store.all_people(session):
+            assert person.id is not None
+            views.append(
+                PersonView(
+                    id=person.id,
+                    name=person.name,
+                    email=person.email,
+                    aliases=store.aliases_of(session, person.id),
+                    bodies=sorted(store.bodies_of(session, person.id)),
+                    roles=sorted(store.roles_of(session, person.id)),
+                )
+            )
+        return views

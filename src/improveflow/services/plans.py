@@ -1,0 +1,212 @@
+"""Plans, their themes and objectives, and the actions within them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, col, select
+
+from improveflow import audit, exceptions, store
+from improveflow.models import Action, Objective, Plan, PlanKind, Theme
+from improveflow.services.context import Context
+from improveflow.workflow.registry import DEFAULT_WORKFLOW
+
+
+def plan_kind(text: str) -> PlanKind:
+    """Accept 'peer-challenge', 'peer_challenge' or 'Peer challenge'."""
+    key = text.strip().lower().replace("-", "_").replace(" ", "_")
+    try:
+        return PlanKind(key)
+    except ValueError:
+        known = ", ".join(kind.value.replace("_", "-") for kind in PlanKind)
+        raise exceptions.InvalidValue(f"'{text}' is not a kind of plan (known: {known})") from None
+
+
+@dataclass(frozen=True)
+class PlanView:
+    id: int
+    title: str
+    kind: str
+    organisation: str | None
+    workflow: str
+    approval_overrides: dict[str, str]
+
+
+def _view(plan: Plan) -> PlanView:
+    assert plan.id is not None
+    return PlanView(
+        id=plan.id,
+        title=plan.title,
+        kind=plan.kind,
+        organisation=plan.organisation,
+        workflow=plan.workflow,
+        approval_overrides=dict(plan.approval_overrides),
+    )
+
+
+def create_plan(
+    ctx: Context,
+    title: str,
+    kind: PlanKind,
+    *,
+    organisation: str | None = None,
+    source: str | None = None,
+    workflow: str = DEFAULT_WORKFLOW,
+    approval_overrides: dict[str, str] | None = None,
+) -> PlanView:
+    definition = ctx.workflows.workflow(workflow)
+    overrides = approval_overrides or {}
+    for trigger, body in overrides.items():
+        transition = definition.transition(trigger)
+        if transition.approval is None:
+            raise exceptions.InvalidValue(f"'{trigger}' needs no approval, so no body can be set")
+        if body not in definition.bodies:
+            raise exceptions.InvalidValue(
+                f"'{body}' is not an approving body (known: {', '.join(definition.bodies)})"
+            )
+    if not title.strip():
+        raise exceptions.InvalidValue("A plan needs a title")
+    now = ctx.clock.now()
+    with ctx.database.writing() as session:
+        plan = Plan(
+            title=title.strip(),
+            kind=kind.value,
+            organisation=organisation,
+            source=source,
+            workflow=workflow,
+            approval_overrides=overrides,
+            created_at=now,
+        )
+        session.add(plan)
+        session.flush()
+        assert plan.id is not None
+        audit.append(
+            session,
+            at=now,
+            event="plan_created",
+            data={"plan_id": plan.id, "title": plan.title, "kind": plan.kind},
+        )
+        return _view(plan)
+
+
+def list_plans(ctx: Context) -> list[PlanView]:
+    with ctx.database.reading() as session:
+        return [_view(plan) for plan in session.exec(select(Plan).order_by(col(Plan.id))).all()]
+
+
+def find_or_add_theme(session: Session, plan_id: int, title: str) -> Theme:
+    title = " ".join(title.split())
+    theme = store.theme_named(session, plan_id, title)
+    if theme is None:
+        theme = Theme(
+            plan_id=plan_id, title=title, position=store.count_in(session, Theme, plan_id)
+        )
+        session.add(theme)
+        session.flush()
+    return theme
+
+
+def find_or_add_objective(
+    session: Session, theme: Theme, text: str, reference: str | None = None
+) -> Objective:
+    assert theme.id is not None
+    objective = store.objective_in_theme(session, theme.id, reference, text)
+    if objective is None:
+        objective = Objective(
+            theme_id=theme.id,
+            reference=reference,
+            text=text,
+            position=store.count_in(session, Objective, theme.id),
+        )
+        session.add(objective)
+        session.flush()
+    return objective
+
+
+@dataclass(frozen=True)
+class NewAction:
+    plan_id: int
+    theme: str
+    objective: str
+    description: str
+    owner_email: str | None
+    target_date: date | None = None
+    start_date: date | None = None
+    objective_reference: str | None = None
+    reference: str | None = None
+    lead_text: str | None = None
+    timescale_raw: str | None = None
+
+
+def add_action(ctx: Context, new: NewAction, *, by_email: str | None = None) -> int:
+    """Add an action to a plan in the workflow's initial state; returns its id."""
+    if not new.description.strip():
+        raise exceptions.InvalidValue("An action needs a description")
+    if not new.theme.strip() or not new.objective.strip():
+        raise exceptions.InvalidValue("An action needs a theme and an objective")
+    if new.start_date and new.target_date and new.start_date > new.target_date:
+        raise exceptions.InvalidValue(
+            f"The start date {new.start_date} is after the target date {new.target_date}"
+        )
+    now = ctx.clock.now()
+    with ctx.database.writing() as session:
+        plan = store.plan_by_id(session, new.plan_id)
+        assert plan.id is not None
+        owner = store.person_by_email(session, new.owner_email) if new.owner_email else None
+        actor = store.person_by_email(session, by_email) if by_email else None
+        theme = find_or_add_theme(session, plan.id, new.theme)
+        objective = find_or_add_objective(
+            session, theme, new.objective.strip(), new.objective_reference
+        )
+        assert objective.id is not None
+        action = insert_action(
+            session,
+            plan,
+            objective.id,
+            new,
+            owner_id=owner.id if owner else None,
+            state=ctx.workflows.workflow(plan.workflow).initial,
+            now=now,
+        )
+        assert action.id is not None
+        audit.append(
+            session,
+            at=now,
+            event="action_created",
+            action_id=action.id,
+            actor_id=actor.id if actor else None,
+            to_state=action.state,
+            data={"plan_id": plan.id, "description": action.description},
+        )
+        return action.id
+
+
+def insert_action(
+    session: Session,
+    plan: Plan,
+    objective_id: int,
+    new: NewAction,
+    *,
+    owner_id: int | None,
+    state: str,
+    now: datetime,
+) -> Action:
+    assert plan.id is not None
+    action = Action(
+        plan_id=plan.id,
+        objective_id=objective_id,
+        reference=new.reference,
+        description=new.description.strip(),
+        owner_id=owner_id,
+        lead_text=new.lead_text,
+        start_date=new.start_date,
+        target_date=new.target_date,
+        timescale_raw=new.timescale_raw,
+        state=state,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(action)
+    session.flush()
+    return action

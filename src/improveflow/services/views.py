@@ -1,0 +1,147 @@
+"""Read models: what the CLI, the web pages and scripts show. Plain dicts, JSON-ready."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from improveflow import store
+from improveflow.models import Action, ApprovalRequest, AuditEvent, Objective, Plan, Theme
+from improveflow.services.context import Context
+
+PAGE_SIZE = 500
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def action_rows(
+    ctx: Context,
+    *,
+    plan_id: int | None = None,
+    state: str | None = None,
+    owner_email: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Actions in creation order, streamed in pages so a large plan never sits in memory."""
+    with ctx.database.reading() as session:
+        owner_id: int | None = None
+        if owner_email:
+            owner = store.person_by_email(session, owner_email)
+            owner_id = owner.id
+        last_id = 0
+        while True:
+            query = (
+                select(Action, Plan.title, Theme.title, Objective)
+                .join(Plan, col(Plan.id) == Action.plan_id)
+                .join(Objective, col(Objective.id) == Action.objective_id)
+                .join(Theme, col(Theme.id) == Objective.theme_id)
+                .where(col(Action.id) > last_id)
+                .order_by(col(Action.id))
+                .limit(PAGE_SIZE)
+            )
+            if plan_id is not None:
+                query = query.where(Action.plan_id == plan_id)
+            if state is not None:
+                query = query.where(Action.state == state)
+            if owner_id is not None:
+                query = query.where(Action.owner_id == owner_id)
+            page = session.exec(query).all()
+            if not page:
+                return
+            emails = store.emails_by_id(session, (row[0].owner_id for row in page))
+            for action, plan_title, theme_title, objective in page:
+                yield _action_summary(action, plan_title, theme_title, objective, emails)
+            last_id = page[-1][0].id or last_id
+            session.expunge_all()
+
+
+def _action_summary(
+    action: Action, plan_title: str, theme: str, objective: Objective, emails: dict[int, str]
+) -> dict[str, Any]:
+    return {
+        "id": action.id,
+        "plan_id": action.plan_id,
+        "plan": plan_title,
+        "theme": theme,
+        "objective_ref": objective.reference,
+        "objective": objective.text,
+        "reference": action.reference,
+        "description": action.description,
+        "lead": action.lead_text,
+        "owner_email": emails.get(action.owner_id) if action.owner_id else None,
+        "timescale": action.timescale_raw,
+        "start_date": _iso(action.start_date),
+        "target_date": _iso(action.target_date),
+        "state": action.state,
+        "rag": action.rag,
+        "version": action.version,
+    }
+
+
+def action_detail(ctx: Context, action_id: int) -> dict[str, Any]:
+    with ctx.database.reading() as session:
+        action = store.action_by_id(session, action_id)
+        plan = store.plan_by_id(session, action.plan_id)
+        objective = session.get(Objective, action.objective_id)
+        theme = session.get(Theme, objective.theme_id) if objective else None
+        assert objective is not None
+        assert theme is not None
+        emails = store.emails_by_id(session, [action.owner_id])
+        detail = _action_summary(action, plan.title, theme.title, objective, emails)
+        latest = store.latest_progress(session, action_id)
+        detail["latest_progress"] = latest.text if latest else None
+        pending = store.pending_request_for(session, action_id)
+        detail["pending_request_id"] = pending.id if pending else None
+        detail["history"] = history(session, action_id)
+        return detail
+
+
+def history(session: Session, action_id: int) -> list[dict[str, Any]]:
+    events = session.exec(
+        select(AuditEvent).where(AuditEvent.action_id == action_id).order_by(col(AuditEvent.seq))
+    ).all()
+    names = store.names_by_id(session, (event.actor_id for event in events))
+    return [
+        {
+            "at": _iso(event.at),
+            "event": event.event,
+            "by": names.get(event.actor_id) if event.actor_id else None,
+            "from_state": event.from_state,
+            "to_state": event.to_state,
+            "comment": event.comment,
+        }
+        for event in events
+    ]
+
+
+def approval_rows(
+    ctx: Context, *, body: str | None = None, status: str | None = "pending"
+) -> list[dict[str, Any]]:
+    """Approval requests, oldest first."""
+    with ctx.database.reading() as session:
+        query = select(ApprovalRequest).order_by(col(ApprovalRequest.id))
+        if body is not None:
+            query = query.where(ApprovalRequest.body == body)
+        if status is not None:
+            query = query.where(ApprovalRequest.status == status)
+        requests = session.exec(query).all()
+        names = store.names_by_id(session, (r.requester_id for r in requests))
+        return [
+            {
+                "id": r.id,
+                "action_id": r.action_id,
+                "transition": r.transition,
+                "status": r.status,
+                "body": r.body,
+                "quorum": r.quorum,
+                "requested_by": names.get(r.requester_id),
+                "requested_at": _iso(r.created_at),
+                "reason": r.reason,
+                "new_target_date": _iso(r.new_target_date),
+            }
+            for r in requests
+        ]

@@ -1,0 +1,51 @@
+"""Guards a workflow may name under `conditions:`; each explains itself when it fails."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class ActionFacts:
+    """What the engine may know about an action: plain data, loaded by the caller."""
+
+    state: str
+    progress_updates: int
+    target_date: date | None
+
+
+@dataclass(frozen=True)
+class ChangeAsked:
+    reason: str | None = None
+    new_target_date: date | None = None
+
+
+@dataclass(frozen=True)
+class Condition:
+    name: str
+    check: Callable[[ActionFacts, ChangeAsked], bool]
+    unmet: str  # completes "... because <unmet>"
+
+
+CONDITIONS: dict[str, Condition] = {
+    condition.name: condition
+    for condition in (
+        Condition(
+            "has_progress_update",
+            lambda facts, _change: facts.progress_updates > 0,
+            "no progress update has been recorded yet",
+        ),
+        Condition(
+            "has_target_date",
+            lambda facts, _change: facts.target_date is not None,
+            "the action has no target date",
+        ),
+        Condition(
+            "target_date_changes",
+            lambda facts, change: change.new_target_date != facts.target_date,
+            "the new target date is the same as the current one",
+        ),
+    )
+}
