@@ -14,6 +14,7 @@ import yaml
 
 from improveflow.exceptions import InputFileError
 from improveflow.services.people import PersonInput
+from improveflow.workflow.loader import yaml_problem
 
 COLUMNS = ("name", "email", "aliases", "bodies", "roles")
 REQUIRED = ("name", "email")
@@ -24,6 +25,8 @@ def read_people_file(path: Path) -> list[PersonInput]:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputFileError(str(path), None, "no such file") from None
+    except OSError as error:
+        raise InputFileError(str(path), None, error.strerror or str(error)) from None
     except UnicodeDecodeError as error:
         raise InputFileError(str(path), None, f"not UTF-8 text ({error.reason})") from None
     suffix = path.suffix.lower()
@@ -43,18 +46,20 @@ def _from_csv(text: str, file: str) -> list[PersonInput]:
     header = [name.strip().lower() for name in reader.fieldnames or []]
     missing = [column for column in REQUIRED if column not in header]
     if missing:
-        raise InputFileError(file, 1, f"the header must name the columns: {', '.join(COLUMNS)}")
-    unknown = [column for column in header if column not in COLUMNS]
+        raise InputFileError(
+            file, 1, f"the header lacks {', '.join(missing)} (columns: {', '.join(COLUMNS)})"
+        )
+    unknown = [column or "(blank)" for column in header if column not in COLUMNS]
     if unknown:
         raise InputFileError(file, 1, f"unknown column(s): {', '.join(unknown)}")
     reader.fieldnames = header
     people = []
     for row in reader:
         line = reader.line_num
-        if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
-            continue
         if None in row:
             raise InputFileError(file, line, "more cells than the header has columns")
+        if not any((value or "").strip() for value in row.values()):
+            continue
         for column in REQUIRED:
             if not (row.get(column) or "").strip():
                 raise InputFileError(file, line, f"the {column} is empty")
@@ -78,7 +83,7 @@ def _from_yaml(text: str, file: str) -> list[PersonInput]:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         raise InputFileError(
-            file, mark.line + 1 if mark else None, f"not valid YAML: {error}"
+            file, mark.line + 1 if mark else None, f"not valid YAML: {yaml_problem(error)}"
         ) from None
     if isinstance(raw, dict) and "people" in raw:
         raw = raw["people"]

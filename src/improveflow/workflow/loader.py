@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -21,6 +22,7 @@ _TRANSITION_KEYS = {
     "label", "source", "dest", "approval", "requested_by", "conditions",
     "requires_reason", "requires_new_target",
 }  # fmt: skip
+_TOP = "(top level)"
 PLAN_KINDS = ("peer_challenge", "service_plan", "action_plan")
 RAGS = ("green", "amber", "red")
 
@@ -41,7 +43,9 @@ class _Reader:
             if not isinstance(name, str):
                 raise self.fail(key, f"key {name!r} must be text")
             if allowed is not None and name not in allowed:
-                raise self.fail(f"{key}.{name}", f"unknown key (expected one of: {_list(allowed)})")
+                path = name if key == _TOP else f"{key}.{name}"
+                expected = _list(sorted(allowed))
+                raise self.fail(path, f"unknown key (expected one of: {expected})")
         return value
 
     def text(self, value: Any, key: str) -> str:
@@ -64,13 +68,16 @@ class _Reader:
         return value
 
     def clock_time(self, value: Any, key: str) -> time:
-        # YAML 1.1 reads an unquoted 09:00 as the sexagesimal number 540.
+        problem = f"must be a time of day such as '09:00', not {value!r}"
+        # YAML 1.1 reads an unquoted 09:00 as the sexagesimal number 540 (minutes).
         if isinstance(value, int) and not isinstance(value, bool):
+            if not 0 <= value < 24 * 60:
+                raise self.fail(key, f"{problem} (write times in quotes)")
             return time(value // 60, value % 60)
         try:
             return time.fromisoformat(self.text(value, key))
         except ValueError:
-            raise self.fail(key, f"must be a time of day such as '09:00', not {value!r}") from None
+            raise self.fail(key, problem) from None
 
 
 def load_workflow(path: Path) -> d.Workflow:
@@ -81,17 +88,27 @@ def load_workflow(path: Path) -> d.Workflow:
         raise exceptions.WorkflowDefinitionError(
             file, "(file)", error.strerror or str(error)
         ) from None
+    except UnicodeDecodeError as error:
+        problem = f"not UTF-8 text (byte {error.start}: {error.reason})"
+        raise exceptions.WorkflowDefinitionError(file, "(file)", problem) from None
     except yaml.YAMLError as error:
         where = getattr(error, "problem_mark", None)
         key = f"line {where.line + 1}" if where is not None else "(file)"
-        problem = getattr(error, "problem", None) or str(error)
-        raise exceptions.WorkflowDefinitionError(file, key, f"not valid YAML: {problem}") from None
+        raise exceptions.WorkflowDefinitionError(
+            file, key, f"not valid YAML: {yaml_problem(error)}"
+        ) from None
     return parse_workflow(raw, file)
+
+
+def yaml_problem(error: yaml.YAMLError) -> str:
+    """The one-line gist of a YAML error, without its multi-line source excerpt."""
+    problem = getattr(error, "problem", None) or getattr(error, "reason", None)
+    return str(problem or str(error).splitlines()[0])
 
 
 def parse_workflow(raw: Any, file: str) -> d.Workflow:
     r = _Reader(file)
-    top = r.mapping(raw, "(top level)", _TOP_KEYS)
+    top = r.mapping(raw, _TOP, _TOP_KEYS)
     for required in ("workflow", "bodies", "states", "transitions"):
         if required not in top:
             raise r.fail(required, "is missing")
@@ -249,10 +266,19 @@ def _reminders(r: _Reader, raw: Any, states: Mapping[str, d.State]) -> d.Reminde
     offsets = spec.get("offsets_working_days", list(default.offsets_working_days))
     if not isinstance(offsets, list) or not offsets:
         raise r.fail("reminders.offsets_working_days", "must be a list of whole numbers")
-    reminded = r.names(spec.get("states", list(default.states)), "reminders.states")
-    for state in reminded:
-        if state not in states:
-            raise r.fail("reminders.states", f"unknown state '{state}'")
+    if "states" in spec:
+        reminded = r.names(spec["states"], "reminders.states")
+        for state in reminded:
+            if state not in states:
+                raise r.fail("reminders.states", f"unknown state '{state}'")
+    else:
+        # The defaults apply only to the states this workflow has.
+        reminded = tuple(state for state in default.states if state in states)
+    zone = r.text(spec.get("timezone", default.timezone), "reminders.timezone")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise r.fail("reminders.timezone", f"'{zone}' is not a known time zone") from None
     holidays = r.text(spec.get("bank_holidays", default.bank_holidays), "reminders.bank_holidays")
     regions = ("england-and-wales", "scotland", "northern-ireland")
     if holidays not in regions:
@@ -262,7 +288,7 @@ def _reminders(r: _Reader, raw: Any, states: Mapping[str, d.State]) -> d.Reminde
             sorted((r.count(o, "reminders.offsets_working_days", 0) for o in offsets), reverse=True)
         ),
         send_time=r.clock_time(spec.get("send_time", "09:00"), "reminders.send_time"),
-        timezone=r.text(spec.get("timezone", default.timezone), "reminders.timezone"),
+        timezone=zone,
         bank_holidays=holidays,
         states=reminded,
         progress_prompt_weeks=r.count(

@@ -1,0 +1,85 @@
+"""Helpers for tests of improveflow and of code built on it: a ready context and factories."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from improveflow import resources, schema
+from improveflow.clock import FrozenClock
+from improveflow.config import load_settings
+from improveflow.models import PlanKind
+from improveflow.services import people, plans
+from improveflow.services.context import Context
+
+DEFAULT_MOMENT = datetime(2014, 6, 2, 9, 0, tzinfo=UTC)
+
+# A small council: two CMT members, one Cabinet member, two owners, a peer-challenge lead.
+SAMPLE_PEOPLE: tuple[people.PersonInput, ...] = (
+    people.PersonInput("Dana Reeve", "dana@council.example", ("Head of Finance",), ("CMT",)),
+    people.PersonInput("Sam Patel", "sam@council.example", ("Chief Executive",), ("CMT",)),
+    people.PersonInput("Cllr Ruth Holt", "ruth@council.example", (), ("Cabinet",)),
+    people.PersonInput(
+        "Owen Marsh", "owen@council.example", ("Head of Business Transformation",), (), ("owner",)
+    ),
+    people.PersonInput("Priya Shah", "priya@council.example", ("HRMT",), (), ("owner",)),
+    people.PersonInput("Pia Lund", "pia@peers.example", (), (), ("peer_challenge_lead",)),
+    people.PersonInput("Alex Smith", "alex@council.example", (), (), ("admin",)),
+)
+
+
+def make_context(
+    database_url: str,
+    *,
+    clock: FrozenClock | None = None,
+    workflows_dir: Path | None = None,
+    migrate: bool = True,
+) -> Context:
+    """A context on `database_url` with a frozen clock, brought to the newest schema."""
+    settings = load_settings(
+        database_url=database_url,
+        workflows_dir=workflows_dir or resources.bundled_dir("workflows"),
+    )
+    context = Context.build(settings, clock or FrozenClock(DEFAULT_MOMENT))
+    if migrate:
+        schema.upgrade_to_head(context.database)
+    return context
+
+
+def add_sample_people(
+    context: Context, sample: Sequence[people.PersonInput] = SAMPLE_PEOPLE
+) -> None:
+    people.import_people(context, sample)
+
+
+def add_plan(
+    context: Context,
+    title: str = "Peer Challenge Improvement Plan",
+    kind: PlanKind = PlanKind.PEER_CHALLENGE,
+    overrides: dict[str, str] | None = None,
+) -> int:
+    return plans.create_plan(context, title, kind, approval_overrides=overrides).id
+
+
+def add_action(
+    context: Context,
+    plan_id: int,
+    description: str = "Extend medium term financial strategy",
+    *,
+    owner: str | None = "owen@council.example",
+    target: date | None = date(2015, 2, 28),
+    theme: str = "Financial Planning and Viability",
+    objective: str = "Revisit financial assumptions",
+) -> int:
+    return plans.add_action(
+        context,
+        plans.NewAction(
+            plan_id=plan_id,
+            theme=theme,
+            objective=objective,
+            description=description,
+            owner_email=owner,
+            target_date=target,
+        ),
+    )

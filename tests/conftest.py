@@ -1,0 +1,81 @@
+"""Shared fixtures: every database test runs on SQLite and, when configured, on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from improveflow.clock import FrozenClock
+from improveflow.services.context import Context
+from improveflow.testing import DEFAULT_MOMENT, make_context
+
+POSTGRES_URL = os.environ.get("IMPROVEFLOW_TEST_POSTGRES_URL")
+_TEMPLATE = "improveflow_template"
+
+
+def pytest_report_header() -> str:
+    if POSTGRES_URL:
+        return f"PostgreSQL tests: on, against {POSTGRES_URL}"
+    return "PostgreSQL tests: SKIPPED (set IMPROVEFLOW_TEST_POSTGRES_URL to run them)"
+
+
+def _admin_engine() -> sa.Engine:
+    assert POSTGRES_URL is not None
+    return sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A migrated template database; each test gets a fresh copy of it."""
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL not configured: set IMPROVEFLOW_TEST_POSTGRES_URL")
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {_TEMPLATE} WITH (FORCE)")
+        conn.exec_driver_sql(f"CREATE DATABASE {_TEMPLATE}")
+    url = sa.make_url(POSTGRES_URL).set(database=_TEMPLATE)
+    context = make_context(url.render_as_string(hide_password=False))
+    context.close()
+    yield _TEMPLATE
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {_TEMPLATE} WITH (FORCE)")
+    admin.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_template: str) -> Iterator[str]:
+    name = f"improveflow_test_{uuid.uuid4().hex[:12]}"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE {postgres_template}")
+    assert POSTGRES_URL is not None
+    yield sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh, migrated-on-demand database on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'improveflow.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(DEFAULT_MOMENT)
+
+
+@pytest.fixture
+def ctx(database_url: str, clock: FrozenClock) -> Iterator[Context]:
+    """A context on a fresh database with the newest schema and a frozen clock."""
+    context = make_context(database_url, clock=clock)
+    yield context
+    context.close()

@@ -1,0 +1,271 @@
+"""The approval workflow against a real database (SQLite file, and PostgreSQL when configured)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from improveflow import exceptions, store
+from improveflow.clock import FrozenClock
+from improveflow.models import PlanKind, Rag, Verdict
+from improveflow.services import approvals, progress, views
+from improveflow.services.context import Context
+from improveflow.testing import add_action, add_plan, add_sample_people, make_context
+from improveflow.workflow.loader import load_workflow
+
+OWEN = "owen@council.example"
+PRIYA = "priya@council.example"
+DANA = "dana@council.example"  # CMT
+SAM = "sam@council.example"  # CMT
+RUTH = "ruth@council.example"  # Cabinet
+ALEX = "alex@council.example"  # admin
+
+
+@pytest.fixture
+def plan_id(ctx: Context) -> int:
+    add_sample_people(ctx)
+    return add_plan(ctx, kind=PlanKind.SERVICE_PLAN)
+
+
+def _state(ctx: Context, action_id: int) -> str:
+    with ctx.database.reading() as session:
+        return store.action_by_id(session, action_id).state
+
+
+def _approved_in_progress(ctx: Context, plan_id: int) -> int:
+    action_id = add_action(ctx, plan_id)
+    opened = approvals.request_change(ctx, action_id, "approve", by_email=OWEN)
+    assert opened.request_id is not None
+    approvals.decide(ctx, opened.request_id, Verdict.APPROVE, by_email=DANA)
+    approvals.request_change(ctx, action_id, "start", by_email=OWEN)
+    return action_id
+
+
+def test_request_needing_approval_waits_for_the_body(ctx: Context, plan_id: int) -> None:
+    """Asking to approve an action opens a pending CMT request and leaves the state alone."""
+    action_id = add_action(ctx, plan_id)
+    result = approvals.request_change(ctx, action_id, "approve", by_email=OWEN)
+    assert result.status == "pending"
+    assert result.body == "CMT"
+    assert _state(ctx, action_id) == "drafted"
+    queue = views.approval_rows(ctx, body="CMT")
+    assert [(r["action_id"], r["transition"], r["requested_by"]) for r in queue] == [
+        (action_id, "approve", "Owen Marsh")
+    ]
+
+
+def test_member_approval_applies_the_transition(ctx: Context, plan_id: int) -> None:
+    """A CMT member's approval moves the action on, bumps its version and closes the request."""
+    action_id = add_action(ctx, plan_id)
+    opened = approvals.request_change(ctx, action_id, "approve", by_email=OWEN)
+    assert opened.request_id is not None
+    decided = approvals.decide(ctx, opened.request_id, Verdict.APPROVE, by_email=DANA)
+    assert decided.status == "approved"
+    assert _state(ctx, action_id) == "approved"
+    detail = views.action_detail(ctx, action_id)
+    assert detail["version"] == 2
+    assert views.approval_rows(ctx) == []
+    events = [(h["event"], h["by"]) for h in detail["history"]]
+    assert events == [
+        ("action_created", None),
+        ("requested", "Owen Marsh"),
+        ("decision", "Dana Reeve"),
+        ("transition", "Dana Reeve"),
+        ("approved", "Dana Reeve"),
+    ]
+
+
+def test_transition_without_approval_applies_at_once(ctx: Context, plan_id: int) -> None:
+    """'start' needs no approval: the owner's request changes the state immediately."""
+    action_id = _approved_in_progress(ctx, plan_id)
+    assert _state(ctx, action_id) == "in_progress"
+
+
+def test_outsider_of_the_body_is_refused(ctx: Context, plan_id: int) -> None:
+    """Only members of the required body may decide, and the message names person and body."""
+    action_id = _approved_in_progress(ctx, plan_id)
+    progress.record_progress(ctx, action_id, "Draft strategy written", Rag.GREEN, by_email=OWEN)
+    request_id = approvals.request_change(ctx, action_id, "complete", by_email=OWEN).request_id
+    assert request_id is not None
+    with pytest.raises(exceptions.NotAMember) as refused:
+        approvals.decide(ctx, request_id, Verdict.APPROVE, by_email=PRIYA)
+    assert str(refused.value) == "Priya Shah is not a member of CMT, which must approve 'complete'"
+    assert _state(ctx, action_id) == "in_progress"
+
+
+def test_nobody_decides_their_own_request(ctx: Context, plan_id: int) -> None:
+    """A CMT member who asked for a change cannot approve it, even as a member."""
+    action_id = add_action(ctx, plan_id, owner=DANA)
+    request_id = approvals.request_change(ctx, action_id, "approve", by_email=DANA).request_id
+    assert request_id is not None
+    with pytest.raises(exceptions.OwnRequest, match="Dana Reeve asked for this change"):
+        approvals.decide(ctx, request_id, Verdict.APPROVE, by_email=DANA)
+    assert approvals.decide(ctx, request_id, Verdict.APPROVE, by_email=SAM).status == "approved"
+
+
+def test_only_allowed_requesters_may_ask(ctx: Context, plan_id: int) -> None:
+    """Someone who is neither owner, lead nor admin cannot ask for a change to an action."""
+    action_id = add_action(ctx, plan_id, owner=OWEN)
+    with pytest.raises(exceptions.NotAllowedToRequest, match="Priya Shah cannot ask to approve"):
+        approvals.request_change(ctx, action_id, "approve", by_email=PRIYA)
+    admin = approvals.request_change(ctx, action_id, "approve", by_email=ALEX)
+    assert admin.status == "pending"
+
+
+def test_illegal_transition_is_refused_with_the_possible_ones(ctx: Context, plan_id: int) -> None:
+    """A transition not legal from the current state is refused, naming what is possible."""
+    action_id = add_action(ctx, plan_id)
+    with pytest.raises(exceptions.IllegalTransition, match=r"while the action is drafted"):
+        approvals.request_change(ctx, action_id, "complete", by_email=OWEN)
+    with pytest.raises(exceptions.IllegalTransition, match="not a transition"):
+        approvals.request_change(ctx, action_id, "to_complete", by_email=OWEN)
+
+
+def test_complete_needs_a_progress_update(ctx: Context, plan_id: int) -> None:
+    """Completion cannot even be asked for before any progress has been recorded."""
+    action_id = _approved_in_progress(ctx, plan_id)
+    with pytest.raises(exceptions.ConditionNotMet, match="no progress update"):
+        approvals.request_change(ctx, action_id, "complete", by_email=OWEN)
+
+
+def test_one_pending_request_per_action(ctx: Context, plan_id: int) -> None:
+    """While a request waits, a second one for the same action is refused."""
+    action_id = add_action(ctx, plan_id)
+    approvals.request_change(ctx, action_id, "approve", by_email=OWEN)
+    with pytest.raises(exceptions.RequestAlreadyPending, match="already has a request waiting"):
+        approvals.request_change(ctx, action_id, "defer", by_email=OWEN, reason="No budget")
+
+
+def test_defer_goes_to_cabinet(ctx: Context, plan_id: int) -> None:
+    """Deferral needs a reason and a Cabinet member: CMT cannot approve it."""
+    action_id = add_action(ctx, plan_id)
+    with pytest.raises(exceptions.ConditionNotMet, match="reason"):
+        approvals.request_change(ctx, action_id, "defer", by_email=OWEN)
+    request_id = approvals.request_change(
+        ctx, action_id, "defer", by_email=OWEN, reason="Funding withdrawn"
+    ).request_id
+    assert request_id is not None
+    with pytest.raises(exceptions.NotAMember, match="Dana Reeve is not a member of Cabinet"):
+        approvals.decide(ctx, request_id, Verdict.APPROVE, by_email=DANA)
+    approvals.decide(ctx, request_id, Verdict.APPROVE, by_email=RUTH)
+    assert _state(ctx, action_id) == "deferred"
+
+
+def test_revise_target_changes_the_date_once_approved(ctx: Context, plan_id: int) -> None:
+    """A new target date is stored only when the request is approved, and the state stays."""
+    action_id = _approved_in_progress(ctx, plan_id)
+    new_date = date(2015, 6, 30)
+    request_id = approvals.request_change(
+        ctx, action_id, "revise_target", by_email=OWEN, reason="Data late", new_target_date=new_date
+    ).request_id
+    assert request_id is not None
+    assert views.action_detail(ctx, action_id)["target_date"] == "2015-02-28"
+    approvals.decide(ctx, request_id, Verdict.APPROVE, by_email=SAM)
+    detail = views.action_detail(ctx, action_id)
+    assert (detail["state"], detail["target_date"]) == ("in_progress", "2015-06-30")
+
+
+def test_rejection_needs_a_comment_and_closes_the_request(ctx: Context, plan_id: int) -> None:
+    """A rejection must say why; it leaves the state alone and lets a new request be made."""
+    action_id = add_action(ctx, plan_id)
+    request_id = approvals.request_change(ctx, action_id, "approve", by_email=OWEN).request_id
+    assert request_id is not None
+    with pytest.raises(exceptions.InvalidValue, match="comment"):
+        approvals.decide(ctx, request_id, Verdict.REJECT, by_email=DANA)
+    rejected = approvals.decide(ctx, request_id, Verdict.REJECT, by_email=DANA, comment="Too vague")
+    assert rejected.status == "rejected"
+    assert _state(ctx, action_id) == "drafted"
+    assert approvals.request_change(ctx, action_id, "approve", by_email=OWEN).status == "pending"
+
+
+def test_decided_request_cannot_be_decided_again(ctx: Context, plan_id: int) -> None:
+    """A second member arriving after the decision is told who decided, and nothing changes."""
+    action_id = add_action(ctx, plan_id)
+    request_id = approvals.request_change(ctx, action_id, "approve", by_email=OWEN).request_id
+    assert request_id is not None
+    approvals.decide(ctx, request_id, Verdict.APPROVE, by_email=DANA)
+    with pytest.raises(exceptions.AlreadyDecided, match="already approved by Dana Reeve"):
+        approvals.decide(ctx, request_id, Verdict.APPROVE, by_email=SAM)
+    assert views.action_detail(ctx, action_id)["version"] == 2
+
+
+def test_quorum_of_two(
+    ctx: Context, plan_id: int, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """With a quorum of two, the first approval records a vote and the second applies it."""
+    folder = tmp_path_factory.mktemp("workflows")
+    source = ctx.settings.workflows_dir / "improvement_action.yaml"
+    text = source.read_text(encoding="utf-8").replace(
+        "    approval: {body: CMT}\n    requested_by: [owner, lead, admin]\n  start:",
+        "    approval: {body: CMT, quorum: 2}\n    requested_by: [owner, lead, admin]\n  start:",
+    )
+    (folder / "improvement_action.yaml").write_text(text, encoding="utf-8")
+    rule = load_workflow(folder / "improvement_action.yaml").transitions["approve"].approval
+    assert rule is not None
+    assert rule.quorum == 2
+    strict = make_context(ctx.database.url, workflows_dir=folder, migrate=False)
+    try:
+        action_id = add_action(strict, plan_id)
+        request_id = approvals.request_change(
+            strict, action_id, "approve", by_email=OWEN
+        ).request_id
+        assert request_id is not None
+        first = approvals.decide(strict, request_id, Verdict.APPROVE, by_email=DANA)
+        assert (first.status, first.approvals, first.quorum) == ("pending", 1, 2)
+        with pytest.raises(exceptions.AlreadyVoted):
+            approvals.decide(strict, request_id, Verdict.APPROVE, by_email=DANA)
+        assert _state(strict, action_id) == "drafted"
+        second = approvals.decide(strict, request_id, Verdict.APPROVE, by_email=SAM)
+        assert second.status == "approved"
+        assert _state(strict, action_id) == "approved"
+    finally:
+        strict.close()
+
+
+def test_peer_challenge_plans_send_target_changes_to_cabinet(ctx: Context) -> None:
+    """The workflow's plan_kinds section sends a peer-challenge plan's revise_target to Cabinet."""
+    add_sample_people(ctx)
+    plan_id = add_plan(ctx, kind=PlanKind.PEER_CHALLENGE)
+    action_id = _approved_in_progress(ctx, plan_id)
+    opened = approvals.request_change(
+        ctx,
+        action_id,
+        "revise_target",
+        by_email=OWEN,
+        reason="Late",
+        new_target_date=date(2016, 1, 31),
+    )
+    assert opened.body == "Cabinet"
+
+
+def test_a_plan_may_override_the_body(ctx: Context) -> None:
+    """A single plan can send a decision to another body than the workflow names."""
+    add_sample_people(ctx)
+    plan_id = add_plan(ctx, kind=PlanKind.SERVICE_PLAN, overrides={"approve": "Cabinet"})
+    action_id = add_action(ctx, plan_id)
+    assert approvals.request_change(ctx, action_id, "approve", by_email=OWEN).body == "Cabinet"
+
+
+def test_withdrawn_request_frees_the_action(ctx: Context, plan_id: int) -> None:
+    """The requester may withdraw a pending request; nobody else may."""
+    action_id = add_action(ctx, plan_id)
+    request_id = approvals.request_change(ctx, action_id, "approve", by_email=OWEN).request_id
+    assert request_id is not None
+    with pytest.raises(exceptions.NotAllowedToRequest):
+        approvals.withdraw(ctx, request_id, by_email=DANA)
+    assert approvals.withdraw(ctx, request_id, by_email=OWEN).status == "withdrawn"
+    with pytest.raises(exceptions.AlreadyDecided, match="withdrawn"):
+        approvals.decide(ctx, request_id, Verdict.APPROVE, by_email=DANA)
+
+
+def test_history_records_times_from_the_injected_clock(
+    ctx: Context, plan_id: int, clock: FrozenClock
+) -> None:
+    """Every history entry carries the moment of the injected clock, not the machine's."""
+    action_id = add_action(ctx, plan_id)
+    clock.advance(timedelta(days=3))
+    approvals.request_change(ctx, action_id, "approve", by_email=OWEN)
+    history = views.action_detail(ctx, action_id)["history"]
+    assert history[0]["at"] == "2014-06-02T09:00:00+00:00"
+    assert history[1]["at"] == "2014-06-05T09:00:00+00:00"
