@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,27 +60,43 @@ def event_hash(
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+_HEAD_FOR_UPDATE = (
+    sa.select(col(AuditHead.seq), col(AuditHead.hash))
+    .where(col(AuditHead.id) == 1)
+    .with_for_update()
+)
+# A database trigger (migration 0002) moves the head to each inserted event.
+_INSERT_EVENTS = sa.insert(AuditEvent)
+
+
 @dataclass
-class _Tip:
-    transaction: Any
+class _Pending:
+    """The chain's tip, locked for this transaction, and the events not yet written."""
+
     seq: int
     hash: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _locked_tip(session: Session) -> _Tip:
-    """The chain's tip, locked for this transaction (read once, then kept in the session)."""
-    transaction = session.get_transaction()
-    tip = session.info.get("audit_tip")
-    if isinstance(tip, _Tip) and tip.transaction is transaction:
-        return tip
-    row = session.execute(
-        sa.select(AuditHead.seq, AuditHead.hash)  # type: ignore[call-overload]
-        .where(AuditHead.id == 1)
-        .with_for_update()
-    ).one()
-    tip = _Tip(transaction=transaction, seq=row.seq, hash=row.hash)
-    session.info["audit_tip"] = tip
-    return tip
+def _pending(session: Session) -> _Pending:
+    pending = session.info.get("audit_pending")
+    if isinstance(pending, _Pending):
+        return pending
+    # Locks the head row (PostgreSQL) until commit, so concurrent writers chain one at a time;
+    # SQLite write transactions already hold the database's write lock.
+    row = session.connection().execute(_HEAD_FOR_UPDATE).one()
+    pending = _Pending(seq=row.seq, hash=row.hash)
+    session.info["audit_pending"] = pending
+    session.info.setdefault("before_commit", []).append(_write_pending)
+    return pending
+
+
+def _write_pending(session: Session) -> None:
+    """Write the transaction's events in one statement, before commit."""
+    pending = session.info.pop("audit_pending", None)
+    if not isinstance(pending, _Pending) or not pending.rows:
+        return
+    session.connection().execute(_INSERT_EVENTS, pending.rows)
 
 
 def append(
@@ -96,42 +112,32 @@ def append(
     comment: str | None = None,
     data: Mapping[str, Any] | None = None,
 ) -> int:
-    """Add one event to the chain inside the caller's transaction; returns its sequence number."""
-    tip = _locked_tip(session)
+    """Add one event to the chain, written when the caller's transaction commits.
+
+    The session must come from `Database.writing()`, which writes the events before commit.
+    Returns the event's sequence number.
+    """
+    pending = _pending(session)
     at = at.astimezone(UTC)
-    seq = tip.seq + 1
+    seq = pending.seq + 1
     stored_data = canonical_json(data or {})
-    digest = event_hash(
-        seq=seq,
-        at=at,
-        event=event,
-        action_id=action_id,
-        request_id=request_id,
-        actor_id=actor_id,
-        from_state=from_state,
-        to_state=to_state,
-        comment=comment,
-        data=stored_data,
-        prev_hash=tip.hash,
-    )
-    session.execute(
-        sa.insert(AuditEvent).values(
-            seq=seq,
-            at=at,
-            event=event,
-            action_id=action_id,
-            request_id=request_id,
-            actor_id=actor_id,
-            from_state=from_state,
-            to_state=to_state,
-            comment=comment,
-            data=stored_data,
-            prev_hash=tip.hash,
-            hash=digest,
-        )
-    )
-    session.execute(sa.update(AuditHead).where(col(AuditHead.id) == 1).values(seq=seq, hash=digest))
-    tip.seq, tip.hash = seq, digest
+    row: dict[str, Any] = {
+        "seq": seq,
+        "at": at,
+        "event": event,
+        "action_id": action_id,
+        "request_id": request_id,
+        "actor_id": actor_id,
+        "from_state": from_state,
+        "to_state": to_state,
+        "comment": comment,
+        "data": stored_data,
+        "prev_hash": pending.hash,
+    }
+    digest = event_hash(**row)
+    row["hash"] = digest
+    pending.rows.append(row)
+    pending.seq, pending.hash = seq, digest
     return seq
 
 

@@ -69,9 +69,21 @@ class Database:
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
-        """One transaction that commits when the block ends, or rolls back on any error."""
-        with Session(self._writer, expire_on_commit=False) as session, session.begin():
+        """One transaction that commits when the block ends, or rolls back on any error.
+
+        Callables in `session.info["before_commit"]` run just before the commit, inside the
+        transaction (the audit log writes its buffered events there).
+        """
+        # The session joins a transaction begun on the connection: cheaper than letting the
+        # session manage its own, which matters on the approval hot path.
+        with (
+            self._writer.begin() as connection,
+            Session(bind=connection, expire_on_commit=False) as session,
+        ):
             yield session
+            session.flush()
+            for hook in session.info.pop("before_commit", []):
+                hook(session)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import cast
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, SQLModel, col, func, select
 
 from improveflow import exceptions
 from improveflow.models import (
@@ -198,3 +201,201 @@ def decisions_on(session: Session, request_id: int) -> Sequence[Decision]:
     return session.exec(
         select(Decision).where(Decision.request_id == request_id).order_by(col(Decision.id))
     ).all()
+
+
+# Hot paths: Core statements built once, returning plain rows ----------------------------------
+#
+# A request and a decision each run a handful of these; going through the ORM for them costs
+# several times the commit itself (see benchmarks/transitions_bench.py).
+
+
+def _table(model: type[SQLModel]) -> sa.Table:
+    return cast(sa.Table, model.__table__)  # type: ignore[attr-defined]
+
+
+_person = _table(Person)
+_membership = _table(Membership)
+_role = _table(PersonRole)
+_action = _table(Action)
+_plan = _table(Plan)
+_progress = _table(ProgressUpdate)
+_request = _table(ApprovalRequest)
+_decision = _table(Decision)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A person with their bodies and roles: everything needed to judge what they may do."""
+
+    id: int
+    name: str
+    bodies: frozenset[str]
+    roles: frozenset[str]
+
+
+_ACTOR = sa.union_all(
+    sa.select(_person.c.id, _person.c.name, sa.literal("body").label("kind"), _membership.c.body)
+    .select_from(_person.outerjoin(_membership))
+    .where(_person.c.email == sa.bindparam("email")),
+    sa.select(_person.c.id, _person.c.name, sa.literal("role"), _role.c.role)
+    .select_from(_person.outerjoin(_role))
+    .where(_person.c.email == sa.bindparam("email")),
+)
+
+
+def actor_by_email(session: Session, email: str) -> Actor:
+    rows = session.connection().execute(_ACTOR, {"email": normalise_email(email)}).all()
+    if not rows:
+        raise exceptions.NotFound(f"Nobody with the email address {email.strip()} is known")
+    return Actor(
+        id=rows[0][0],
+        name=rows[0][1],
+        bodies=frozenset(row[3] for row in rows if row[2] == "body" and row[3] is not None),
+        roles=frozenset(row[3] for row in rows if row[2] == "role" and row[3] is not None),
+    )
+
+
+@dataclass(frozen=True)
+class ActionState:
+    """An action as the workflow sees it, with its plan's approval settings."""
+
+    id: int
+    plan_id: int
+    state: str
+    version: int
+    owner_id: int | None
+    target_date: date | None
+    workflow: str
+    plan_kind: str
+    approval_overrides: dict[str, str]
+    progress_updates: int | None = None  # None when not counted
+
+
+_ACTION_COLUMNS = (
+    _action.c.id,
+    _action.c.plan_id,
+    _action.c.state,
+    _action.c.version,
+    _action.c.owner_id,
+    _action.c.target_date,
+    _plan.c.workflow,
+    _plan.c.kind,
+    _plan.c.approval_overrides,
+)
+_ACTION_STATE = (
+    sa.select(*_ACTION_COLUMNS)
+    .select_from(_action.join(_plan, _plan.c.id == _action.c.plan_id))
+    .where(_action.c.id == sa.bindparam("action_id"))
+)
+
+
+def action_state(session: Session, action_id: int) -> ActionState:
+    """The action's workflow state (progress updates not counted: see `progress_count`)."""
+    row = session.connection().execute(_ACTION_STATE, {"action_id": action_id}).first()
+    if row is None:
+        raise exceptions.NotFound(f"No action with id {action_id}")
+    return ActionState(*row)
+
+
+_MOVE_ACTION = (
+    sa.update(_action)
+    .where(_action.c.id == sa.bindparam("action_id"), _action.c.version == sa.bindparam("seen"))
+    .values(
+        version=sa.bindparam("seen") + 1,
+        state=sa.bindparam("new_state"),
+        target_date=sa.func.coalesce(
+            sa.bindparam("new_target", type_=sa.Date), _action.c.target_date
+        ),
+        updated_at=sa.bindparam("moved_at", type_=_action.c.updated_at.type),
+    )
+)
+
+
+def move_action(
+    session: Session, seen: ActionState, state: str, at: datetime, target_date: date | None
+) -> bool:
+    """Compare-and-swap on the version: False when someone else changed the action first."""
+    result = session.connection().execute(
+        _MOVE_ACTION,
+        {
+            "action_id": seen.id,
+            "seen": seen.version,
+            "new_state": state,
+            "new_target": target_date,
+            "moved_at": at,
+        },
+    )
+    return bool(result.rowcount == 1)
+
+
+@dataclass(frozen=True)
+class ClaimedRequest:
+    id: int
+    action_id: int
+    transition: str
+    requester_id: int
+    body: str
+    quorum: int
+    reason: str | None
+    new_target_date: date | None
+
+
+_CLAIM = (
+    sa.update(_request)
+    .where(_request.c.id == sa.bindparam("request_id"), _request.c.status == RequestStatus.PENDING)
+    .values(version=_request.c.version + 1)
+    .returning(
+        _request.c.id,
+        _request.c.action_id,
+        _request.c.transition,
+        _request.c.requester_id,
+        _request.c.body,
+        _request.c.quorum,
+        _request.c.reason,
+        _request.c.new_target_date,
+    )
+)
+
+
+def claim_request(session: Session, request_id: int) -> ClaimedRequest | None:
+    """Lock a pending request for this transaction; None if it is no longer pending.
+
+    The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite), so a second decider
+    waits here and then finds the request decided: one outcome, never two.
+    """
+    row = session.connection().execute(_CLAIM, {"request_id": request_id}).first()
+    return ClaimedRequest(*row) if row is not None else None
+
+
+_INSERT_REQUEST = sa.insert(_request)
+_CLOSE_REQUEST = (
+    sa.update(_request)
+    .where(_request.c.id == sa.bindparam("request_id"))
+    .values(status=sa.bindparam("new_status"), closed_at=sa.bindparam("closed"))
+)
+_VERDICTS = sa.select(_decision.c.person_id, _decision.c.verdict).where(
+    _decision.c.request_id == sa.bindparam("request_id")
+)
+_INSERT_DECISION = sa.insert(_decision)
+
+
+def insert_request(session: Session, values: dict[str, object]) -> int:
+    result = session.connection().execute(_INSERT_REQUEST, values)
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def close_request(session: Session, request_id: int, status: str, at: datetime) -> None:
+    session.connection().execute(
+        _CLOSE_REQUEST, {"request_id": request_id, "new_status": status, "closed": at}
+    )
+
+
+def verdicts_on(session: Session, request_id: int) -> list[tuple[int, str]]:
+    rows = session.connection().execute(_VERDICTS, {"request_id": request_id}).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def insert_decision(session: Session, values: dict[str, object]) -> None:
+    session.connection().execute(_INSERT_DECISION, values)

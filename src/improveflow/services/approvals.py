@@ -4,11 +4,12 @@
 opens an ApprovalRequest. `decide` records a member's verdict and, once the quorum approves,
 applies the transition through the shared state machine. Each is one transaction: the state,
 the version bump, the request's status and the audit events commit together or not at all.
+These are the hot paths, so they use the prebuilt Core statements in `store`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -16,16 +17,17 @@ from sqlmodel import Session
 
 from improveflow import audit, exceptions, store
 from improveflow.calendar import as_london
-from improveflow.models import Action, ApprovalRequest, Decision, Person, RequestStatus, Verdict
+from improveflow.models import RequestStatus, Verdict
 from improveflow.services.authority import describe, standing
 from improveflow.services.context import Context
-from improveflow.workflow.conditions import ActionFacts, ChangeAsked
+from improveflow.store import ActionState, Actor, ClaimedRequest
+from improveflow.workflow.conditions import ActionFacts, ChangeAsked, needs_progress_count
 from improveflow.workflow.engine import Outcome, WorkflowEngine
 
 
 @dataclass(frozen=True)
 class ChangeResult:
-    status: str  # applied, pending, approved, rejected or superseded
+    status: str  # applied, pending, approved, rejected, withdrawn or superseded
     action_id: int
     transition: str
     from_state: str
@@ -37,40 +39,44 @@ class ChangeResult:
     message: str = ""
 
 
-def _facts(session: Session, action: Action) -> ActionFacts:
-    assert action.id is not None
+def _facts(action: ActionState) -> ActionFacts:
     return ActionFacts(
         state=action.state,
-        progress_updates=store.progress_count(session, action.id),
+        progress_updates=action.progress_updates,
         target_date=action.target_date,
     )
+
+
+def _action_for(ctx: Context, session: Session, action_id: int, trigger: str) -> ActionState:
+    """Load the action with just the facts the transition's conditions need."""
+    action = store.action_state(session, action_id)
+    transition = ctx.workflows.workflow(action.workflow).transition(trigger)
+    if needs_progress_count(transition.conditions):
+        action = replace(action, progress_updates=store.progress_count(session, action_id))
+    return action
 
 
 def _apply(
     session: Session,
     engine: WorkflowEngine,
-    action: Action,
+    action: ActionState,
     trigger: str,
     change: ChangeAsked,
     *,
     now: datetime,
-    actor: Person,
+    actor: Actor,
     request_id: int | None,
 ) -> Outcome:
     """Fire the transition and store its outcome with an audit event."""
-    outcome = engine.fire(_facts(session, action), trigger, change)
-    values: dict[str, object] = {"state": outcome.to_state, "updated_at": now}
+    outcome = engine.fire(_facts(action), trigger, change)
+    data: dict[str, object] = {"transition": trigger}
     if change.new_target_date is not None:
-        values["target_date"] = change.new_target_date
-    previous_target = action.target_date
-    if not store.bump_action(session, action, values):
+        data["target_date"] = {"from": action.target_date, "to": change.new_target_date}
+    if not store.move_action(session, action, outcome.to_state, now, change.new_target_date):
         raise exceptions.ConcurrentChange(
             f"Action {action.id} was changed by someone else at the same moment; "
             "reload it and try again"
         )
-    data: dict[str, object] = {"transition": trigger}
-    if change.new_target_date is not None:
-        data["target_date"] = {"from": previous_target, "to": change.new_target_date}
     audit.append(
         session,
         at=now,
@@ -97,82 +103,97 @@ def request_change(
 ) -> ChangeResult:
     now = ctx.clock.now()
     change = ChangeAsked(reason=(reason or "").strip() or None, new_target_date=new_target_date)
-    with ctx.database.writing() as session:
-        person = store.person_by_email(session, by_email)
-        action = store.action_by_id(session, action_id)
-        plan = store.plan_by_id(session, action.plan_id)
-        engine = ctx.workflows.engine(plan.workflow)
-        transition = engine.workflow.transition(trigger)
-        if not standing(session, person, action) & transition.requested_by:
-            raise exceptions.NotAllowedToRequest(
-                f"{person.name} cannot ask to {transition.label} on action {action_id}: only "
-                f"{describe(transition.requested_by)} may ask"
-            )
-        engine.check(_facts(session, action), trigger, change)
-        rule = engine.workflow.approval_for(trigger, plan.kind, plan.approval_overrides)
-        if rule is None:
-            outcome = _apply(
-                session, engine, action, trigger, change, now=now, actor=person, request_id=None
-            )
-            return ChangeResult(
-                status="applied",
-                action_id=action_id,
-                transition=trigger,
-                from_state=outcome.from_state,
-                to_state=outcome.to_state,
-                message=f"Action {action_id} is now {outcome.to_state}",
-            )
-        _refuse_second_request(session, action_id)
-        request = ApprovalRequest(
-            action_id=action_id,
-            transition=trigger,
-            requester_id=person.id,  # type: ignore[arg-type]
-            body=rule.body,
-            quorum=rule.quorum,
-            reason=change.reason,
-            new_target_date=new_target_date,
-            created_at=now,
-        )
-        session.add(request)
-        try:
-            with session.begin_nested():
-                session.flush()
-        except IntegrityError:
-            # Another request was opened for this action at the same moment.
+    try:
+        with ctx.database.writing() as session:
+            return _request_change(ctx, session, action_id, trigger, by_email, change, now)
+    except IntegrityError:
+        # Another request for this action was opened at the same moment and won the
+        # database's one-pending-request index.
+        with ctx.database.reading() as session:
             _refuse_second_request(session, action_id)
-            raise
-        assert request.id is not None
-        audit.append(
-            session,
-            at=now,
-            event="requested",
-            action_id=action_id,
-            request_id=request.id,
-            actor_id=person.id,
-            from_state=action.state,
-            to_state=transition.destination_from(action.state),
-            comment=change.reason,
-            data={
-                "transition": trigger,
-                "body": rule.body,
-                "quorum": rule.quorum,
-                "new_target_date": new_target_date,
-            },
+        raise
+
+
+def _request_change(
+    ctx: Context,
+    session: Session,
+    action_id: int,
+    trigger: str,
+    by_email: str,
+    change: ChangeAsked,
+    now: datetime,
+) -> ChangeResult:
+    person = store.actor_by_email(session, by_email)
+    action = _action_for(ctx, session, action_id, trigger)
+    engine = ctx.workflows.engine(action.workflow)
+    transition = engine.workflow.transition(trigger)
+    if not standing(person, action.owner_id) & transition.requested_by:
+        raise exceptions.NotAllowedToRequest(
+            f"{person.name} cannot ask to {transition.label} on action {action_id}: only "
+            f"{describe(transition.requested_by)} may ask"
+        )
+    engine.check(_facts(action), trigger, change)
+    rule = engine.workflow.approval_for(trigger, action.plan_kind, action.approval_overrides)
+    if rule is None:
+        outcome = _apply(
+            session, engine, action, trigger, change, now=now, actor=person, request_id=None
         )
         return ChangeResult(
-            status="pending",
+            status="applied",
             action_id=action_id,
             transition=trigger,
-            from_state=action.state,
-            to_state=transition.destination_from(action.state),
-            request_id=request.id,
-            body=rule.body,
-            quorum=rule.quorum,
-            message=(
-                f"Request {request.id} to {transition.label} is waiting for "
-                f"{_body_named(engine, rule.body)}"
-            ),
+            from_state=outcome.from_state,
+            to_state=outcome.to_state,
+            message=f"Action {action_id} is now {outcome.to_state}",
         )
+    # A second pending request for the action is refused by the database's unique index.
+    destination = transition.destination_from(action.state)
+    request_id = store.insert_request(
+        session,
+        {
+            "action_id": action_id,
+            "transition": trigger,
+            "requester_id": person.id,
+            "body": rule.body,
+            "quorum": rule.quorum,
+            "reason": change.reason,
+            "new_target_date": change.new_target_date,
+            "status": RequestStatus.PENDING.value,
+            "version": 1,
+            "created_at": now,
+        },
+    )
+    audit.append(
+        session,
+        at=now,
+        event="requested",
+        action_id=action_id,
+        request_id=request_id,
+        actor_id=person.id,
+        from_state=action.state,
+        to_state=destination,
+        comment=change.reason,
+        data={
+            "transition": trigger,
+            "body": rule.body,
+            "quorum": rule.quorum,
+            "new_target_date": change.new_target_date,
+        },
+    )
+    return ChangeResult(
+        status="pending",
+        action_id=action_id,
+        transition=trigger,
+        from_state=action.state,
+        to_state=destination,
+        request_id=request_id,
+        body=rule.body,
+        quorum=rule.quorum,
+        message=(
+            f"Request {request_id} to {transition.label} is waiting for "
+            f"{_body_named(engine, rule.body)}"
+        ),
+    )
 
 
 def _body_named(engine: WorkflowEngine, body: str) -> str:
@@ -199,121 +220,130 @@ def decide(
     by_email: str,
     comment: str | None = None,
 ) -> ChangeResult:
-    """Record one member's verdict; apply the transition once the quorum approves."""
+    """Record one member's verdict; apply the transition once the quorum approves.
+
+    A rejection by any member closes the request. When the action has moved on so that the
+    change no longer applies, the request is closed as superseded and the decider is told why.
+    """
     now = ctx.clock.now()
     comment = (comment or "").strip() or None
     if verdict is Verdict.REJECT and not comment:
         raise exceptions.InvalidValue("A rejection needs a comment saying why")
-    superseded: exceptions.Refused | None = None
     with ctx.database.writing() as session:
-        person = store.person_by_email(session, by_email)
-        if not store.claim_pending_request(session, request_id):
+        person = store.actor_by_email(session, by_email)
+        request = store.claim_request(session, request_id)
+        if request is None:
             _refuse_closed_request(session, request_id)
-        request = store.request_by_id(session, request_id)
-        session.refresh(request)
-        action = store.action_by_id(session, request.action_id)
-        plan = store.plan_by_id(session, action.plan_id)
-        engine = ctx.workflows.engine(plan.workflow)
-        label = engine.workflow.transition(request.transition).label
-        if not store.is_member(session, person.id, request.body):  # type: ignore[arg-type]
-            raise exceptions.NotAMember(
-                f"{person.name} is not a member of {request.body}, "
-                f"which must approve '{request.transition}'"
-            )
-        if request.requester_id == person.id:
-            raise exceptions.OwnRequest(
-                f"{person.name} asked for this change ({label}), so cannot decide on it; "
-                f"another member of {request.body} must"
-            )
-        earlier = store.decisions_on(session, request_id)
-        if any(d.person_id == person.id for d in earlier):
-            raise exceptions.AlreadyVoted(
-                f"{person.name} has already decided on request {request_id}"
-            )
-        session.add(
-            Decision(
-                request_id=request_id,
-                person_id=person.id,  # type: ignore[arg-type]
-                verdict=verdict.value,
-                comment=comment,
-                decided_at=now,
-            )
+            raise AssertionError("unreachable")
+        result, refusal = _decide(ctx, session, request, verdict, person, comment, now)
+    if refusal is not None:
+        raise type(refusal)(f"Request {request_id} can no longer be applied: {refusal}")
+    return result
+
+
+def _decide(
+    ctx: Context,
+    session: Session,
+    request: ClaimedRequest,
+    verdict: Verdict,
+    person: Actor,
+    comment: str | None,
+    now: datetime,
+) -> tuple[ChangeResult, exceptions.Refused | None]:
+    action = _action_for(ctx, session, request.action_id, request.transition)
+    engine = ctx.workflows.engine(action.workflow)
+    label = engine.workflow.transition(request.transition).label
+    if request.body not in person.bodies:
+        raise exceptions.NotAMember(
+            f"{person.name} is not a member of {request.body}, "
+            f"which must approve '{request.transition}'"
         )
-        audit.append(
-            session,
-            at=now,
-            event="decision",
-            action_id=action.id,
-            request_id=request_id,
-            actor_id=person.id,
-            comment=comment,
-            data={"verdict": verdict.value, "transition": request.transition},
+    if request.requester_id == person.id:
+        raise exceptions.OwnRequest(
+            f"{person.name} asked for this change ({label}), so cannot decide on it; "
+            f"another member of {request.body} must"
         )
-        approvals = 1 + sum(d.verdict == Verdict.APPROVE for d in earlier)
-        result = ChangeResult(
-            status="pending",
-            action_id=action.id,  # type: ignore[arg-type]
-            transition=request.transition,
-            from_state=action.state,
-            to_state=action.state,
-            request_id=request_id,
-            body=request.body,
-            approvals=approvals if verdict is Verdict.APPROVE else approvals - 1,
-            quorum=request.quorum,
-        )
-        if verdict is Verdict.REJECT:
-            _close(session, request, RequestStatus.REJECTED, now, person, comment)
-            return _with(result, "rejected", f"Request {request_id} to {label} was rejected")
-        if approvals < request.quorum:
-            return _with(
-                result,
-                "pending",
-                f"{approvals} of {request.quorum} approvals recorded for request {request_id}",
-            )
-        change = ChangeAsked(reason=request.reason, new_target_date=request.new_target_date)
-        try:
-            outcome = _apply(
-                session, engine, action, request.transition, change,
-                now=now, actor=person, request_id=request_id,
-            )  # fmt: skip
-        except (exceptions.IllegalTransition, exceptions.ConditionNotMet) as refusal:
-            # The action moved on since the request was made: close it rather than leave
-            # it pending forever, and tell the decider why.
-            _close(session, request, RequestStatus.SUPERSEDED, now, person, str(refusal))
-            superseded = refusal
-        else:
-            _close(session, request, RequestStatus.APPROVED, now, person, comment)
-            return ChangeResult(
-                status="approved",
-                action_id=result.action_id,
-                transition=request.transition,
-                from_state=outcome.from_state,
-                to_state=outcome.to_state,
-                request_id=request_id,
-                body=request.body,
-                approvals=approvals,
-                quorum=request.quorum,
-                message=f"Approved: action {result.action_id} is now {outcome.to_state}",
-            )
-    assert superseded is not None
-    raise type(superseded)(f"Request {request_id} can no longer be applied: {superseded}")
+    # With a quorum of one, any earlier verdict would have closed the request already.
+    earlier = store.verdicts_on(session, request.id) if request.quorum > 1 else []
+    if any(person_id == person.id for person_id, _ in earlier):
+        raise exceptions.AlreadyVoted(f"{person.name} has already decided on request {request.id}")
+    store.insert_decision(
+        session,
+        {
+            "request_id": request.id,
+            "person_id": person.id,
+            "verdict": verdict.value,
+            "comment": comment,
+            "decided_at": now,
+        },
+    )
+    audit.append(
+        session,
+        at=now,
+        event="decision",
+        action_id=action.id,
+        request_id=request.id,
+        actor_id=person.id,
+        comment=comment,
+        data={"verdict": verdict.value, "transition": request.transition},
+    )
+    approvals = sum(v == Verdict.APPROVE for _, v in earlier) + (verdict is Verdict.APPROVE)
+    result = ChangeResult(
+        status="pending",
+        action_id=action.id,
+        transition=request.transition,
+        from_state=action.state,
+        to_state=action.state,
+        request_id=request.id,
+        body=request.body,
+        approvals=approvals,
+        quorum=request.quorum,
+    )
+    if verdict is Verdict.REJECT:
+        _close(session, request, RequestStatus.REJECTED, now, person, comment)
+        message = f"Request {request.id} to {label} was rejected"
+        return replace(result, status="rejected", message=message), None
+    if approvals < request.quorum:
+        message = f"{approvals} of {request.quorum} approvals recorded for request {request.id}"
+        return replace(result, message=message), None
+    change = ChangeAsked(reason=request.reason, new_target_date=request.new_target_date)
+    try:
+        outcome = _apply(
+            session, engine, action, request.transition, change,
+            now=now, actor=person, request_id=request.id,
+        )  # fmt: skip
+    except (exceptions.IllegalTransition, exceptions.ConditionNotMet) as refusal:
+        # The action moved on since the request was made: close it rather than leave it
+        # pending forever, commit that, and tell the decider why.
+        _close(session, request, RequestStatus.SUPERSEDED, now, person, str(refusal))
+        return replace(result, status="superseded", message=str(refusal)), refusal
+    _close(session, request, RequestStatus.APPROVED, now, person, comment)
+    return (
+        replace(
+            result,
+            status="approved",
+            to_state=outcome.to_state,
+            message=f"Approved: action {action.id} is now {outcome.to_state}",
+        ),
+        None,
+    )
 
 
 def withdraw(ctx: Context, request_id: int, *, by_email: str) -> ChangeResult:
     """The requester takes back a pending request."""
     now = ctx.clock.now()
     with ctx.database.writing() as session:
-        person = store.person_by_email(session, by_email)
-        if not store.claim_pending_request(session, request_id):
+        person = store.actor_by_email(session, by_email)
+        request = store.claim_request(session, request_id)
+        if request is None:
             _refuse_closed_request(session, request_id)
-        request = store.request_by_id(session, request_id)
-        session.refresh(request)
+            raise AssertionError("unreachable")
         if request.requester_id != person.id:
             raise exceptions.NotAllowedToRequest(
                 f"Only the person who asked may withdraw request {request_id}"
             )
         _close(session, request, RequestStatus.WITHDRAWN, now, person, None)
-        action = store.action_by_id(session, request.action_id)
+        action = store.action_state(session, request.action_id)
         return ChangeResult(
             status="withdrawn",
             action_id=request.action_id,
@@ -328,15 +358,13 @@ def withdraw(ctx: Context, request_id: int, *, by_email: str) -> ChangeResult:
 
 def _close(
     session: Session,
-    request: ApprovalRequest,
+    request: ClaimedRequest,
     status: RequestStatus,
     now: datetime,
-    person: Person,
+    person: Actor,
     comment: str | None,
 ) -> None:
-    request.status = status.value
-    request.closed_at = now
-    session.add(request)
+    store.close_request(session, request.id, status.value, now)
     audit.append(
         session,
         at=now,
@@ -359,7 +387,3 @@ def _refuse_closed_request(session: Session, request_id: int) -> None:
         f"Request {request_id} ('{request.transition}' on action {request.action_id}) "
         f"was already {request.status} by {who}{when}"
     )
-
-
-def _with(result: ChangeResult, status: str, message: str) -> ChangeResult:
-    return ChangeResult(**{**result.__dict__, "status": status, "message": message})

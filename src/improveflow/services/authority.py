@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
-
-from improveflow import store
-from improveflow.models import Action, Person, Role
+from improveflow.models import Role
+from improveflow.store import Actor
 from improveflow.workflow.definition import ADMIN, LEAD, OWNER
 
 _DESCRIBED = {
@@ -15,16 +13,14 @@ _DESCRIBED = {
 }
 
 
-def standing(session: Session, person: Person, action: Action) -> set[str]:
-    """Every requester kind `person` counts as for `action` (owner, lead, admin, bodies)."""
-    assert person.id is not None
-    kinds: set[str] = set(store.bodies_of(session, person.id))
-    roles = store.roles_of(session, person.id)
-    if action.owner_id == person.id:
+def standing(actor: Actor, owner_id: int | None) -> set[str]:
+    """Every requester kind `actor` counts as for an action (owner, lead, admin, bodies)."""
+    kinds: set[str] = set(actor.bodies)
+    if owner_id is not None and owner_id == actor.id:
         kinds.add(OWNER)
-    if Role.PEER_CHALLENGE_LEAD in roles:
+    if Role.PEER_CHALLENGE_LEAD in actor.roles:
         kinds.add(LEAD)
-    if Role.ADMIN in roles:
+    if Role.ADMIN in actor.roles:
         kinds.add(ADMIN)
     return kinds
 

@@ -36,9 +36,9 @@ def record_progress(
         )
     now = ctx.clock.now()
     with ctx.database.writing() as session:
-        person = store.person_by_email(session, by_email)
+        person = store.actor_by_email(session, by_email)
         action = store.action_by_id(session, action_id)
-        if not standing(session, person, action) & MAY_RECORD_PROGRESS:
+        if not standing(person, action.owner_id) & MAY_RECORD_PROGRESS:
             raise exceptions.NotAllowedToRequest(
                 f"{person.name} cannot update action {action_id}: only "
                 f"{describe(MAY_RECORD_PROGRESS)} may record progress"

@@ -12,7 +12,7 @@ class ActionFacts:
     """What the engine may know about an action: plain data, loaded by the caller."""
 
     state: str
-    progress_updates: int
+    progress_updates: int | None  # None when the caller did not count them
     target_date: date | None
 
 
@@ -27,6 +27,18 @@ class Condition:
     name: str
     check: Callable[[ActionFacts, ChangeAsked], bool]
     unmet: str  # completes "... because <unmet>"
+    needs_progress_count: bool = False
+
+
+def needs_progress_count(conditions: tuple[str, ...]) -> bool:
+    """Whether checking these conditions needs the action's progress updates counted."""
+    return any(CONDITIONS[name].needs_progress_count for name in conditions)
+
+
+def _has_progress(facts: ActionFacts, _change: ChangeAsked) -> bool:
+    if facts.progress_updates is None:
+        raise ValueError("has_progress_update needs the progress updates counted")
+    return facts.progress_updates > 0
 
 
 CONDITIONS: dict[str, Condition] = {
@@ -34,8 +46,9 @@ CONDITIONS: dict[str, Condition] = {
     for condition in (
         Condition(
             "has_progress_update",
-            lambda facts, _change: facts.progress_updates > 0,
+            _has_progress,
             "no progress update has been recorded yet",
+            needs_progress_count=True,
         ),
         Condition(
             "has_target_date",
