@@ -1,0 +1,210 @@
+"""One place that decides what each row of a plan's table is: theme, header, objective, action.
+
+Readers (council text, CSV, XLSX) feed rows as ``(line, cells)`` plus, for documents, headings,
+page breaks and prose; :class:`PlanAssembler` follows the document's outline (themes, headings,
+which table is open) and hands each data row to :class:`RowPlacer`.
+
+Rules:
+- A header row (see :mod:`columns`) starts a table; the same header repeated on the next page
+  continues it. Prose closes the table, and so does a row shaped unlike the header (another cell
+  count) right after a heading. Tab rows outside any table are narrative and reported in
+  ``sections_skipped``, as are headings under which no row was placed.
+- A row with only its first cell filled is a theme heading; a repeated heading is the same theme
+  (compared ignoring case, spacing and punctuation). A table with a theme column ("SCC priority |
+  Key Objective") takes its themes from that column. Otherwise the theme is the heading above the
+  table: the latest numbered one ("7. Health & Safety Action Plan") if any, else the latest of the
+  highest level; without any heading, the document's title or the file's name.
+- A blank line, a ``--`` rule, a repeated header or heading is a page break: the next row may
+  continue the last one (see :mod:`place_rows`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from improveflow.importers import records
+from improveflow.importers.columns import TableLayout, layout_from_texts
+from improveflow.importers.drafts import ThemeDraft
+from improveflow.importers.html_text import cell_blocks
+from improveflow.importers.paragraph_rules import starts_lowercase
+from improveflow.importers.place_rows import RowPlacer
+from improveflow.importers.table_row import TableRow
+
+_RULE_CELL = re.compile("^[\\s\\-\u2013\u2014_=:|]*$")
+_REFERENCE_LIKE = re.compile(r"^(?:[A-Z]{1,2}|\d{1,3}[a-z]?)[.)]?$")
+_NUMBERED_HEADING = re.compile(r"^\d+(?:\.\d+)*[.)]?\s")
+_THEME_KEY_NOISE = re.compile(r"[\W_]+")
+_PREVIEW_CHARS = 120
+
+
+@dataclass
+class _Heading:
+    line: int
+    text: str
+    level: int
+    used: bool = False
+
+
+def _choose_heading(headings: Sequence[_Heading]) -> _Heading:
+    numbered = [heading for heading in headings if _NUMBERED_HEADING.match(heading.text)]
+    if numbered:
+        return numbered[-1]
+    top = min(heading.level for heading in headings)
+    return [heading for heading in headings if heading.level == top][-1]
+
+
+def _theme_key(title: str) -> str:
+    return _THEME_KEY_NOISE.sub(" ", title.casefold()).strip()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class PlanAssembler:
+    """Builds a :class:`records.ParsedPlan` from the rows and lines of one file."""
+
+    def __init__(self, file: str, untitled_theme: str) -> None:
+        self._file = file
+        self._untitled_theme = untitled_theme
+        self.title: str | None = None
+        self.header_seen = False
+        self._placer = RowPlacer()
+        self._layout: TableLayout | None = None
+        self._header_cells = 0
+        self._themes: list[ThemeDraft] = []
+        self._theme_index: dict[str, ThemeDraft] = {}
+        self._theme: ThemeDraft | None = None
+        self._break_pending = False
+        self._headings: list[_Heading] = []  # since the last data row: may name the next theme
+        self._sections: list[_Heading] = []  # every heading, to report those without rows
+        self._outside: tuple[int, str] | None = None  # first row of a narrative table
+        self._skipped: list[str] = []
+
+    # Lines that are not table rows ------------------------------------------------------------
+
+    def heading(self, line: int, text: str, level: int) -> None:
+        """A heading of the document: it may name the theme of the next table."""
+        self._close_outside()
+        heading = _Heading(line, text, level)
+        self._headings.append(heading)
+        self._sections.append(heading)
+        self._break_pending = True
+
+    def page_break(self) -> None:
+        """A blank line, a rule or page furniture: the next row may continue the last one."""
+        self._close_outside()
+        self._break_pending = True
+
+    def prose(self) -> None:
+        """Narrative text: whatever table was open has ended."""
+        self._close_outside()
+        self._layout = None
+        self._placer.use_layout(None)
+        self._break_pending = True
+
+    # Table rows -------------------------------------------------------------------------------
+
+    def row(self, line: int, cells: Sequence[str]) -> None:
+        """One table row: a header, theme heading, data row, rule or narrative row."""
+        blocks = [cell_blocks(cell) for cell in cells]
+        texts = ["\n".join(block.text for block in cell) for cell in blocks]
+        filled = [index for index, text in enumerate(texts) if text]
+        if not filled or all(_RULE_CELL.match(cell) for cell in cells):
+            self.page_break()
+            return
+        layout = layout_from_texts(texts)
+        if layout is not None:
+            self._start_table(layout, len(cells))
+        elif filled == [0] and self._is_heading_row(texts[0]):
+            self._theme_heading(line, texts[0])
+        elif self._layout is not None and self._belongs_to_table(cells):
+            self._data_row(TableRow.from_blocks(self._layout, line, blocks, texts))
+        elif self._outside is None:
+            preview = " | ".join(texts[index] for index in filled)
+            self._outside = (line, _one_line(preview)[:_PREVIEW_CHARS])
+
+    def _belongs_to_table(self, cells: Sequence[str]) -> bool:
+        """After a heading, a row shaped unlike the header belongs to a different table."""
+        if not self._headings or len(cells) == self._header_cells:
+            return True
+        self._layout = None
+        self._placer.use_layout(None)
+        return False
+
+    def _start_table(self, layout: TableLayout, cells: int) -> None:
+        self._close_outside()
+        self.header_seen = True
+        self._header_cells = cells
+        self._layout = layout
+        self._placer.use_layout(layout)
+        self._break_pending = True
+
+    def _is_heading_row(self, text: str) -> bool:
+        layout = self._layout
+        if layout is not None and layout.key == 0 and _REFERENCE_LIKE.match(text):
+            return False  # a lone "D" in the reference column is a data row
+        # Lower-case text after a page break finishes the objective above; it names no theme.
+        continues = self._break_pending and self._placer.has_objective and starts_lowercase(text)
+        return not continues
+
+    def _theme_heading(self, line: int, title: str) -> None:
+        self._close_outside()
+        self._headings.clear()
+        self._switch_theme(_one_line(title), line)
+        self._break_pending = True
+
+    def _data_row(self, row: TableRow) -> None:
+        if row.theme:
+            self._headings.clear()
+            self._switch_theme(_one_line(" ".join(block.text for block in row.theme)), row.line)
+        elif self._headings:
+            heading = _choose_heading(self._headings)
+            heading.used = True
+            self._headings.clear()
+            self._switch_theme(heading.text, heading.line)
+        elif self._theme is None:
+            self._switch_theme(self._untitled_theme, row.line)
+        if self._sections:
+            self._sections[-1].used = True
+        after_break, self._break_pending = self._break_pending, False
+        self._placer.place(row, after_break=after_break)
+
+    def _switch_theme(self, title: str, line: int) -> None:
+        key = _theme_key(title)
+        theme = self._theme_index.get(key)
+        if theme is None:
+            theme = ThemeDraft(title=title, line=line)
+            self._theme_index[key] = theme
+            self._themes.append(theme)
+        self._theme = theme
+        self._placer.use_theme(theme)
+
+    def _close_outside(self) -> None:
+        if self._outside is not None:
+            line, preview = self._outside
+            self._skipped.append(f"table without recognised columns at line {line}: {preview}")
+            self._outside = None
+
+    # Result -----------------------------------------------------------------------------------
+
+    def finish(self, encoding: str | None = "utf-8") -> records.ParsedPlan:
+        """The plan read so far."""
+        self._close_outside()
+        skipped = [f"{h.text} (line {h.line})" for h in self._sections if not h.used]
+        themes = []
+        for theme in self._themes:
+            if theme.objectives:
+                themes.append(theme.to_record())
+            else:
+                skipped.append(f"{theme.title} (line {theme.line}): heading with no rows")
+        return records.ParsedPlan(
+            file=self._file,
+            title=self.title,
+            themes=themes,
+            unplaced=list(self._placer.unplaced),
+            sections_skipped=skipped + self._skipped,
+            encoding=encoding,
+        )

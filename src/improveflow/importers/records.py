@@ -1,0 +1,83 @@
+"""Plain records produced by the plan readers: what a council plan says, before any database work.
+
+Text fields keep the council's wording with HTML removed. A field that held several paragraphs
+keeps them separated by newlines ("Head of Strategic HR\\nHR Delivery Manager"), so nothing that
+was written is lost and a consumer can still split them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Reasons a person must look at an action. Each review entry starts with one of these; some add
+# detail after a colon, e.g. "paragraphs did not line up: 3 actions, 4 target dates".
+REVIEW_PAGE_BREAK_MERGE = "text merged across a page break"
+REVIEW_PARAGRAPHS_MISALIGNED = "paragraphs did not line up"
+REVIEW_ROW_MERGED = "row without its own action merged into the action above"
+REVIEW_NO_LEAD_OR_TIMESCALE = "row gives neither lead nor timescale"
+REVIEW_DESCRIPTION_FROM_OBJECTIVE = "row has no action text; the objective describes it"
+
+
+@dataclass
+class ParsedAction:
+    """One thing to do, as one row (or one paragraph of a row) of a plan's table states it."""
+
+    description: str
+    lead: str | None
+    timescale: str | None
+    measures: str | None
+    progress: str | None
+    line: int
+    review: list[str] = field(default_factory=list)
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ParsedObjective:
+    """A challenge, priority or key objective together with the actions that deliver it."""
+
+    reference: str | None
+    text: str
+    outcomes: str | None
+    monitoring: str | None
+    risk_rating: str | None
+    line: int
+    actions: list[ParsedAction] = field(default_factory=list)
+
+
+@dataclass
+class ParsedTheme:
+    """A section of the plan; a heading repeated on every page is still one theme."""
+
+    title: str
+    line: int
+    objectives: list[ParsedObjective] = field(default_factory=list)
+
+
+@dataclass
+class UnplacedRow:
+    """A table row the reader could not attach to any objective or action."""
+
+    line: int
+    text: str
+    reason: str
+
+
+@dataclass
+class ParsedPlan:
+    """Everything read from one file."""
+
+    file: str
+    title: str | None
+    themes: list[ParsedTheme] = field(default_factory=list)
+    unplaced: list[UnplacedRow] = field(default_factory=list)
+    sections_skipped: list[str] = field(default_factory=list)
+    encoding: str | None = "utf-8"  # how the text was decoded; None for a workbook
+
+    def objectives(self) -> list[ParsedObjective]:
+        """Every objective in document order."""
+        return [objective for theme in self.themes for objective in theme.objectives]
+
+    def actions(self) -> list[ParsedAction]:
+        """Every action in document order."""
+        return [action for objective in self.objectives() for action in objective.actions]
