@@ -22,8 +22,9 @@ from improveflow.calendar import as_london
 from improveflow.config import load_settings
 from improveflow.importers.people_file import read_people_file
 from improveflow.models import Verdict
-from improveflow.services import approvals, people, plans, progress, views
+from improveflow.services import approvals, importing, people, plans, progress, views
 from improveflow.services.context import Context
+from improveflow.services.import_summary import show_import_report
 from improveflow.workflow.engine import mermaid
 
 P = ParamSpec("P")
@@ -249,6 +250,47 @@ def plan_create(
         _print_json({"id": view.id, "title": view.title, "kind": view.kind})
     else:
         out.print(f"Plan {view.id} created: {view.title}")
+
+
+@plan_app.command("import")
+@reports_refusals
+def plan_import(
+    ctx: typer.Context,
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Plan files: .txt (converted Word/PDF tables), .csv, .xlsx."),
+    ],
+    plan_title: Annotated[
+        str | None, typer.Option(help="Import every file into this plan.")
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="peer-challenge, service-plan or action-plan.")
+    ] = None,
+    people_file: Annotated[
+        Path | None, typer.Option("--people", help="People to import first.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Read and report; store nothing.")
+    ] = False,
+    report: Annotated[Path | None, typer.Option(help="Write the full report as JSON here.")] = None,
+) -> None:
+    """Import council plans; the report lists every action and what needs review."""
+    result = importing.import_plan_files(
+        _context(ctx),
+        files,
+        importing.ImportOptions(
+            plan_title=plan_title,
+            kind=plans.plan_kind(kind) if kind else None,
+            dry_run=dry_run,
+        ),
+        people=read_people_file(people_file) if people_file else (),
+    )
+    if report is not None:
+        report.write_text(
+            json.dumps(result.as_json(), indent=2, default=str, ensure_ascii=False) + "\n",
+            encoding="utf-8",
+        )
+    show_import_report(out, result)
 
 
 @plan_app.command("list")

@@ -143,7 +143,11 @@ class Objective(SQLModel, table=True):
 
 
 class Action(SQLModel, table=True):
-    __table_args__ = (sa.Index("ix_action_plan_state", "plan_id", "state"),)
+    __table_args__ = (
+        sa.Index("ix_action_plan_state", "plan_id", "state"),
+        # An imported action's identity within its plan, so a re-import finds it again.
+        sa.Index("uq_action_plan_import_key", "plan_id", "import_key", unique=True),
+    )
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plan.id")
     objective_id: int = Field(foreign_key="objective.id", index=True)
@@ -154,6 +158,16 @@ class Action(SQLModel, table=True):
     start_date: date | None = None
     target_date: date | None = Field(default=None, index=True)
     timescale_raw: str | None = Field(default=None, max_length=500)
+    # [{"label": ..., "start_date": ..., "target_date": ...}] for several dated milestones.
+    milestones: list[dict[str, str | None]] = Field(default_factory=list, sa_type=sa.JSON)
+    recurrence: str | None = Field(default=None, max_length=50)
+    measures: str | None = Field(default=None, sa_type=sa.Text)
+    # Approving bodies named in the lead cell ("Cabinet/ Corporate Management Team").
+    body_hint: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    # Reasons a person should check this action (set by imports).
+    needs_review: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    source: str | None = Field(default=None, max_length=1000)  # "file:line"
+    import_key: str | None = Field(default=None, max_length=64)
     state: str = Field(max_length=50, index=True)
     rag: str | None = Field(default=None, max_length=10)
     # Optimistic locking: every change is `UPDATE ... WHERE version = :seen`.

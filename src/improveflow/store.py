@@ -209,18 +209,19 @@ def decisions_on(session: Session, request_id: int) -> Sequence[Decision]:
 # several times the commit itself (see benchmarks/transitions_bench.py).
 
 
-def _table(model: type[SQLModel]) -> sa.Table:
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """The Core table behind a model, for prebuilt statements."""
     return cast(sa.Table, model.__table__)  # type: ignore[attr-defined]
 
 
-_person = _table(Person)
-_membership = _table(Membership)
-_role = _table(PersonRole)
-_action = _table(Action)
-_plan = _table(Plan)
-_progress = _table(ProgressUpdate)
-_request = _table(ApprovalRequest)
-_decision = _table(Decision)
+_person = table_of(Person)
+_membership = table_of(Membership)
+_role = table_of(PersonRole)
+_action = table_of(Action)
+_plan = table_of(Plan)
+_progress = table_of(ProgressUpdate)
+_request = table_of(ApprovalRequest)
+_decision = table_of(Decision)
 
 
 @dataclass(frozen=True)

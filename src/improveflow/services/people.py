@@ -70,6 +70,14 @@ def _validated(person: PersonInput, known_bodies: set[str]) -> PersonInput:
 
 def import_people(ctx: Context, people: Sequence[PersonInput]) -> PeopleImported:
     """Create or update people by email; aliases, bodies and roles are replaced by the file's."""
+    with ctx.database.writing() as session:
+        return import_people_in(session, ctx, people)
+
+
+def import_people_in(
+    session: Session, ctx: Context, people: Sequence[PersonInput]
+) -> PeopleImported:
+    """`import_people` inside the caller's transaction (a plan import brings its people)."""
     known_bodies = ctx.known_bodies()
     checked = [_validated(person, known_bodies) for person in people]
     seen: dict[str, str] = {}
@@ -81,24 +89,23 @@ def import_people(ctx: Context, people: Sequence[PersonInput]) -> PeopleImported
         seen[person.email] = person.where
     now = ctx.clock.now()
     created = updated = 0
-    with ctx.database.writing() as session:
-        for person in checked:
-            row, is_new = _upsert(session, person, now)
-            created += is_new
-            updated += not is_new
-            assert row.id is not None
-            audit.append(
-                session,
-                at=now,
-                event="person_created" if is_new else "person_updated",
-                actor_id=None,
-                data={
-                    "person_id": row.id,
-                    "email": person.email,
-                    "bodies": list(person.bodies),
-                    "roles": list(person.roles),
-                },
-            )
+    for person in checked:
+        row, is_new = _upsert(session, person, now)
+        created += is_new
+        updated += not is_new
+        assert row.id is not None
+        audit.append(
+            session,
+            at=now,
+            event="person_created" if is_new else "person_updated",
+            actor_id=None,
+            data={
+                "person_id": row.id,
+                "email": person.email,
+                "bodies": list(person.bodies),
+                "roles": list(person.roles),
+            },
+        )
     return PeopleImported(created=created, updated=updated)
 
 

@@ -76,8 +76,20 @@ def _action_summary(
         "timescale": action.timescale_raw,
         "start_date": _iso(action.start_date),
         "target_date": _iso(action.target_date),
+        "milestones": [
+            {
+                "label": m.get("label"),
+                "start_date": m.get("start_date"),
+                "target_date": m.get("target_date"),
+            }
+            for m in action.milestones
+        ],
+        "recurrence": action.recurrence,
         "state": action.state,
         "rag": action.rag,
+        "needs_review": list(action.needs_review),
+        "approving_bodies": list(action.body_hint),
+        "source": action.source,
         "version": action.version,
     }
 

@@ -1,0 +1,85 @@
+"""What a plan import did, and what a person must check: the report behind `plan import`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class ImportedActionLine:
+    id: int | None
+    source: str  # "file:line"
+    theme: str
+    objective_ref: str | None
+    description: str
+    owner_email: str | None
+    lead: str | None
+    timescale: str | None
+    target_date: str | None
+    state: str
+    status: str  # created, progress added, unchanged
+    needs_review: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReviewItem:
+    source: str
+    action_id: int | None
+    description: str
+    reason: str
+
+
+@dataclass
+class UnplacedItem:
+    source: str
+    text: str
+    reason: str
+
+
+@dataclass
+class PlanImportReport:
+    plan_id: int | None
+    plan_title: str
+    plan_kind: str
+    files: list[str]
+    plan_created: bool
+    themes: int = 0
+    objectives: int = 0
+    actions: list[ImportedActionLine] = field(default_factory=list)
+    review: list[ReviewItem] = field(default_factory=list)
+    unplaced: list[UnplacedItem] = field(default_factory=list)
+    sections_skipped: list[str] = field(default_factory=list)
+    not_in_files: list[int] = field(default_factory=list)  # earlier actions absent now
+
+    def count(self, status: str) -> int:
+        return sum(line.status == status for line in self.actions)
+
+
+@dataclass
+class ImportReport:
+    dry_run: bool
+    people_created: int
+    people_updated: int
+    plans: list[PlanImportReport]
+
+    def as_json(self) -> dict[str, Any]:
+        plans = []
+        for plan in self.plans:
+            entry = asdict(plan)
+            entry["counts"] = {
+                "themes": plan.themes,
+                "objectives": plan.objectives,
+                "actions": len(plan.actions),
+                "created": plan.count("created"),
+                "progress_added": plan.count("progress added"),
+                "unchanged": plan.count("unchanged"),
+                "needs_review": len(plan.review),
+                "unplaced": len(plan.unplaced),
+            }
+            plans.append(entry)
+        return {
+            "dry_run": self.dry_run,
+            "people": {"created": self.people_created, "updated": self.people_updated},
+            "plans": plans,
+        }

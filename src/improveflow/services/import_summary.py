@@ -1,0 +1,63 @@
+"""The import report as a person reads it on a terminal."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from improveflow.services.import_report import ImportReport
+
+_SHOWN_PER_LIST = 40
+
+
+def show_import_report(console: Console, report: ImportReport) -> None:
+    if report.dry_run:
+        console.print("[bold]Dry run:[/bold] nothing was stored.")
+    if report.people_created or report.people_updated:
+        console.print(f"People: {report.people_created} added, {report.people_updated} updated.")
+    for plan in report.plans:
+        verb = "created" if plan.plan_created else "updated"
+        console.print(
+            f"\n[bold]{plan.plan_title}[/bold] (plan {plan.plan_id}, "
+            f"{plan.plan_kind.replace('_', ' ')}, {verb}) from {', '.join(plan.files)}",
+            highlight=False,
+        )
+        console.print(
+            f"{plan.themes} themes, {plan.objectives} objectives, {len(plan.actions)} actions: "
+            f"{plan.count('created')} new, {plan.count('progress added')} with new progress, "
+            f"{plan.count('unchanged')} unchanged.",
+            highlight=False,
+        )
+        states: dict[str, int] = {}
+        for line in plan.actions:
+            states[line.state] = states.get(line.state, 0) + 1
+        console.print(
+            "States: " + ", ".join(f"{n} {state.replace('_', ' ')}" for state, n in states.items()),
+            highlight=False,
+        )
+        if plan.review:
+            table = Table(title=f"{len(plan.review)} items need review", title_justify="left")
+            for column in ("source", "action", "reason"):
+                table.add_column(column, overflow="fold")
+            for item in plan.review[:_SHOWN_PER_LIST]:
+                table.add_row(item.source, _short(item.description), item.reason)
+            console.print(table)
+            if len(plan.review) > _SHOWN_PER_LIST:
+                console.print(f"... and {len(plan.review) - _SHOWN_PER_LIST} more (see --report).")
+        if plan.unplaced:
+            table = Table(
+                title=f"{len(plan.unplaced)} rows could not be placed", title_justify="left"
+            )
+            for column in ("source", "text", "reason"):
+                table.add_column(column, overflow="fold")
+            for row in plan.unplaced[:_SHOWN_PER_LIST]:
+                table.add_row(row.source, _short(row.text), row.reason)
+            console.print(table)
+        if plan.not_in_files:
+            ids = ", ".join(str(i) for i in plan.not_in_files[:_SHOWN_PER_LIST])
+            console.print(f"Actions imported before but not in these files (kept): {ids}")
+
+
+def _short(text: str, limit: int = 70) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

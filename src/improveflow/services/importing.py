@@ -1,0 +1,492 @@
+"""Importing council plans: parsed records into themes, objectives and actions.
+
+One transaction for the whole import: a file that fails leaves nothing behind. Every action
+keeps its source ("file:line"), its timescale as written, the dates read from it and the
+reasons a person should check it. State comes from the progress text and is recorded as an
+`imported` audit event citing the source, not as an approval. Re-importing finds each action
+again by its import key, so nothing is duplicated; changed progress becomes a new update.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from improveflow import audit, exceptions
+from improveflow.importers.dates import Timescale, parse_timescale
+from improveflow.importers.leads import (
+    REVIEW_OWNER_UNRESOLVED,
+    DirectoryEntry,
+    LeadMatch,
+    LeadMatcher,
+)
+from improveflow.importers.progress_state import infer_state
+from improveflow.importers.readers import read_plan_file
+from improveflow.importers.records import ParsedAction, ParsedObjective, ParsedPlan
+from improveflow.models import (
+    Action,
+    Objective,
+    Person,
+    PersonAlias,
+    Plan,
+    PlanKind,
+    ProgressUpdate,
+    Theme,
+)
+from improveflow.services import people as people_service
+from improveflow.services.context import Context
+from improveflow.services.import_report import (
+    ImportedActionLine,
+    ImportReport,
+    PlanImportReport,
+    ReviewItem,
+    UnplacedItem,
+)
+from improveflow.store import table_of
+from improveflow.workflow.registry import DEFAULT_WORKFLOW
+
+_BATCH = 500
+
+
+class _DryRun(Exception):
+    """Raised to roll back a dry run once its report is complete."""
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    plan_title: str | None = None
+    kind: PlanKind | None = None
+    dry_run: bool = False
+
+
+def guess_kind(title: str) -> PlanKind:
+    lowered = title.lower()
+    if "peer challenge" in lowered or "peer review" in lowered:
+        return PlanKind.PEER_CHALLENGE
+    if "service plan" in lowered:
+        return PlanKind.SERVICE_PLAN
+    return PlanKind.ACTION_PLAN
+
+
+def import_plan_files(
+    ctx: Context,
+    paths: Sequence[Path],
+    options: ImportOptions,
+    people: Sequence[people_service.PersonInput] = (),
+) -> ImportReport:
+    """Import each file as a plan (or all of them into one titled plan), all or nothing."""
+    parsed = [read_plan_file(path) for path in paths]  # bad files fail before any writing
+    groups = _group_by_plan(parsed, options)
+    report = ImportReport(dry_run=options.dry_run, people_created=0, people_updated=0, plans=[])
+    try:
+        with ctx.database.writing() as session:
+            if people:
+                added = people_service.import_people_in(session, ctx, people)
+                report.people_created, report.people_updated = added.created, added.updated
+            matcher = _lead_matcher(session, ctx)
+            for title, files in groups:
+                report.plans.append(_import_plan(ctx, session, title, files, options, matcher))
+            if options.dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    return report
+
+
+def _group_by_plan(
+    parsed: list[ParsedPlan], options: ImportOptions
+) -> list[tuple[str, list[ParsedPlan]]]:
+    if options.plan_title:
+        return [(options.plan_title.strip(), parsed)]
+    groups: dict[str, list[ParsedPlan]] = {}
+    for plan in parsed:
+        title = (plan.title or Path(plan.file).stem).strip()
+        groups.setdefault(title, []).append(plan)
+    return list(groups.items())
+
+
+def _lead_matcher(session: Session, ctx: Context) -> LeadMatcher:
+    aliases: dict[int, list[str]] = {}
+    for person_id, alias in session.exec(select(PersonAlias.person_id, PersonAlias.alias)).all():
+        aliases.setdefault(person_id, []).append(alias)
+    entries = [
+        DirectoryEntry(
+            person_id=person.id,
+            email=person.email,
+            name=person.name,
+            aliases=tuple(aliases.get(person.id, ())),
+        )
+        for person in session.exec(select(Person)).all()
+        if person.id is not None
+    ]
+    bodies = {
+        body.name: body.title
+        for name in ctx.workflows.names()
+        for body in ctx.workflows.workflow(name).bodies.values()
+    }
+    return LeadMatcher(entries, bodies)
+
+
+def _import_plan(
+    ctx: Context,
+    session: Session,
+    title: str,
+    files: list[ParsedPlan],
+    options: ImportOptions,
+    matcher: LeadMatcher,
+) -> PlanImportReport:
+    now = ctx.clock.now()
+    plan = session.exec(select(Plan).where(Plan.title == title)).first()
+    kind = options.kind or (PlanKind(plan.kind) if plan else guess_kind(title))
+    created = plan is None
+    if plan is None:
+        plan = Plan(
+            title=title,
+            kind=kind.value,
+            source=", ".join(Path(f.file).name for f in files),
+            workflow=DEFAULT_WORKFLOW,
+            created_at=now,
+        )
+        session.add(plan)
+        session.flush()
+        audit.append(
+            session,
+            at=now,
+            event="plan_created",
+            data={"plan_id": plan.id, "title": title, "kind": kind.value, "source": plan.source},
+        )
+    elif options.kind and plan.kind != options.kind.value:
+        raise exceptions.InvalidValue(
+            f"Plan '{title}' already exists as a {plan.kind.replace('_', ' ')} plan, "
+            f"not {options.kind.value.replace('_', ' ')}"
+        )
+    assert plan.id is not None
+    report = PlanImportReport(
+        plan_id=plan.id,
+        plan_title=title,
+        plan_kind=plan.kind,
+        files=[f.file for f in files],
+        plan_created=created,
+    )
+    writer = _PlanWriter(ctx, session, plan, matcher, report, now)
+    for parsed in files:
+        writer.write(parsed)
+    writer.finish()
+    return report
+
+
+def _import_key(theme: str, objective: ParsedObjective, description: str, seen: int) -> str:
+    """An action's identity in its plan: where it sits and what it says, not its line."""
+    parts = [theme, objective.reference or objective.text, description]
+    normalised = "\x1f".join(" ".join(part.lower().split()) for part in parts)
+    if seen:
+        normalised += f"\x1f{seen}"
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()[:40]
+
+
+_ACTION = table_of(Action)
+_PROGRESS = table_of(ProgressUpdate)
+
+
+class _PlanWriter:
+    """Writes one plan's records; new actions and progress go in batches of Core inserts."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        session: Session,
+        plan: Plan,
+        matcher: LeadMatcher,
+        report: PlanImportReport,
+        now: datetime,
+    ) -> None:
+        assert plan.id is not None
+        self.ctx, self.session, self.plan, self.matcher = ctx, session, plan, matcher
+        self.plan_id: int = plan.id
+        self.report, self.now = report, now
+        self.outline = _Outline(session, self.plan_id)
+        self.existing = self._existing_actions()
+        self.latest_progress = self._latest_progress()
+        self.touched: set[int] = set()
+        self.pending: list[tuple[dict[str, object], ImportedActionLine, str | None, str]] = []
+        self.themes: set[int] = set()
+        self.objectives: set[int] = set()
+
+    def _existing_actions(self) -> dict[str, tuple[int, str]]:
+        rows = self.session.exec(
+            select(Action.import_key, Action.id, Action.state).where(
+                Action.plan_id == self.plan_id, col(Action.import_key).is_not(None)
+            )
+        ).all()
+        return {key: (action_id, state) for key, action_id, state in rows if key and action_id}
+
+    def _latest_progress(self) -> dict[int, str]:
+        newest = (
+            select(sa.func.max(ProgressUpdate.id))
+            .join(Action, col(Action.id) == ProgressUpdate.action_id)
+            .where(Action.plan_id == self.plan_id)
+            .group_by(col(ProgressUpdate.action_id))
+        )
+        rows = self.session.exec(
+            select(ProgressUpdate.action_id, ProgressUpdate.text).where(
+                col(ProgressUpdate.id).in_(newest)
+            )
+        ).all()
+        return dict(rows)
+
+    def write(self, parsed: ParsedPlan) -> None:
+        file = Path(parsed.file).name
+        self.report.sections_skipped.extend(f"{file}: {s}" for s in parsed.sections_skipped)
+        self.report.unplaced.extend(
+            UnplacedItem(source=f"{file}:{row.line}", text=row.text, reason=row.reason)
+            for row in parsed.unplaced
+        )
+        for theme_record in parsed.themes:
+            theme_id = self.outline.theme(theme_record.title)
+            self.themes.add(theme_id)
+            occurrences: dict[str, int] = {}
+            for objective_record in theme_record.objectives:
+                objective_id = self.outline.objective(theme_id, objective_record)
+                self.objectives.add(objective_id)
+                for action in objective_record.actions:
+                    key = _import_key(theme_record.title, objective_record, action.description, 0)
+                    seen = occurrences.get(key, 0)
+                    occurrences[key] = seen + 1
+                    if seen:
+                        key = _import_key(
+                            theme_record.title, objective_record, action.description, seen
+                        )
+                    self._action(
+                        file, theme_record.title, objective_record, objective_id, action, key
+                    )
+        self._flush()
+
+    def _action(
+        self,
+        file: str,
+        theme: str,
+        objective: ParsedObjective,
+        objective_id: int,
+        action: ParsedAction,
+        key: str,
+    ) -> None:
+        source = f"{file}:{action.line}"
+        timescale = parse_timescale(action.timescale) if action.timescale else None
+        lead = self.matcher.match(action.lead)
+        review = _review_reasons(action, timescale, lead)
+        inferred = infer_state(action.progress)
+        line = ImportedActionLine(
+            id=None,
+            source=source,
+            theme=theme,
+            objective_ref=objective.reference,
+            description=action.description,
+            owner_email=lead.owner_email,
+            lead=action.lead,
+            timescale=action.timescale,
+            target_date=timescale.target.isoformat() if timescale and timescale.target else None,
+            state=inferred.state,
+            status="created",
+            needs_review=review,
+        )
+        self.report.actions.append(line)
+        known = self.existing.get(key)
+        if known is not None:
+            self._reimported(known, line, action.progress, source)
+            return
+        row: dict[str, object] = {
+            "plan_id": self.plan_id,
+            "objective_id": objective_id,
+            "description": action.description,
+            "owner_id": lead.owner_id,
+            "lead_text": action.lead,
+            "start_date": timescale.start if timescale else None,
+            "target_date": timescale.target if timescale else None,
+            "timescale_raw": action.timescale,
+            "milestones": _milestones(timescale),
+            "recurrence": timescale.recurrence if timescale else None,
+            "measures": action.measures,
+            "body_hint": list(lead.bodies),
+            "needs_review": review,
+            "source": source,
+            "import_key": key,
+            "state": inferred.state,
+            "version": 1,
+            "created_at": self.now,
+            "updated_at": self.now,
+        }
+        self.pending.append((row, line, action.progress, inferred.evidence or ""))
+        if len(self.pending) >= _BATCH:
+            self._flush()
+
+    def _reimported(
+        self, known: tuple[int, str], line: ImportedActionLine, progress: str | None, source: str
+    ) -> None:
+        action_id, state = known
+        line.id, line.state, line.status = action_id, state, "unchanged"
+        self.touched.add(action_id)
+        text = (progress or "").strip()
+        if text and self.latest_progress.get(action_id) != text:
+            self.session.connection().execute(
+                sa.insert(_PROGRESS),
+                {"action_id": action_id, "text": text, "created_at": self.now},
+            )
+            self.latest_progress[action_id] = text
+            audit.append(
+                self.session,
+                at=self.now,
+                event="progress",
+                action_id=action_id,
+                comment=text,
+                data={"source": source, "imported": True},
+            )
+            line.status = "progress added"
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        connection = self.session.connection()
+        inserted = connection.execute(
+            sa.insert(_ACTION).returning(_ACTION.c.id, sort_by_parameter_order=True),
+            [row for row, *_ in self.pending],
+        ).all()
+        progress_rows = []
+        for (action_id,), (row, line, progress, evidence) in zip(
+            inserted, self.pending, strict=True
+        ):
+            line.id = action_id
+            self.touched.add(action_id)
+            audit.append(
+                self.session,
+                at=self.now,
+                event="imported",
+                action_id=action_id,
+                to_state=str(row["state"]),
+                comment=evidence or None,
+                data={"source": row["source"], "plan_id": self.plan_id},
+            )
+            text = (progress or "").strip()
+            if text:
+                progress_rows.append({"action_id": action_id, "text": text, "created_at": self.now})
+                self.latest_progress[action_id] = text
+        if progress_rows:
+            connection.execute(sa.insert(_PROGRESS), progress_rows)
+        self.pending.clear()
+
+    def finish(self) -> None:
+        self._flush()
+        self.report.review = [
+            ReviewItem(
+                source=line.source, action_id=line.id, description=line.description, reason=r
+            )
+            for line in self.report.actions
+            for r in line.needs_review
+        ]
+        self.report.themes = len(self.themes)
+        self.report.objectives = len(self.objectives)
+        self.report.not_in_files = sorted(
+            action_id for action_id, _ in self.existing.values() if action_id not in self.touched
+        )
+
+
+class _Outline:
+    """A plan's themes and objectives, loaded once and extended as the import goes.
+
+    Looking each one up in the database per row made large imports crawl.
+    """
+
+    def __init__(self, session: Session, plan_id: int) -> None:
+        self.session, self.plan_id = session, plan_id
+        self.theme_ids: dict[str, int] = {}
+        for theme in session.exec(select(Theme).where(Theme.plan_id == plan_id)).all():
+            assert theme.id is not None
+            self.theme_ids[_fold(theme.title)] = theme.id
+        self.objective_ids: dict[tuple[int, str], int] = {}
+        self.objective_counts: dict[int, int] = {}
+        rows = session.exec(
+            select(Objective).where(col(Objective.theme_id).in_(list(self.theme_ids.values())))
+        ).all()
+        for objective in rows:
+            assert objective.id is not None
+            key = _fold(objective.reference or objective.text)
+            self.objective_ids[(objective.theme_id, key)] = objective.id
+            self.objective_counts[objective.theme_id] = (
+                self.objective_counts.get(objective.theme_id, 0) + 1
+            )
+
+    def theme(self, title: str) -> int:
+        title = " ".join(title.split())
+        known = self.theme_ids.get(_fold(title))
+        if known is not None:
+            return known
+        theme = Theme(plan_id=self.plan_id, title=title, position=len(self.theme_ids))
+        self.session.add(theme)
+        self.session.flush()
+        assert theme.id is not None
+        self.theme_ids[_fold(title)] = theme.id
+        return theme.id
+
+    def objective(self, theme_id: int, record: ParsedObjective) -> int:
+        key = (theme_id, _fold(record.reference or record.text))
+        known = self.objective_ids.get(key)
+        if known is not None:
+            objective = self.session.get(Objective, known)
+            assert objective is not None
+            # The document is the source of these texts; keep what it says now.
+            objective.outcomes = record.outcomes or objective.outcomes
+            objective.monitoring = record.monitoring or objective.monitoring
+            objective.risk_rating = record.risk_rating or objective.risk_rating
+            return known
+        position = self.objective_counts.get(theme_id, 0)
+        objective = Objective(
+            theme_id=theme_id,
+            reference=record.reference,
+            text=record.text,
+            outcomes=record.outcomes,
+            monitoring=record.monitoring,
+            risk_rating=record.risk_rating,
+            position=position,
+        )
+        self.session.add(objective)
+        self.session.flush()
+        assert objective.id is not None
+        self.objective_counts[theme_id] = position + 1
+        self.objective_ids[key] = objective.id
+        return objective.id
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _review_reasons(
+    action: ParsedAction, timescale: Timescale | None, lead: LeadMatch
+) -> list[str]:
+    reasons = list(action.review)
+    if timescale is None:
+        reasons.append("no timescale given")
+    elif timescale.review:
+        reasons.append(timescale.review)
+    reasons.extend(lead.review())
+    if not lead.parts:
+        reasons.append(f"{REVIEW_OWNER_UNRESOLVED}: no lead given")
+    return reasons
+
+
+def _milestones(timescale: Timescale | None) -> list[dict[str, str | None]]:
+    if timescale is None:
+        return []
+    return [
+        {
+            "label": m.label,
+            "start_date": m.start.isoformat() if m.start else None,
+            "target_date": m.target.isoformat() if m.target else None,
+        }
+        for m in timescale.milestones
+    ]
