@@ -339,12 +339,26 @@ class ClaimedRequest:
     quorum: int
     reason: str | None
     new_target_date: date | None
+    status: str  # after the claim: still pending, or already the outcome asked for
 
 
 _CLAIM = (
     sa.update(_request)
     .where(_request.c.id == sa.bindparam("request_id"), _request.c.status == RequestStatus.PENDING)
-    .values(version=_request.c.version + 1)
+    .values(
+        version=_request.c.version + 1,
+        status=sa.case(
+            (sa.bindparam("final") | (_request.c.quorum <= 1), sa.bindparam("outcome")),
+            else_=_request.c.status,
+        ),
+        closed_at=sa.case(
+            (
+                sa.bindparam("final") | (_request.c.quorum <= 1),
+                sa.bindparam("closed", type_=_request.c.closed_at.type),
+            ),
+            else_=_request.c.closed_at,
+        ),
+    )
     .returning(
         _request.c.id,
         _request.c.action_id,
@@ -354,17 +368,30 @@ _CLAIM = (
         _request.c.quorum,
         _request.c.reason,
         _request.c.new_target_date,
+        _request.c.status,
     )
 )
 
 
-def claim_request(session: Session, request_id: int) -> ClaimedRequest | None:
+def claim_request(
+    session: Session, request_id: int, *, outcome: str, final: bool, at: datetime
+) -> ClaimedRequest | None:
     """Lock a pending request for this transaction; None if it is no longer pending.
 
     The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite), so a second decider
-    waits here and then finds the request decided: one outcome, never two.
+    waits here and then finds the request decided: one outcome, never two. It also records
+    `outcome` at once when that outcome is final (a rejection, a withdrawal) or one member
+    decides alone (quorum 1): the common case then needs no second statement. If the caller
+    then refuses, the transaction rolls back and the request is pending again.
     """
-    row = session.connection().execute(_CLAIM, {"request_id": request_id}).first()
+    row = (
+        session.connection()
+        .execute(
+            _CLAIM,
+            {"request_id": request_id, "outcome": outcome, "final": final, "closed": at},
+        )
+        .first()
+    )
     return ClaimedRequest(*row) if row is not None else None
 
 

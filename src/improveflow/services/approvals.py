@@ -231,7 +231,13 @@ def decide(
         raise exceptions.InvalidValue("A rejection needs a comment saying why")
     with ctx.database.writing() as session:
         person = store.actor_by_email(session, by_email)
-        request = store.claim_request(session, request_id)
+        request = store.claim_request(
+            session,
+            request_id,
+            outcome=RequestStatus.REJECTED if verdict is Verdict.REJECT else RequestStatus.APPROVED,
+            final=verdict is Verdict.REJECT,
+            at=now,
+        )
         if request is None:
             _refuse_closed_request(session, request_id)
             raise AssertionError("unreachable")
@@ -334,7 +340,9 @@ def withdraw(ctx: Context, request_id: int, *, by_email: str) -> ChangeResult:
     now = ctx.clock.now()
     with ctx.database.writing() as session:
         person = store.actor_by_email(session, by_email)
-        request = store.claim_request(session, request_id)
+        request = store.claim_request(
+            session, request_id, outcome=RequestStatus.WITHDRAWN, final=True, at=now
+        )
         if request is None:
             _refuse_closed_request(session, request_id)
             raise AssertionError("unreachable")
@@ -364,7 +372,9 @@ def _close(
     person: Actor,
     comment: str | None,
 ) -> None:
-    store.close_request(session, request.id, status.value, now)
+    """Record the request's outcome (unless the claim already stored it) and its event."""
+    if request.status != status:
+        store.close_request(session, request.id, status.value, now)
     audit.append(
         session,
         at=now,
