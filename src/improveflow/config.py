@@ -25,7 +25,27 @@ class Settings(BaseSettings):
     )
     workflows_dir: Path = Field(default_factory=lambda: resources.bundled_dir("workflows"))
     templates_dir: Path = Field(default_factory=lambda: resources.bundled_dir("templates"))
-    base_url: str = "http://localhost:8000"
+    base_url: str = Field(
+        default="http://localhost:8000", description="Where links in emails point."
+    )
+    secret_key: str | None = Field(
+        default=None, description="Signs the links in emails; required to send them."
+    )
+    link_max_age_days: int = Field(default=14, ge=1)
+
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_tls: bool = Field(default=False, description="Implicit TLS (usually port 465).")
+    smtp_from: str = "improveflow@localhost"
+    smtp_timeout_s: float = Field(default=30.0, gt=0)
+    smtp_pool_size: int = Field(default=8, ge=1, description="Connections used at once.")
+    smtp_rate_limit: int | None = Field(
+        default=None, ge=1, description="Messages per minute at most (Microsoft 365: 30)."
+    )
+    smtp_max_attempts: int = Field(default=8, ge=1)
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -74,6 +74,8 @@ class Person(SQLModel, table=True):
     name: str = Field(max_length=200)
     # Stored lower-cased: addresses are compared case-insensitively.
     email: str = Field(max_length=320, unique=True)
+    # "immediate" or "daily_digest", for reminders and prompts; escalations always go at once.
+    reminder_delivery: str = Field(default="immediate", max_length=20)
     created_at: datetime = _moment()
 
 
@@ -145,6 +147,9 @@ class Objective(SQLModel, table=True):
 class Action(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_action_plan_state", "plan_id", "state"),
+        # The sweep's candidate queries: due soon, and not heard from lately.
+        sa.Index("ix_action_state_target", "state", "target_date"),
+        sa.Index("ix_action_state_last_progress", "state", "last_progress_at"),
         # An imported action's identity within its plan, so a re-import finds it again.
         sa.Index("uq_action_plan_import_key", "plan_id", "import_key", unique=True),
     )
@@ -170,6 +175,7 @@ class Action(SQLModel, table=True):
     import_key: str | None = Field(default=None, max_length=64)
     state: str = Field(max_length=50, index=True)
     rag: str | None = Field(default=None, max_length=10)
+    last_progress_at: datetime | None = _moment(default=None)
     # Optimistic locking: every change is `UPDATE ... WHERE version = :seen`.
     version: int = 1
     created_at: datetime = _moment()
@@ -257,3 +263,89 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int = 0
     hash: str = Field(max_length=64)
+
+
+# Reminders, escalations and email ---------------------------------------------------------------
+
+
+class Deputy(SQLModel, table=True):
+    """While a member is away, their deputy receives and may decide their approvals."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="person.id", index=True)
+    deputy_id: int = Field(foreign_key="person.id")
+    starts_on: date
+    ends_on: date
+    created_at: datetime = _moment()
+
+
+class Escalation(SQLModel, table=True):
+    """A level of slippage an action has reached; open until the action is put right."""
+
+    __table_args__ = (
+        sa.Index(
+            "uq_escalation_open_level",
+            "action_id",
+            "level",
+            unique=True,
+            sqlite_where=sa.text("closed_at IS NULL"),
+            postgresql_where=sa.text("closed_at IS NULL"),
+        ),
+        sa.Index("ix_escalation_open", "closed_at", "level"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="action.id", index=True)
+    level: int
+    reason: str = Field(max_length=30)  # overdue, rag_red, stalled
+    target_date: date | None = None  # the date it slipped against
+    raised_at: datetime = _moment()
+    closed_at: datetime | None = _moment(default=None)
+    close_reason: str | None = Field(default=None, max_length=100)
+
+
+class Notice(SQLModel, table=True):
+    """One thing to tell one person, decided once (its key is unique), later put in an email.
+
+    Several notices for the same person are bundled into one email (a digest).
+    """
+
+    __table_args__ = (sa.Index("ix_notice_unsent", "outbox_id", "person_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=30)
+    person_id: int = Field(foreign_key="person.id")
+    action_id: int | None = Field(default=None, foreign_key="action.id")
+    request_id: int | None = Field(default=None, foreign_key="approval_request.id")
+    escalation_id: int | None = Field(default=None, foreign_key="escalation.id")
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    due_at: datetime = _moment()
+    created_at: datetime = _moment()
+    outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
+
+
+class OutboxStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Outbox(SQLModel, table=True):
+    """An email to send. Sending marks it sent; a crash resends at most the one in flight."""
+
+    __table_args__ = (sa.Index("ix_outbox_status_due", "status", "due_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    template: str = Field(max_length=50)
+    recipient_email: str = Field(max_length=320)
+    recipient_name: str = Field(max_length=200)
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    context: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    status: str = Field(default=OutboxStatus.QUEUED, max_length=10)
+    due_at: datetime = _moment()  # not before: always inside working hours
+    attempts: int = 0
+    next_attempt_at: datetime | None = _moment(default=None)
+    lease_until: datetime | None = _moment(default=None)  # a sender holds it until then
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    message_id: str | None = Field(default=None, max_length=300)
+    created_at: datetime = _moment()
+    sent_at: datetime | None = _moment(default=None, index=True)
