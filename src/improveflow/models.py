@@ -147,9 +147,12 @@ class Objective(SQLModel, table=True):
 class Action(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_action_plan_state", "plan_id", "state"),
-        # The sweep's candidate queries: due soon, and not heard from lately.
+        # The sweep's candidate queries, each a range over the few actions that are due.
         sa.Index("ix_action_state_target", "state", "target_date"),
-        sa.Index("ix_action_state_last_progress", "state", "last_progress_at"),
+        sa.Index("ix_action_escalation_target", "state", "escalation_level", "target_date"),
+        sa.Index("ix_action_escalation_heard", "state", "escalation_level", "heard_from_at"),
+        sa.Index("ix_action_quiet", "state", "target_date", "quiet_since"),
+        sa.Index("ix_action_rag", "state", "rag", "escalation_level"),
         # An imported action's identity within its plan, so a re-import finds it again.
         sa.Index("uq_action_plan_import_key", "plan_id", "import_key", unique=True),
     )
@@ -175,7 +178,12 @@ class Action(SQLModel, table=True):
     import_key: str | None = Field(default=None, max_length=64)
     state: str = Field(max_length=50, index=True)
     rag: str | None = Field(default=None, max_length=10)
-    last_progress_at: datetime | None = _moment(default=None)
+    # When the owner last gave news: creation, import, or the latest progress update.
+    heard_from_at: datetime | None = _moment(default=None)
+    # The later of heard_from_at and the last progress prompt: prompts repeat from here.
+    quiet_since: datetime | None = _moment(default=None)
+    # Highest open escalation level (0: none), so the sweep skips actions already raised.
+    escalation_level: int = 0
     # Optimistic locking: every change is `UPDATE ... WHERE version = :seen`.
     version: int = 1
     created_at: datetime = _moment()
@@ -228,6 +236,8 @@ class Decision(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="approval_request.id", index=True)
     person_id: int = Field(foreign_key="person.id")
+    # A deputy decides for an absent member: both names stay on the record.
+    on_behalf_of_id: int | None = Field(default=None, foreign_key="person.id")
     verdict: str = Field(max_length=10)
     comment: str | None = Field(default=None, sa_type=sa.Text)
     decided_at: datetime = _moment()

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, func, select
 
 from improveflow import exceptions
@@ -427,3 +428,17 @@ def verdicts_on(session: Session, request_id: int) -> list[tuple[int, str]]:
 
 def insert_decision(session: Session, values: dict[str, object]) -> None:
     session.connection().execute(_INSERT_DECISION, values)
+
+
+def insert_or_ignore(
+    session: Session, table: sa.Table, values: dict[str, object], returning: sa.Column[int]
+) -> int | None:
+    """Insert a row unless it would break a unique constraint; its id, or None if ignored.
+
+    How two sweeps (or two workers) decide the same thing without duplicating it.
+    """
+    connection = session.connection()
+    dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = dialect_insert(table).values(**values).on_conflict_do_nothing()
+    found = connection.execute(statement.returning(returning)).scalar_one_or_none()
+    return int(found) if found is not None else None

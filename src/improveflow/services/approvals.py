@@ -18,6 +18,7 @@ from sqlmodel import Session
 from improveflow import audit, exceptions, store
 from improveflow.calendar import as_london
 from improveflow.models import RequestStatus, Verdict
+from improveflow.services import escalations, notices
 from improveflow.services.authority import describe, standing
 from improveflow.services.context import Context
 from improveflow.store import ActionState, Actor, ClaimedRequest
@@ -77,6 +78,10 @@ def _apply(
             f"Action {action.id} was changed by someone else at the same moment; "
             "reload it and try again"
         )
+    if change.new_target_date is not None:
+        escalations.close_all(session, action.id, now, "new target date approved")
+    elif outcome.to_state not in engine.workflow.reminders.states:
+        escalations.close_all(session, action.id, now, f"action {outcome.to_state}")
     audit.append(
         session,
         at=now,
@@ -162,6 +167,14 @@ def _request_change(
             "version": 1,
             "created_at": now,
         },
+    )
+    notices.tell_members(
+        session,
+        body=rule.body,
+        request_id=request_id,
+        action_id=action_id,
+        requester_id=person.id,
+        now=now,
     )
     audit.append(
         session,
@@ -375,6 +388,18 @@ def _close(
     """Record the request's outcome (unless the claim already stored it) and its event."""
     if request.status != status:
         store.close_request(session, request.id, status.value, now)
+    if status is not RequestStatus.WITHDRAWN:
+        notices.add(
+            session,
+            key=f"{notices.DECISION}:{request.id}",
+            kind=notices.DECISION,
+            person_id=request.requester_id,
+            request_id=request.id,
+            action_id=request.action_id,
+            data={"status": status.value, "decider_id": person.id, "comment": comment},
+            due_at=now,
+            now=now,
+        )
     audit.append(
         session,
         at=now,

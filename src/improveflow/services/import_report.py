@@ -18,7 +18,7 @@ class ImportedActionLine:
     timescale: str | None
     target_date: str | None
     state: str
-    status: str  # created, progress added, unchanged
+    status: str  # created, progress added, unchanged, duplicate
     needs_review: list[str] = field(default_factory=list)
 
 
@@ -74,6 +74,7 @@ class ImportReport:
                 "created": plan.count("created"),
                 "progress_added": plan.count("progress added"),
                 "unchanged": plan.count("unchanged"),
+                "duplicates": plan.count("duplicate"),
                 "needs_review": len(plan.review),
                 "unplaced": len(plan.unplaced),
             }

@@ -25,7 +25,9 @@ def show_import_report(console: Console, report: ImportReport) -> None:
         console.print(
             f"{plan.themes} themes, {plan.objectives} objectives, {len(plan.actions)} actions: "
             f"{plan.count('created')} new, {plan.count('progress added')} with new progress, "
-            f"{plan.count('unchanged')} unchanged.",
+            f"{plan.count('unchanged')} unchanged"
+            + (f", {plan.count('duplicate')} repeated" if plan.count("duplicate") else "")
+            + ".",
             highlight=False,
         )
         states: dict[str, int] = {}

@@ -39,6 +39,7 @@ from improveflow.models import (
     ProgressUpdate,
     Theme,
 )
+from improveflow.services import escalations
 from improveflow.services import people as people_service
 from improveflow.services.context import Context
 from improveflow.services.import_report import (
@@ -52,6 +53,7 @@ from improveflow.store import table_of
 from improveflow.workflow.registry import DEFAULT_WORKFLOW
 
 _BATCH = 500
+REVIEW_DUPLICATE = "the same action appears again"
 
 
 class _DryRun(Exception):
@@ -214,6 +216,7 @@ class _PlanWriter:
         self.existing = self._existing_actions()
         self.latest_progress = self._latest_progress()
         self.touched: set[int] = set()
+        self.seen_here: dict[str, str] = {}  # import key -> where this import first had it
         self.pending: list[tuple[dict[str, object], ImportedActionLine, str | None, str]] = []
         self.themes: set[int] = set()
         self.objectives: set[int] = set()
@@ -227,10 +230,15 @@ class _PlanWriter:
         return {key: (action_id, state) for key, action_id, state in rows if key and action_id}
 
     def _latest_progress(self) -> dict[int, str]:
+        """The progress text each action last had from a file (imports have no author).
+
+        Compared with the file's text on re-import: an owner's own later update is not the
+        file's, so it must not make the unchanged file's text look new.
+        """
         newest = (
             select(sa.func.max(ProgressUpdate.id))
             .join(Action, col(Action.id) == ProgressUpdate.action_id)
-            .where(Action.plan_id == self.plan_id)
+            .where(Action.plan_id == self.plan_id, col(ProgressUpdate.author_id).is_(None))
             .group_by(col(ProgressUpdate.action_id))
         )
         rows = self.session.exec(
@@ -296,6 +304,13 @@ class _PlanWriter:
             needs_review=review,
         )
         self.report.actions.append(line)
+        first_seen = self.seen_here.get(key)
+        if first_seen is not None:
+            # The same action twice in this import (say, in two files of one plan).
+            line.status = "duplicate"
+            line.needs_review.append(f"{REVIEW_DUPLICATE}: first at {first_seen}")
+            return
+        self.seen_here[key] = source
         known = self.existing.get(key)
         if known is not None:
             self._reimported(known, line, action.progress, source)
@@ -318,6 +333,8 @@ class _PlanWriter:
             "import_key": key,
             "state": inferred.state,
             "version": 1,
+            "heard_from_at": self.now,
+            "quiet_since": self.now,
             "created_at": self.now,
             "updated_at": self.now,
         }
@@ -338,6 +355,7 @@ class _PlanWriter:
                 {"action_id": action_id, "text": text, "created_at": self.now},
             )
             self.latest_progress[action_id] = text
+            escalations.heard_from(self.session, action_id, self.now)
             audit.append(
                 self.session,
                 at=self.now,

@@ -204,6 +204,8 @@ def insert_action(
         target_date=new.target_date,
         timescale_raw=new.timescale_raw,
         state=state,
+        heard_from_at=now,
+        quiet_since=now,
         created_at=now,
         updated_at=now,
     )

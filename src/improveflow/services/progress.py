@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from improveflow import audit, exceptions, store
 from improveflow.models import ProgressUpdate, Rag
+from improveflow.services import escalations
 from improveflow.services.authority import describe, standing
 from improveflow.services.context import Context
 from improveflow.workflow.definition import ADMIN, LEAD, OWNER
@@ -47,7 +48,7 @@ def record_progress(
             action_id=action_id, text=text, rag=rag, author_id=person.id, created_at=now
         )
         session.add(update)
-        values: dict[str, object] = {"updated_at": now}
+        values: dict[str, object] = {"updated_at": now, "heard_from_at": now, "quiet_since": now}
         if rag is not None:
             values["rag"] = rag.value
         if not store.bump_action(session, action, values):
@@ -56,6 +57,7 @@ def record_progress(
             )
         session.flush()
         assert update.id is not None
+        escalations.close_stalled(session, action_id, now)
         audit.append(
             session,
             at=now,

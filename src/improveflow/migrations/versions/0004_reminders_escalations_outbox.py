@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-22 23:14:27.345349
+Create Date: 2026-11-22 23:16:24.706196
 """
 
 from __future__ import annotations
@@ -136,13 +136,39 @@ def upgrade() -> None:
         batch_op.create_index("ix_notice_unsent", ["outbox_id", "person_id"], unique=False)
 
     with op.batch_alter_table("action", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("heard_from_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("quiet_since", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(
-            sa.Column("last_progress_at", sa.DateTime(timezone=True), nullable=True)
+            sa.Column("escalation_level", sa.Integer(), nullable=False, server_default="0")
         )
         batch_op.create_index(
-            "ix_action_state_last_progress", ["state", "last_progress_at"], unique=False
+            "ix_action_escalation_heard",
+            ["state", "escalation_level", "heard_from_at"],
+            unique=False,
         )
+        batch_op.create_index(
+            "ix_action_escalation_target",
+            ["state", "escalation_level", "target_date"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_action_quiet", ["state", "target_date", "quiet_since"], unique=False
+        )
+        batch_op.create_index("ix_action_rag", ["state", "rag", "escalation_level"], unique=False)
         batch_op.create_index("ix_action_state_target", ["state", "target_date"], unique=False)
+
+    # Existing actions were last heard from at their newest progress update, or creation.
+    op.execute(
+        "UPDATE action SET heard_from_at = COALESCE((SELECT max(progress_update.created_at) "
+        "FROM progress_update WHERE progress_update.action_id = action.id), created_at)"
+    )
+    op.execute("UPDATE action SET quiet_since = heard_from_at")
+
+    with op.batch_alter_table("decision", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("on_behalf_of_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            "fk_decision_on_behalf_of_id_person", "person", ["on_behalf_of_id"], ["id"]
+        )
 
     with op.batch_alter_table("person", schema=None) as batch_op:
         batch_op.add_column(
@@ -156,13 +182,22 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("decision", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_decision_on_behalf_of_id_person", type_="foreignkey")
+        batch_op.drop_column("on_behalf_of_id")
+
     with op.batch_alter_table("person", schema=None) as batch_op:
         batch_op.drop_column("reminder_delivery")
 
     with op.batch_alter_table("action", schema=None) as batch_op:
         batch_op.drop_index("ix_action_state_target")
-        batch_op.drop_index("ix_action_state_last_progress")
-        batch_op.drop_column("last_progress_at")
+        batch_op.drop_index("ix_action_rag")
+        batch_op.drop_index("ix_action_quiet")
+        batch_op.drop_index("ix_action_escalation_target")
+        batch_op.drop_index("ix_action_escalation_heard")
+        batch_op.drop_column("escalation_level")
+        batch_op.drop_column("quiet_since")
+        batch_op.drop_column("heard_from_at")
 
     with op.batch_alter_table("notice", schema=None) as batch_op:
         batch_op.drop_index("ix_notice_unsent")
