@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     )
     link_max_age_days: int = Field(default=14, ge=1)
 
+    sweep_every_minutes: int = Field(default=15, ge=1, le=60)
+    dispatch_every_seconds: int = Field(default=60, ge=1)
+
     smtp_host: str = "localhost"
     smtp_port: int = 25
     smtp_username: str | None = None

@@ -402,9 +402,9 @@ _CLOSE_REQUEST = (
     .where(_request.c.id == sa.bindparam("request_id"))
     .values(status=sa.bindparam("new_status"), closed_at=sa.bindparam("closed"))
 )
-_VERDICTS = sa.select(_decision.c.person_id, _decision.c.verdict).where(
-    _decision.c.request_id == sa.bindparam("request_id")
-)
+_VERDICTS = sa.select(
+    _decision.c.person_id, _decision.c.on_behalf_of_id, _decision.c.verdict
+).where(_decision.c.request_id == sa.bindparam("request_id"))
 _INSERT_DECISION = sa.insert(_decision)
 
 
@@ -421,9 +421,10 @@ def close_request(session: Session, request_id: int, status: str, at: datetime) 
     )
 
 
-def verdicts_on(session: Session, request_id: int) -> list[tuple[int, str]]:
+def verdicts_on(session: Session, request_id: int) -> list[tuple[int, int | None, str]]:
+    """(decider, member decided for or None, verdict) for each decision on the request."""
     rows = session.connection().execute(_VERDICTS, {"request_id": request_id}).all()
-    return [(row[0], row[1]) for row in rows]
+    return [(row[0], row[1], row[2]) for row in rows]
 
 
 def insert_decision(session: Session, values: dict[str, object]) -> None:

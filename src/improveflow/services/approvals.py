@@ -18,7 +18,7 @@ from sqlmodel import Session
 from improveflow import audit, exceptions, store
 from improveflow.calendar import as_london
 from improveflow.models import RequestStatus, Verdict
-from improveflow.services import escalations, notices
+from improveflow.services import deputies, escalations, notices
 from improveflow.services.authority import describe, standing
 from improveflow.services.context import Context
 from improveflow.store import ActionState, Actor, ClaimedRequest
@@ -272,11 +272,6 @@ def _decide(
     action = _action_for(ctx, session, request.action_id, request.transition)
     engine = ctx.workflows.engine(action.workflow)
     label = engine.workflow.transition(request.transition).label
-    if request.body not in person.bodies:
-        raise exceptions.NotAMember(
-            f"{person.name} is not a member of {request.body}, "
-            f"which must approve '{request.transition}'"
-        )
     if request.requester_id == person.id:
         raise exceptions.OwnRequest(
             f"{person.name} asked for this change ({label}), so cannot decide on it; "
@@ -284,18 +279,27 @@ def _decide(
         )
     # With a quorum of one, any earlier verdict would have closed the request already.
     earlier = store.verdicts_on(session, request.id) if request.quorum > 1 else []
-    if any(person_id == person.id for person_id, _ in earlier):
+    voted = {voter for voter, _, _ in earlier} | {member for _, member, _ in earlier if member}
+    on_behalf_of = None
+    if request.body not in person.bodies:
+        on_behalf_of = _deputy_for(session, person, request, voted, now)
+    if person.id in voted:
         raise exceptions.AlreadyVoted(f"{person.name} has already decided on request {request.id}")
     store.insert_decision(
         session,
         {
             "request_id": request.id,
             "person_id": person.id,
+            "on_behalf_of_id": on_behalf_of,
             "verdict": verdict.value,
             "comment": comment,
             "decided_at": now,
         },
     )
+    data: dict[str, object] = {"verdict": verdict.value, "transition": request.transition}
+    if on_behalf_of is not None:
+        data["on_behalf_of"] = store.names_by_id(session, [on_behalf_of])[on_behalf_of]
+        data["on_behalf_of_id"] = on_behalf_of
     audit.append(
         session,
         at=now,
@@ -304,9 +308,9 @@ def _decide(
         request_id=request.id,
         actor_id=person.id,
         comment=comment,
-        data={"verdict": verdict.value, "transition": request.transition},
+        data=data,
     )
-    approvals = sum(v == Verdict.APPROVE for _, v in earlier) + (verdict is Verdict.APPROVE)
+    approvals = sum(v == Verdict.APPROVE for _, _, v in earlier) + (verdict is Verdict.APPROVE)
     result = ChangeResult(
         status="pending",
         action_id=action.id,
@@ -346,6 +350,21 @@ def _decide(
         ),
         None,
     )
+
+
+def _deputy_for(
+    session: Session, person: Actor, request: ClaimedRequest, voted: set[int], now: datetime
+) -> int:
+    """The absent member `person` decides for, or NotAMember when there is none."""
+    member = deputies.standing_in_for(
+        session, person.id, request.body, as_london(now).date(), voted | {request.requester_id}
+    )
+    if member is None:
+        raise exceptions.NotAMember(
+            f"{person.name} is not a member of {request.body}, "
+            f"which must approve '{request.transition}'"
+        )
+    return member
 
 
 def withdraw(ctx: Context, request_id: int, *, by_email: str) -> ChangeResult:

@@ -24,16 +24,16 @@ from improveflow.models import (
     Notice,
     Objective,
     Outbox,
-    OutboxStatus,
     Person,
     Plan,
     ProgressUpdate,
     Theme,
 )
+from improveflow.notify import outbox
 from improveflow.reminders import SweepPlanner
 from improveflow.services import notices
 from improveflow.services.context import Context
-from improveflow.store import insert_or_ignore, table_of
+from improveflow.store import table_of
 
 PAGE = 2000
 _NOTICE = table_of(Notice)
@@ -310,27 +310,20 @@ class _Bundler:
     ) -> int:
         ids = sorted(n.id for n in carried)
         key = "email:" + hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:40]
-        outbox = _OUTBOX
-        outbox_id = insert_or_ignore(
+        outbox_id = outbox.enqueue(
             self.session,
-            outbox,
-            {
-                "idempotency_key": key,
-                "template": template,
-                "recipient_email": recipient["email"],
-                "recipient_name": recipient["name"],
-                "person_id": recipient_id,
-                "context": context,
-                "status": OutboxStatus.QUEUED.value,
-                "due_at": self.now,
-                "attempts": 0,
-                "created_at": self.now,
-            },
-            outbox.c.id,
+            key=key,
+            template=template,
+            recipient_email=recipient["email"],
+            recipient_name=recipient["name"],
+            person_id=recipient_id,
+            context=context,
+            due_at=self.now,
+            now=self.now,
         )
         if outbox_id is None:
             found = self.connection.execute(
-                sa.select(outbox.c.id).where(outbox.c.idempotency_key == key)
+                sa.select(_OUTBOX.c.id).where(_OUTBOX.c.idempotency_key == key)
             ).scalar_one()
             outbox_id = int(found)
         self.connection.execute(

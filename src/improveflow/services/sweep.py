@@ -93,6 +93,13 @@ def sweep(ctx: Context, *, now: datetime | None = None, dry_run: bool = False) -
     return report
 
 
+def queue_due_notices(ctx: Context, *, now: datetime | None = None) -> int:
+    """Bundle the notices due by now (approval requests, decisions) into queued emails."""
+    now = now or ctx.clock.now()
+    with ctx.database.writing() as session:
+        return bundling.bundle_due(session, ctx, now)
+
+
 class _Sweep:
     def __init__(
         self,

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from improveflow import store
-from improveflow.models import Action, ApprovalRequest, AuditEvent, Objective, Plan, Theme
+from improveflow.models import (
+    Action,
+    ApprovalRequest,
+    AuditEvent,
+    Escalation,
+    Objective,
+    Person,
+    Plan,
+    Theme,
+)
 from improveflow.services.context import Context
 
 PAGE_SIZE = 500
@@ -121,7 +132,7 @@ def history(session: Session, action_id: int) -> list[dict[str, Any]]:
         {
             "at": _iso(event.at),
             "event": event.event,
-            "by": names.get(event.actor_id) if event.actor_id else None,
+            "by": _by(names.get(event.actor_id) if event.actor_id else None, event.data),
             "from_state": event.from_state,
             "to_state": event.to_state,
             "comment": event.comment,
@@ -157,3 +168,71 @@ def approval_rows(
             }
             for r in requests
         ]
+
+
+def _by(name: str | None, data: str) -> str | None:
+    """The actor's name, and the member they stood in for when a deputy acted."""
+    if name is None or "on_behalf_of" not in data:
+        return name
+    member = json.loads(data).get("on_behalf_of")
+    return f"{name} (deputy for {member})" if member else name
+
+
+def people_labels(ctx: Context, ids: set[int]) -> dict[int, str]:
+    """'Name <email>' for each person id."""
+    with ctx.database.reading() as session:
+        names = store.names_by_id(session, ids)
+        emails = store.emails_by_id(session, ids)
+    return {i: f"{names[i]} <{emails[i]}>" for i in names}
+
+
+def escalation_rows(
+    ctx: Context, *, plan_id: int | None = None, level: int | None = None, open_only: bool = True
+) -> list[dict[str, Any]]:
+    """Escalations, highest level and oldest first."""
+    escalation, action, plan, owner = (
+        store.table_of(Escalation),
+        store.table_of(Action),
+        store.table_of(Plan),
+        store.table_of(Person),
+    )
+    query = (
+        sa.select(
+            escalation,
+            action.c.description,
+            action.c.plan_id,
+            plan.c.title.label("plan"),
+            owner.c.email.label("owner_email"),
+        )
+        .select_from(
+            escalation.join(action, action.c.id == escalation.c.action_id)
+            .join(plan, plan.c.id == action.c.plan_id)
+            .outerjoin(owner, owner.c.id == action.c.owner_id)
+        )
+        .order_by(escalation.c.level.desc(), escalation.c.raised_at, escalation.c.id)
+    )
+    if open_only:
+        query = query.where(escalation.c.closed_at.is_(None))
+    if plan_id is not None:
+        query = query.where(action.c.plan_id == plan_id)
+    if level is not None:
+        query = query.where(escalation.c.level == level)
+    with ctx.database.reading() as session:
+        rows = session.connection().execute(query).mappings().all()
+    return [
+        {
+            "id": row["id"],
+            "action_id": row["action_id"],
+            "description": row["description"],
+            "plan_id": row["plan_id"],
+            "plan": row["plan"],
+            "owner_email": row["owner_email"],
+            "level": row["level"],
+            "reason": row["reason"],
+            "target_date": _iso(row["target_date"]),
+            "raised_at": _iso(row["raised_at"]),
+            "closed_at": _iso(row["closed_at"]),
+            "close_reason": row["close_reason"],
+        }
+        for row in rows
+    ]

@@ -1,0 +1,63 @@
+"""The `improveflow` command. Thin: parse, call a service, show the result.
+
+Exit codes: 0 success, 1 a refused or failed operation (reason on stderr), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from improveflow.cli.actions import action_app
+from improveflow.cli.admin import audit_app, init, workflow_app
+from improveflow.cli.approvals import approvals_app
+from improveflow.cli.people import people_app
+from improveflow.cli.plans import plan_app
+from improveflow.cli.scheduling import (
+    deputies_app,
+    escalations_app,
+    outbox_app,
+    scheduler_app,
+    sweep_command,
+)
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="improveflow: improvement plans that run themselves.",
+)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="SQLAlchemy URL (default: IMPROVEFLOW_DATABASE_URL or SQLite)."),
+]
+
+
+@app.callback()
+def _global(ctx: typer.Context, db: DbOption = None) -> None:
+    ctx.obj = {"db": db}
+
+
+app.command("init", help="Create the database, or bring it up to the newest schema.")(init)
+app.command("sweep", help="Decide which reminders and escalations are due, and queue them.")(
+    sweep_command
+)
+for sub, name in (
+    (people_app, "people"),
+    (plan_app, "plan"),
+    (action_app, "action"),
+    (approvals_app, "approvals"),
+    (audit_app, "audit"),
+    (workflow_app, "workflow"),
+    (outbox_app, "outbox"),
+    (escalations_app, "escalations"),
+    (deputies_app, "deputies"),
+    (scheduler_app, "scheduler"),
+):
+    app.add_typer(sub, name=name)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,51 @@
+"""`improveflow people`: the directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from improveflow.cli.common import (
+    JsonOption,
+    context_of,
+    out,
+    print_json,
+    reports_refusals,
+    sub_app,
+    table,
+)
+from improveflow.importers.people_file import read_people_file
+from improveflow.services import people
+
+people_app = sub_app("The people directory.")
+
+
+@people_app.command("import")
+@reports_refusals
+def people_import(ctx: typer.Context, file: Path) -> None:
+    """Import people from a CSV (name,email,aliases,bodies,roles) or YAML file."""
+    context = context_of(ctx)
+    result = people.import_people(context, read_people_file(file))
+    out.print(f"{result.created} people added, {result.updated} updated.")
+
+
+@people_app.command("list")
+@reports_refusals
+def people_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List everybody in the directory."""
+    rows = people.list_people(context_of(ctx))
+    if as_json:
+        print_json([row.__dict__ for row in rows])
+        return
+    table(
+        "People",
+        ["id", "name", "email", "aliases", "bodies", "roles"],
+        (
+            (p.id, p.name, p.email, "; ".join(p.aliases), "; ".join(p.bodies), "; ".join(p.roles))
+            for p in rows
+        ),
+    )
+
+
+# plans ------------------------------------------------------------------------------------------

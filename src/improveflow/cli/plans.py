@@ -1,0 +1,118 @@
+"""`improveflow plan`: plans and their import."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from improveflow.cli.common import (
+    JsonOption,
+    context_of,
+    out,
+    print_json,
+    reports_refusals,
+    sub_app,
+    table,
+)
+from improveflow.importers.people_file import read_people_file
+from improveflow.services import importing, plans
+from improveflow.services.import_summary import show_import_report
+
+plan_app = sub_app("Improvement plans.")
+
+
+@plan_app.command("create")
+@reports_refusals
+def plan_create(
+    ctx: typer.Context,
+    title: str,
+    kind: Annotated[str, typer.Option(help="peer-challenge, service-plan or action-plan.")],
+    organisation: Annotated[str | None, typer.Option(help="The council.")] = None,
+    override: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="TRANSITION=BODY: send that decision to another body, e.g. defer=Cabinet."
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create an empty plan."""
+    overrides = {}
+    for item in override or []:
+        trigger, sep, body = item.partition("=")
+        if not sep or not trigger.strip() or not body.strip():
+            raise typer.BadParameter(f"'{item}' is not TRANSITION=BODY", param_hint="--override")
+        overrides[trigger.strip()] = body.strip()
+    view = plans.create_plan(
+        context_of(ctx),
+        title,
+        plans.plan_kind(kind),
+        organisation=organisation,
+        approval_overrides=overrides,
+    )
+    if as_json:
+        print_json({"id": view.id, "title": view.title, "kind": view.kind})
+    else:
+        out.print(f"Plan {view.id} created: {view.title}")
+
+
+@plan_app.command("import")
+@reports_refusals
+def plan_import(
+    ctx: typer.Context,
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Plan files: .txt (converted Word/PDF tables), .csv, .xlsx."),
+    ],
+    plan_title: Annotated[
+        str | None, typer.Option(help="Import every file into this plan.")
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="peer-challenge, service-plan or action-plan.")
+    ] = None,
+    people_file: Annotated[
+        Path | None, typer.Option("--people", help="People to import first.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Read and report; store nothing.")
+    ] = False,
+    report: Annotated[Path | None, typer.Option(help="Write the full report as JSON here.")] = None,
+) -> None:
+    """Import council plans; the report lists every action and what needs review."""
+    result = importing.import_plan_files(
+        context_of(ctx),
+        files,
+        importing.ImportOptions(
+            plan_title=plan_title,
+            kind=plans.plan_kind(kind) if kind else None,
+            dry_run=dry_run,
+        ),
+        people=read_people_file(people_file) if people_file else (),
+    )
+    if report is not None:
+        report.write_text(
+            json.dumps(result.as_json(), indent=2, default=str, ensure_ascii=False) + "\n",
+            encoding="utf-8",
+        )
+    show_import_report(out, result)
+
+
+@plan_app.command("list")
+@reports_refusals
+def plan_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List plans."""
+    rows = plans.list_plans(context_of(ctx))
+    if as_json:
+        print_json([{"id": p.id, "title": p.title, "kind": p.kind} for p in rows])
+        return
+    table(
+        "Plans",
+        ["id", "title", "kind", "workflow"],
+        ((p.id, p.title, p.kind, p.workflow) for p in rows),
+    )
+
+
+# actions ----------------------------------------------------------------------------------------
