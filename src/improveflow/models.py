@@ -111,10 +111,10 @@ class PersonRole(SQLModel, table=True):
 
 class Plan(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    title: str = Field(max_length=500)
+    title: str = Field(sa_type=sa.Text)
     kind: str = Field(max_length=30)
     organisation: str | None = Field(default=None, max_length=200)
-    source: str | None = Field(default=None, max_length=1000)
+    source: str | None = Field(default=None, sa_type=sa.Text)
     workflow: str = Field(max_length=100)
     # transition trigger -> approving body, for this plan only.
     approval_overrides: dict[str, str] = Field(default_factory=dict, sa_type=sa.JSON)
@@ -127,7 +127,7 @@ class Theme(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("plan_id", "title"),)
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plan.id", index=True)
-    title: str = Field(max_length=500)
+    title: str = Field(sa_type=sa.Text)
     position: int = 0
 
 
@@ -136,11 +136,11 @@ class Objective(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     theme_id: int = Field(foreign_key="theme.id", index=True)
-    reference: str | None = Field(default=None, max_length=200)
+    reference: str | None = Field(default=None, sa_type=sa.Text)
     text: str = Field(sa_type=sa.Text)
     outcomes: str | None = Field(default=None, sa_type=sa.Text)
-    monitoring: str | None = Field(default=None, max_length=500)
-    risk_rating: str | None = Field(default=None, max_length=100)
+    monitoring: str | None = Field(default=None, sa_type=sa.Text)
+    risk_rating: str | None = Field(default=None, sa_type=sa.Text)
     position: int = 0
 
 
@@ -159,13 +159,13 @@ class Action(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plan.id")
     objective_id: int = Field(foreign_key="objective.id", index=True)
-    reference: str | None = Field(default=None, max_length=100)
+    reference: str | None = Field(default=None, sa_type=sa.Text)
     description: str = Field(sa_type=sa.Text)
     owner_id: int | None = Field(default=None, foreign_key="person.id", index=True)
-    lead_text: str | None = Field(default=None, max_length=500)
+    lead_text: str | None = Field(default=None, sa_type=sa.Text)
     start_date: date | None = None
     target_date: date | None = Field(default=None, index=True)
-    timescale_raw: str | None = Field(default=None, max_length=500)
+    timescale_raw: str | None = Field(default=None, sa_type=sa.Text)
     # [{"label": ..., "start_date": ..., "target_date": ...}] for several dated milestones.
     milestones: list[dict[str, str | None]] = Field(default_factory=list, sa_type=sa.JSON)
     recurrence: str | None = Field(default=None, max_length=50)
@@ -174,7 +174,7 @@ class Action(SQLModel, table=True):
     body_hint: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     # Reasons a person should check this action (set by imports).
     needs_review: list[str] = Field(default_factory=list, sa_type=sa.JSON)
-    source: str | None = Field(default=None, max_length=1000)  # "file:line"
+    source: str | None = Field(default=None, sa_type=sa.Text)  # "file:line"
     import_key: str | None = Field(default=None, max_length=64)
     state: str = Field(max_length=50, index=True)
     rag: str | None = Field(default=None, max_length=10)

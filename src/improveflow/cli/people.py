@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -49,3 +50,17 @@ def people_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 
 # plans ------------------------------------------------------------------------------------------
+
+
+@people_app.command("delivery")
+@reports_refusals
+def people_delivery(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The person's email.")],
+    choice: Annotated[str, typer.Argument(help="immediate or daily-digest.")],
+) -> None:
+    """Choose immediate reminders or one daily digest (escalations always go at once)."""
+    people.set_delivery(context_of(ctx), email, choice)
+    out.print(
+        f"Reminders for {email} now go {'in a daily digest' if 'digest' in choice else 'at once'}."
+    )

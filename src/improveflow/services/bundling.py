@@ -112,6 +112,8 @@ class _Bundler:
                 recipient = person_id
             else:
                 template, context, recipient = self._single(carried[0], actions, requests, people)
+                if recipient not in people:  # a deputy standing in for the member
+                    people.update(self._people({recipient}))
             queued += self._enqueue(carried, template, context, people[recipient], recipient)
         return queued
 

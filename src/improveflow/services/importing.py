@@ -10,9 +10,10 @@ again by its import key, so nothing is duplicated; changed progress becomes a ne
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -26,7 +27,7 @@ from improveflow.importers.leads import (
     LeadMatch,
     LeadMatcher,
 )
-from improveflow.importers.progress_state import infer_state
+from improveflow.importers.progress_state import COMPLETE, DEFERRED, infer_state
 from improveflow.importers.readers import read_plan_file
 from improveflow.importers.records import ParsedAction, ParsedObjective, ParsedPlan
 from improveflow.models import (
@@ -54,6 +55,8 @@ from improveflow.workflow.registry import DEFAULT_WORKFLOW
 
 _BATCH = 500
 REVIEW_DUPLICATE = "the same action appears again"
+REVIEW_CHANGED = "the file now says"
+_SERVICE_PLAN = re.compile(r"\bservices? plan\b")
 
 
 class _DryRun(Exception):
@@ -68,10 +71,10 @@ class ImportOptions:
 
 
 def guess_kind(title: str) -> PlanKind:
-    lowered = title.lower()
+    lowered = " ".join(title.lower().split())
     if "peer challenge" in lowered or "peer review" in lowered:
         return PlanKind.PEER_CHALLENGE
-    if "service plan" in lowered:
+    if _SERVICE_PLAN.search(lowered):
         return PlanKind.SERVICE_PLAN
     return PlanKind.ACTION_PLAN
 
@@ -97,7 +100,13 @@ def import_plan_files(
             if options.dry_run:
                 raise _DryRun
     except _DryRun:
-        pass
+        # Nothing was stored: ids given out inside the rolled-back transaction mean nothing.
+        for plan in report.plans:
+            plan.plan_id = None
+            for line in plan.actions:
+                line.id = None
+            for item in plan.review:
+                item.action_id = None
     return report
 
 
@@ -221,13 +230,14 @@ class _PlanWriter:
         self.themes: set[int] = set()
         self.objectives: set[int] = set()
 
-    def _existing_actions(self) -> dict[str, tuple[int, str]]:
-        rows = self.session.exec(
-            select(Action.import_key, Action.id, Action.state).where(
-                Action.plan_id == self.plan_id, col(Action.import_key).is_not(None)
-            )
-        ).all()
-        return {key: (action_id, state) for key, action_id, state in rows if key and action_id}
+    def _existing_actions(self) -> dict[str, _Stored]:
+        rows = self.session.connection().execute(
+            sa.select(
+                _ACTION.c.import_key, _ACTION.c.id, _ACTION.c.state, _ACTION.c.lead_text,
+                _ACTION.c.timescale_raw, _ACTION.c.target_date, _ACTION.c.owner_id,
+            ).where(_ACTION.c.plan_id == self.plan_id, _ACTION.c.import_key.is_not(None))
+        )  # fmt: skip
+        return {row[0]: _Stored(*row[1:]) for row in rows}
 
     def _latest_progress(self) -> dict[int, str]:
         """The progress text each action last had from a file (imports have no author).
@@ -313,7 +323,7 @@ class _PlanWriter:
         self.seen_here[key] = source
         known = self.existing.get(key)
         if known is not None:
-            self._reimported(known, line, action.progress, source)
+            self._reimported(known, line, action, source, inferred.state)
             return
         row: dict[str, object] = {
             "plan_id": self.plan_id,
@@ -343,10 +353,37 @@ class _PlanWriter:
             self._flush()
 
     def _reimported(
-        self, known: tuple[int, str], line: ImportedActionLine, progress: str | None, source: str
+        self,
+        stored: _Stored,
+        line: ImportedActionLine,
+        action: ParsedAction,
+        source: str,
+        inferred_state: str,
     ) -> None:
-        action_id, state = known
-        line.id, line.state, line.status = action_id, state, "unchanged"
+        """An action imported before: keep what is stored, add new progress, flag the rest.
+
+        Dates, leads and states change through the workflow (a new target date needs its
+        approval), so a file that now says otherwise is reported, not applied.
+        """
+        action_id = stored.id
+        progress = action.progress
+        for field, now_says, stored_value in (
+            ("lead", action.lead, stored.lead_text),
+            ("timescale", action.timescale, stored.timescale_raw),
+        ):
+            if (now_says or None) != (stored_value or None):
+                line.needs_review.append(
+                    f"{REVIEW_CHANGED} {field} '{now_says or ''}' (kept '{stored_value or ''}')"
+                )
+        if inferred_state in (COMPLETE, DEFERRED) and inferred_state != stored.state:
+            line.needs_review.append(
+                f"{REVIEW_CHANGED} the action is {inferred_state.replace('_', ' ')}: ask for "
+                "that change through the workflow (kept "
+                f"{stored.state.replace('_', ' ')})"
+            )
+        line.id, line.state, line.status = action_id, stored.state, "unchanged"
+        line.lead, line.timescale = stored.lead_text, stored.timescale_raw
+        line.target_date = stored.target_date.isoformat() if stored.target_date else None
         self.touched.add(action_id)
         text = (progress or "").strip()
         if text and self.latest_progress.get(action_id) != text:
@@ -409,8 +446,20 @@ class _PlanWriter:
         self.report.themes = len(self.themes)
         self.report.objectives = len(self.objectives)
         self.report.not_in_files = sorted(
-            action_id for action_id, _ in self.existing.values() if action_id not in self.touched
+            stored.id for stored in self.existing.values() if stored.id not in self.touched
         )
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """What the database holds for an action imported before."""
+
+    id: int
+    state: str
+    lead_text: str | None
+    timescale_raw: str | None
+    target_date: date | None
+    owner_id: int | None
 
 
 class _Outline:

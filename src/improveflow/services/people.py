@@ -153,3 +153,30 @@ def list_people(ctx: Context) -> list[PersonView]:
                 )
             )
         return views
+
+
+DELIVERY_CHOICES = ("immediate", "daily_digest")
+
+
+def set_delivery(ctx: Context, email: str, delivery: str) -> None:
+    """How a person gets reminders and prompts: at once, or in one daily digest.
+
+    Escalations and approval requests always go at once, whatever is chosen.
+    """
+    choice = delivery.strip().lower().replace("-", "_")
+    if choice not in DELIVERY_CHOICES:
+        raise exceptions.InvalidValue(
+            f"'{delivery}' is not a delivery choice (choose immediate or daily-digest)"
+        )
+    now = ctx.clock.now()
+    with ctx.database.writing() as session:
+        person = store.person_by_email(session, email)
+        person.reminder_delivery = choice
+        session.add(person)
+        audit.append(
+            session,
+            at=now,
+            event="preferences_changed",
+            actor_id=person.id,
+            data={"reminder_delivery": choice},
+        )

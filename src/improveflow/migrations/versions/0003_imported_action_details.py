@@ -35,7 +35,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("needs_review", sa.JSON(), nullable=False, server_default=EMPTY_LIST)
         )
-        batch_op.add_column(sa.Column("source", sa.String(length=1000), nullable=True))
+        batch_op.add_column(sa.Column("source", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("import_key", sa.String(length=64), nullable=True))
         batch_op.create_index("uq_action_plan_import_key", ["plan_id", "import_key"], unique=True)
 

@@ -1,0 +1,206 @@
+"""`improveflow plan import` and `action list --json`, run through the real command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PLANS = Path(__file__).resolve().parent.parent / "fixtures" / "plans"
+PEER = PLANS / "peer_challenge.txt"
+
+PEOPLE_CSV = """\
+name,email,aliases,bodies,roles
+Dana Reeve,dana@council.example,Head of Finance,CMT,
+Sam Patel,sam@council.example,Chief Executive,CMT,admin
+Hari Gill,hari@council.example,Head of Procurement,,owner
+"""
+
+ACTION_KEYS = {
+    "id",
+    "plan",
+    "theme",
+    "objective_ref",
+    "objective",
+    "description",
+    "lead",
+    "owner_email",
+    "timescale",
+    "start_date",
+    "target_date",
+    "milestones",
+    "state",
+    "needs_review",
+    "source",
+}
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+class Cli:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.env = {
+            **os.environ,
+            "IMPROVEFLOW_DATABASE_URL": f"sqlite:///{folder / 'x.db'}",
+            "COLUMNS": "200",
+        }
+
+    def __call__(self, *args: str, expect: int = 0) -> Run:
+        done = subprocess.run(
+            [sys.executable, "-m", "improveflow", *args],
+            cwd=self.folder,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        run = Run(done.returncode, done.stdout, done.stderr)
+        assert run.code == expect, f"improveflow {' '.join(args)} -> {run.code}\n{run.out}{run.err}"
+        return run
+
+
+def _initialised(folder: Path) -> Cli:
+    (folder / "people.csv").write_text(PEOPLE_CSV, encoding="utf-8")
+    runner = Cli(folder)
+    runner("init")
+    return runner
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    """A new, initialised database with a people file beside it."""
+    return _initialised(tmp_path)
+
+
+@dataclass
+class Imported:
+    cli: Cli
+    run: Run
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> Imported:
+    """The peer challenge plan imported once, with its people and a JSON report."""
+    cli = _initialised(tmp_path_factory.mktemp("imported"))
+    run = cli("plan", "import", str(PEER), "--people", "people.csv", "--report", "report.json")
+    return Imported(cli, run)
+
+
+def test_import_prints_a_summary_and_writes_the_report(imported: Imported) -> None:
+    """The terminal shows counts and what needs review; --report holds every action."""
+    cli, run = imported.cli, imported.run
+    assert "People: 3 added, 0 updated." in run.out
+    assert "Peer Challenge Improvement Plan (Draft)" in run.out
+    assert "3 themes, 6 objectives, 16 actions: 16 new" in run.out
+    assert "items need review" in run.out
+    assert "peer_challenge.txt:22" in run.out  # the unresolved Estates Manager
+    assert "1 rows could not be placed" in run.out
+
+    report = json.loads((cli.folder / "report.json").read_text(encoding="utf-8"))
+    assert report["dry_run"] is False
+    assert report["people"] == {"created": 3, "updated": 0}
+    [plan] = report["plans"]
+    assert plan["plan_kind"] == "peer_challenge"
+    counts = plan["counts"]
+    assert {k: counts[k] for k in ("themes", "objectives", "actions", "created")} == {
+        "themes": 3,
+        "objectives": 6,
+        "actions": 16,
+        "created": 16,
+    }
+    assert counts["needs_review"] == len(plan["review"]) > 0
+    assert counts["unplaced"] == 1
+    assert len(plan["actions"]) == 16
+    for entry in plan["actions"]:
+        assert entry["source"].startswith("peer_challenge.txt:")
+        assert isinstance(entry["needs_review"], list)
+    depot = next(a for a in plan["actions"] if a["description"] == "Sell the former depot site.")
+    assert (depot["source"], depot["lead"], depot["owner_email"]) == (
+        "peer_challenge.txt:22",
+        "Estates Manager",
+        None,
+    )
+    assert "owner unresolved: 'Estates Manager' matches no person or body" in depot["needs_review"]
+
+
+def test_action_list_json_gives_every_field_of_an_imported_action(imported: Imported) -> None:
+    """Scripts get id, plan, theme, objective, lead, owner, dates, milestones, state, review."""
+    listed = imported.cli("action", "list", "--json").json()
+    assert isinstance(listed, list)
+    assert len(listed) == 16
+    for row in listed:
+        missing = ACTION_KEYS - row.keys()
+        assert not missing, f"{row['description']}: missing {sorted(missing)}"
+        assert isinstance(row["milestones"], list)
+        assert isinstance(row["needs_review"], list)
+    by_description = {row["description"]: row for row in listed}
+    finance = by_description["Extend the financial plan to five years"]
+    assert {k: finance[k] for k in ACTION_KEYS - {"id", "milestones", "needs_review"}} == {
+        "plan": "Northfield Borough Council \u2013 Peer Challenge Improvement Plan (Draft)",
+        "theme": "Money and Resources",
+        "objective_ref": "key challenge suggestion 4",
+        "objective": (
+            "Set a balanced budget and a medium term financial plan that covers the next five "
+            "years."
+        ),
+        "description": "Extend the financial plan to five years",
+        "lead": "Head of Finance",
+        "owner_email": "dana@council.example",
+        "timescale": "February 2016",
+        "start_date": None,
+        "target_date": "2016-02-29",
+        "state": "in_progress",
+        "source": "peer_challenge.txt:18",
+    }
+    launch = by_description["Launch a manager development programme for all managers."]
+    assert [(m["label"], m["target_date"]) for m in launch["milestones"]] == [
+        ("Managers", "2015-10-31"),
+        ("Staff", "2017-03-31"),
+    ]
+    assert (launch["start_date"], launch["target_date"]) == ("2016-04-01", "2017-03-31")
+    booking = by_description["Introduce a central booking system for temporary staff."]
+    assert (booking["owner_email"], booking["state"]) == ("hari@council.example", "complete")
+    assert by_description["Report agency spending monthly to Leadership Team."]["state"] == (
+        "approved"
+    )
+
+
+def test_bad_file_exits_1_naming_it_and_imports_nothing(cli: Cli) -> None:
+    """A binary file among good ones is named on stderr and nothing at all is imported."""
+    (cli.folder / "scanned.txt").write_bytes(b"Plan\n\x00\x00\x00 not text")
+    run = cli("plan", "import", str(PEER), "scanned.txt", "--people", "people.csv", expect=1)
+    assert "scanned.txt:" in run.err
+    assert "binary" in run.err
+    assert run.err.startswith("Error: ")
+    assert "Traceback" not in run.err
+    assert cli("action", "list", "--json").json() == []
+    assert cli("plan", "list", "--json").json() == []
+    assert cli("people", "list", "--json").json() == []
+
+
+def test_dry_run_prints_dry_run_and_stores_nothing(cli: Cli) -> None:
+    """--dry-run shows the summary, says so, and leaves no actions behind."""
+    run = cli("plan", "import", str(PEER), "--dry-run", "--report", "report.json")
+    assert "Dry run" in run.out
+    assert "16 actions" in run.out
+    report = json.loads((cli.folder / "report.json").read_text(encoding="utf-8"))
+    assert report["dry_run"] is True
+    assert report["plans"][0]["counts"]["actions"] == 16
+    assert cli("action", "list", "--json").json() == []
+    assert cli("plan", "list", "--json").json() == []
