@@ -32,3 +32,12 @@ def test_migrations_match_the_models(ctx: Context) -> None:
             SQLModel.metadata,
         )
     assert differences == []
+
+
+def test_head_constant_names_the_newest_migration(database_url: str) -> None:
+    """The revision the commands check against is the newest one in the migrations folder."""
+    database = Database(database_url)
+    try:
+        assert schema.head_revision(database) == schema.HEAD_REVISION
+    finally:
+        database.dispose()

@@ -23,8 +23,6 @@ from improveflow.cli.common import (
     table,
 )
 from improveflow.notify import outbox
-from improveflow.notify.dispatch import send_due
-from improveflow.scheduler import build_scheduler
 from improveflow.services import deputies, sweep, views
 
 outbox_app = sub_app("Email waiting to go, sent or failed.")
@@ -129,6 +127,8 @@ def outbox_send(ctx: typer.Context, now: NowOption = None, as_json: JsonOption =
     """Queue the notices due now and send what is due (the same clock as `sweep --now`)."""
     context = context_of(ctx)
     when = moment(now) or context.clock.now()
+    from improveflow.notify.dispatch import send_due  # aiosmtplib only when sending
+
     queued = sweep.queue_due_notices(context, now=when)
     report = send_due(context, now=when)
     if as_json:
@@ -211,6 +211,8 @@ def deputies_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
 def scheduler_run(ctx: typer.Context) -> None:
     """Run the sweep (every 15 minutes) and the dispatch (every minute) until stopped."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    from improveflow.scheduler import build_scheduler  # APScheduler only when scheduling
+
     context = context_of(ctx)
     scheduler = build_scheduler(context, blocking=True)
     out.print("Scheduler running: sweep and dispatch. Stop with Ctrl+C.")

@@ -24,8 +24,6 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-
 from improveflow.exceptions import InputFileError
 from improveflow.importers.assemble import PlanAssembler
 from improveflow.importers.columns import read_header_row
@@ -53,6 +51,8 @@ def read_xlsx_file(path: Path) -> ParsedPlan:
     """Read a plan exported as an Excel workbook (.xlsx)."""
     file = str(path)
     try:
+        import openpyxl  # slow to import; only workbooks need it
+
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
         raise InputFileError(file, None, f"not a readable .xlsx workbook: {error}") from error
