@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -439,7 +440,16 @@ def insert_or_ignore(
     How two sweeps (or two workers) decide the same thing without duplicating it.
     """
     connection = session.connection()
-    dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    statement = dialect_insert(table).values(**values).on_conflict_do_nothing()
-    found = connection.execute(statement.returning(returning)).scalar_one_or_none()
+    statement = _insert_or_ignore(connection.dialect.name, table, tuple(sorted(values)), returning)
+    found = connection.execute(statement, values).scalar_one_or_none()
     return int(found) if found is not None else None
+
+
+@functools.cache
+def _insert_or_ignore(
+    dialect: str, table: sa.Table, columns: tuple[str, ...], returning: sa.Column[int]
+) -> sa.Insert:
+    # Built once per shape: constructing the statement cost more than running it.
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    bound = {name: sa.bindparam(name, type_=table.c[name].type) for name in columns}
+    return dialect_insert(table).values(bound).on_conflict_do_nothing().returning(returning)

@@ -206,6 +206,7 @@ class _Bundler:
         people: dict[int, dict[str, Any]],
     ) -> tuple[str, dict[str, Any]]:
         sections: dict[str, dict[str, Any]] = {}
+        listed_in: dict[str, set[int]] = {}
         for notice in carried:
             assert notice.action_id is not None
             action = actions[notice.action_id]
@@ -217,7 +218,9 @@ class _Bundler:
                 item["reason"] = notice.data.get("reason", "overdue")
                 section["level"] = max(section.get("level", 0), int(notice.data.get("level", 1)))
                 section["audience"] = notice.data.get("audience", "owner")
-            if all(i["action_id"] != item["action_id"] for i in section["items"]):
+            listed = listed_in.setdefault(notice.kind, set())
+            if item["action_id"] not in listed:
+                listed.add(item["action_id"])
                 section["items"].append(item)
         if len(sections) == 1:
             kind, context = next(iter(sections.items()))

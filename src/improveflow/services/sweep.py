@@ -9,7 +9,7 @@ a second sweep, or a second worker, finds the key taken and adds nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,7 +28,7 @@ from improveflow.models import (
     RequestStatus,
     Role,
 )
-from improveflow.reminders import ONLY_STALLED, STALLED_LEVEL, SweepPlanner
+from improveflow.reminders import ONLY_STALLED, STALLED_LEVEL, DueReminder, SweepPlanner
 from improveflow.services import bundling, escalations, notices
 from improveflow.services.context import Context
 from improveflow.store import table_of
@@ -171,6 +171,7 @@ class _Sweep:
 
     def reminders(self) -> None:
         seen: set[int] = set()
+        due_by_target: dict[date, DueReminder | None] = {}
         for window in self.planner.reminder_ranges(self.now):
             condition = sa.and_(
                 _ACTION.c.target_date.between(window.first, window.last),
@@ -180,7 +181,11 @@ class _Sweep:
                 if row.id in seen:
                     continue
                 seen.add(row.id)
-                due = self.planner.due_reminder(row.target_date, self.now)
+                if row.target_date not in due_by_target:  # many actions share a date
+                    due_by_target[row.target_date] = self.planner.due_reminder(
+                        row.target_date, self.now
+                    )
+                due = due_by_target[row.target_date]
                 if due is None:
                     continue
                 why = (
