@@ -102,8 +102,53 @@ class InvalidValue(Refused):
     """A value given is not valid."""
 
 
+# Links ------------------------------------------------------------------------------------------
+
+
+class LinkError(ImproveflowError):
+    """This link cannot be used. Ask for a new one."""
+
+
+class LinkExpired(LinkError):
+    """This link has expired. Ask for a new one."""
+
+
+class LinkInvalid(LinkError):
+    """This link is not valid: it may have been copied wrongly. Ask for a new one."""
+
+
+# Email ------------------------------------------------------------------------------------------
+
+
+class EmailError(ImproveflowError):
+    """An email could not be sent."""
+
+
+class SmtpUnavailable(EmailError):
+    """The mail server cannot be reached; queued emails will be tried again later."""
+
+
 # Integrity --------------------------------------------------------------------------------------
 
 
 class AuditChainBroken(ImproveflowError):
     """The audit log does not verify."""
+
+
+# The web app ------------------------------------------------------------------------------------
+
+
+class LinkUsed(LinkError):
+    """This link has already been used to sign in. Ask for a new one."""
+
+
+class NotSignedIn(Refused):
+    """You need to sign in to see this page."""
+
+
+class NotAllowedToView(Refused):
+    """You do not have access to this page."""
+
+
+class FormExpired(Refused):
+    """This form has expired or did not come from improveflow. Reload the page and try again."""

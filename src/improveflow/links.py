@@ -1,0 +1,162 @@
+"""Signed, expiring links for emails: one salt per purpose, a nonce per token, time passed in.
+
+A token is an itsdangerous `URLSafeTimedSerializer` dump of a small dict. The salt names the
+link's purpose, so a token made for one page is refused by another. Each token carries a random
+nonce `n`, so a later single-use check can record the ones already spent.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
+
+from improveflow.calendar import require_aware
+from improveflow.clock import Clock, SystemClock
+from improveflow.exceptions import ConfigurationError, LinkExpired, LinkInvalid
+
+__all__ = ["PURPOSES", "LinkSigner"]
+
+PURPOSES = frozenset({"action", "approval", "preferences", "sign_in"})
+NONCE_KEY = "n"
+MIN_SECRET_LENGTH = 16
+
+_SALT_PREFIX = "improveflow.link."
+# Tokens are stamped by one machine and checked by another; allow their clocks to differ a little.
+_CLOCK_SKEW = timedelta(minutes=5)
+
+
+class _SignerAt(TimestampSigner):
+    """A TimestampSigner that stamps a given moment instead of reading the system clock."""
+
+    def __init__(self, *args: Any, at: datetime, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._at = at
+
+    def get_timestamp(self) -> int:
+        return int(self._at.timestamp())
+
+
+def _clean_base_url(base_url: str) -> str:
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError(
+            "IMPROVEFLOW_BASE_URL must start with http:// or https:// and name a host: "
+            f"{base_url!r}"
+        )
+    if parts.query or parts.fragment or any(ch.isspace() for ch in base_url.strip()):
+        raise ConfigurationError(
+            f"IMPROVEFLOW_BASE_URL must be a plain address with no spaces, '?' or '#': {base_url!r}"
+        )
+    return base_url.strip().rstrip("/")
+
+
+def _describe(age: timedelta) -> str:
+    days, rest = divmod(age, timedelta(days=1))
+    if not rest:
+        return "1 day" if days == 1 else f"{days} days"
+    hours = max(1, round(age / timedelta(hours=1)))
+    return "1 hour" if hours == 1 else f"{hours} hours"
+
+
+class LinkSigner:
+    """Makes and checks the signed links put in emails."""
+
+    def __init__(
+        self, secret: str, base_url: str, max_age: timedelta, *, clock: Clock | None = None
+    ) -> None:
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise ConfigurationError(
+                f"IMPROVEFLOW_SECRET_KEY must be set to at least {MIN_SECRET_LENGTH} characters "
+                "to sign the links in emails"
+            )
+        if max_age <= timedelta(0):
+            raise ConfigurationError("Links in emails must last longer than no time at all")
+        self._secret = secret
+        self._base_url = _clean_base_url(base_url)
+        self._max_age = max_age
+        self._clock: Clock = clock or SystemClock()
+
+    @property
+    def base_url(self) -> str:
+        """The site's address, without a trailing slash."""
+        return self._base_url
+
+    # Links ---------------------------------------------------------------------------------------
+
+    def action_link(self, person_id: int | None, action_id: int) -> str:
+        """The page where `person_id` updates action `action_id`."""
+        token = self.token("action", {"person": person_id, "action": action_id})
+        return f"{self._base_url}/actions/{action_id}?token={token}"
+
+    def approval_link(self, person_id: int | None, request_id: int) -> str:
+        """The page where `person_id` approves or rejects request `request_id`."""
+        token = self.token("approval", {"person": person_id, "request": request_id})
+        return f"{self._base_url}/approvals/{request_id}?token={token}"
+
+    def preferences_link(self, person_id: int) -> str:
+        """The page where `person_id` chooses how reminders reach them."""
+        token = self.token("preferences", {"person": person_id})
+        return f"{self._base_url}/preferences?token={token}"
+
+    def sign_in_link(self, person_id: int) -> str:
+        """A link that signs `person_id` in."""
+        token = self.token("sign_in", {"person": person_id})
+        return f"{self._base_url}/sign-in?token={token}"
+
+    # Tokens --------------------------------------------------------------------------------------
+
+    def token(self, purpose: str, payload: dict[str, Any]) -> str:
+        """A token for `purpose` carrying `payload` and a fresh nonce, stamped with the clock."""
+        if NONCE_KEY in payload:
+            raise ValueError(f"the payload key {NONCE_KEY!r} is reserved for the nonce")
+        stamped: str = self._serializer(self._clock.now()).dumps(
+            {**payload, NONCE_KEY: secrets.token_urlsafe(8)}, salt=self._salt(purpose)
+        )
+        return stamped
+
+    def verify(self, token: str, purpose: str, now: datetime) -> dict[str, Any]:
+        """The payload of `token` (with its nonce `n`), if it was made for `purpose` and is in date.
+
+        Raises LinkInvalid for a changed, truncated or other-purpose token and LinkExpired for
+        one older than the maximum age at `now`.
+        """
+        require_aware(now, "now")
+        salt = self._salt(purpose)
+        try:
+            payload, signed_at = self._serializer(now).loads(
+                token, salt=salt, return_timestamp=True
+            )
+        except BadSignature as exc:
+            raise LinkInvalid() from exc
+        if not isinstance(payload, dict) or NONCE_KEY not in payload:
+            raise LinkInvalid()
+        age = now - signed_at
+        if age > self._max_age:
+            raise LinkExpired(
+                f"This link has expired. Links in emails last {_describe(self._max_age)}. "
+                f"Ask for a new one at {self._base_url}/sign-in."
+            )
+        if age < -_CLOCK_SKEW:
+            # Only a badly set clock makes these; honouring one would stretch its life.
+            raise LinkInvalid(
+                "This link is not valid yet: it is dated in the future. Ask for a new one at "
+                f"{self._base_url}/sign-in."
+            )
+        return payload
+
+    # ---------------------------------------------------------------------------------------------
+
+    def _serializer(self, at: datetime) -> URLSafeTimedSerializer:
+        # Built per call so the moment is fixed for that call alone: safe across threads.
+        return URLSafeTimedSerializer(self._secret, signer=_SignerAt, signer_kwargs={"at": at})
+
+    @staticmethod
+    def _salt(purpose: str) -> str:
+        if purpose not in PURPOSES:
+            known = ", ".join(sorted(PURPOSES))
+            raise ValueError(f"unknown link purpose {purpose!r}; expected one of: {known}")
+        return _SALT_PREFIX + purpose

@@ -1,0 +1,1 @@
+"""Email: render outbox rows with Jinja2 templates, build MIME messages, and send them."""

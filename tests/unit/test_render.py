@@ -1,0 +1,632 @@
+"""Unit tests for improveflow.notify.render: every email kind, its subject, escaping and links."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from jinja2 import UndefinedError
+
+from improveflow import resources
+from improveflow.clock import FrozenClock
+from improveflow.exceptions import NotFound
+from improveflow.links import LinkSigner
+from improveflow.notify.render import (
+    KINDS,
+    SUBJECT_MAX,
+    EmailRenderer,
+    RenderedEmail,
+    digest_summary,
+    long_date,
+    one_line,
+    regarding,
+    shorten,
+    working_days,
+)
+
+BASE = "https://plans.council.example"
+NOW = datetime(2015, 7, 24, 8, 0, tzinfo=UTC)
+PERSON = 4
+FOOTER = "Escalations and approval requests are always sent."
+MTFS = "Extend medium term financial strategy"
+LONG = (
+    "Extend the medium term financial strategy to cover 2016/17 to 2019/20, including "
+    "the savings programme and the capital strategy agreed with Cabinet"
+)
+LINK = re.compile(r"https?://[^\s\"<>]+")
+
+
+@pytest.fixture(scope="module")
+def signer() -> LinkSigner:
+    return LinkSigner(
+        "a-test-secret-of-sufficient-length", BASE + "/", timedelta(days=14), clock=FrozenClock(NOW)
+    )
+
+
+@pytest.fixture(scope="module")
+def renderer(signer: LinkSigner) -> EmailRenderer:
+    return EmailRenderer(resources.bundled_dir("templates"), signer)
+
+
+def render(renderer: EmailRenderer, kind: str, context: dict[str, Any]) -> RenderedEmail:
+    return renderer.render(kind, context, recipient_name="Owen Marsh", person_id=PERSON)
+
+
+# Realistic contexts, as the sweep and the approval services build them --------------------------
+
+
+def reminder_item(**changes: Any) -> dict[str, Any]:
+    item = {
+        "action_id": 17,
+        "description": MTFS,
+        "plan": "Peer Challenge Improvement Plan",
+        "theme": "Financial sustainability",
+        "objective": "Set a balanced budget for the next four years",
+        "target_date": "2015-07-31",
+        "working_days_left": 5,
+        "state": "in_progress",
+        "latest_progress": "Draft strategy taken to CMT on 2 June.",
+        "latest_progress_at": "2015-06-02T14:30:00+01:00",
+        "rag": "amber",
+    }
+    return item | changes
+
+
+def reminder(*items: dict[str, Any]) -> dict[str, Any]:
+    return {"items": list(items) or [reminder_item()]}
+
+
+def prompt_item(**changes: Any) -> dict[str, Any]:
+    item = {
+        "action_id": 21,
+        "description": "Keep the corporate risk register up to date",
+        "plan": "Corporate Plan 2015-2019",
+        "weeks_since_progress": 6,
+        "latest_progress": "Reviewed at CMT in June.",
+        "latest_progress_at": "2015-06-12",
+    }
+    return item | changes
+
+
+def prompt(*items: dict[str, Any]) -> dict[str, Any]:
+    return {"items": list(items) or [prompt_item()]}
+
+
+def escalation_item(**changes: Any) -> dict[str, Any]:
+    item = {
+        "action_id": 17,
+        "description": MTFS,
+        "plan": "Peer Challenge Improvement Plan",
+        "owner_name": "Owen Marsh",
+        "target_date": "2015-07-24",
+        "working_days_overdue": 5,
+        "reason": "overdue",
+        "latest_progress": None,
+        "rag": "amber",
+    }
+    return item | changes
+
+
+def escalation(*items: dict[str, Any], level: int = 2, audience: str = "body") -> dict[str, Any]:
+    return {"level": level, "audience": audience, "items": list(items) or [escalation_item()]}
+
+
+def approval(**changes: Any) -> dict[str, Any]:
+    context = {
+        "request_id": 31,
+        "transition": "revise_target",
+        "transition_label": "change the target date",
+        "body": "CMT",
+        "body_title": "Corporate Management Team",
+        "requester_name": "Owen Marsh",
+        "reason": "The settlement figures arrive late this year.",
+        "new_target_date": "2015-09-30",
+        "current_target_date": "2015-07-31",
+        "from_state": "in_progress",
+        "to_state": "in_progress",
+        "action": {
+            "action_id": 17,
+            "description": MTFS,
+            "plan": "Peer Challenge Improvement Plan",
+            "latest_progress": "Draft strategy taken to CMT on 2 June.",
+            "rag": "amber",
+        },
+        "chase": False,
+        "waiting_working_days": 0,
+        "on_behalf_of": None,
+    }
+    return context | changes
+
+
+def decision(**changes: Any) -> dict[str, Any]:
+    context = {
+        "request_id": 32,
+        "transition_label": "mark the action complete",
+        "status": "approved",
+        "decider_name": "Dana Reeve",
+        "comment": "Well done.",
+        "action": {
+            "action_id": 17,
+            "description": MTFS,
+            "plan": "Peer Challenge Improvement Plan",
+            "state": "complete",
+        },
+    }
+    return context | changes
+
+
+def digest() -> dict[str, Any]:
+    return {
+        "sections": [
+            {
+                "kind": "reminder",
+                "context": reminder(
+                    reminder_item(),
+                    reminder_item(action_id=18, description="Agree the workforce strategy"),
+                    reminder_item(action_id=19, description="Publish the asset review"),
+                ),
+            },
+            {"kind": "progress_prompt", "context": prompt()},
+        ]
+    }
+
+
+CONTEXTS: dict[str, Callable[[], dict[str, Any]]] = {
+    "reminder": reminder,
+    "progress_prompt": prompt,
+    "escalation": escalation,
+    "approval_needed": approval,
+    "decision": decision,
+    "digest": digest,
+}
+
+
+# Every kind ------------------------------------------------------------------------------------
+
+
+def test_the_contexts_here_cover_every_kind() -> None:
+    """These tests exercise every template kind the renderer knows."""
+    assert set(CONTEXTS) == set(KINDS)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_renders_subject_text_and_html(renderer: EmailRenderer, kind: str) -> None:
+    """Each kind gives a one-line subject, a text part and an HTML part with greeting and footer."""
+    email = render(renderer, kind, CONTEXTS[kind]())
+    assert email.subject
+    assert "\n" not in email.subject
+    assert len(email.subject) <= SUBJECT_MAX
+    assert email.text.startswith("Dear Owen Marsh,\n\n")
+    assert email.text.endswith(FOOTER + "\n")
+    assert "\n\n\n" not in email.text
+    assert "You are getting " in email.text
+    assert email.html.startswith("<!DOCTYPE html>")
+    assert "Dear Owen Marsh," in email.html
+    assert FOOTER in email.html
+    assert f"{BASE}/preferences?token=" in email.text
+    assert f"{BASE}/preferences?token=" in email.html
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_html_has_no_remote_assets(renderer: EmailRenderer, kind: str) -> None:
+    """No images, scripts or style sheets are fetched: every URL is one of our links."""
+    html = render(renderer, kind, CONTEXTS[kind]()).html
+    assert "src=" not in html
+    assert "<link" not in html
+    assert "<script" not in html
+    assert all(url.startswith(BASE + "/") for url in LINK.findall(html))
+
+
+def test_reminder_body_says_what_where_when_and_how(renderer: EmailRenderer) -> None:
+    """A reminder names the action, plan, long target date, days left, progress and a link."""
+    text = render(renderer, "reminder", reminder()).text
+    assert MTFS in text
+    assert "Plan: Peer Challenge Improvement Plan" in text
+    assert "Target date: Friday 31 July 2015 (in 5 working days)" in text
+    assert "Latest progress (Tuesday 2 June 2015):\nDraft strategy taken to CMT on 2 June." in text
+    assert "Status: In progress" in text
+    assert "RAG status: Amber" in text
+    assert f"Update this action:\n{BASE}/actions/17?token=" in text
+
+
+def test_reminder_without_progress_says_so(renderer: EmailRenderer) -> None:
+    """An action nobody has updated says so plainly in both parts."""
+    email = render(
+        renderer, "reminder", reminder(reminder_item(latest_progress=None, latest_progress_at=None))
+    )
+    assert "No progress has been recorded yet." in email.text
+    assert "No progress has been recorded yet." in email.html
+
+
+def test_progress_prompt_says_how_long_since_the_last_update(renderer: EmailRenderer) -> None:
+    """A prompt gives the weeks since progress, or says there has never been any."""
+    text = render(
+        renderer,
+        "progress_prompt",
+        prompt(
+            prompt_item(),
+            prompt_item(action_id=22, weeks_since_progress=None, latest_progress=None),
+        ),
+    ).text
+    assert "The last update was 6 weeks ago." in text
+    assert "No progress has been recorded yet." in text
+    assert f"Add a progress update:\n{BASE}/actions/22?token=" in text
+
+
+def test_escalation_to_the_owner_asks_for_action(renderer: EmailRenderer) -> None:
+    """The owner is asked to update the action or ask for a new date."""
+    text = render(renderer, "escalation", escalation(audience="owner", level=1)).text
+    assert "Your action has slipped and has reached escalation level 1." in text
+    assert "ask for a new target date" in text
+    assert "It is 5 working days late." in text
+    assert "Owner:" not in text
+    assert "because you own this action" in text
+
+
+def test_escalation_to_a_body_is_for_information(renderer: EmailRenderer) -> None:
+    """CMT or Cabinet members are told it is for information, who owns it and what a level is."""
+    text = render(renderer, "escalation", escalation(audience="body", level=2)).text
+    assert text.count("For information") == 1
+    assert "You do not need to do anything" in text
+    assert "Owner: Owen Marsh" in text
+    assert "Escalation levels show how far an action has slipped." in text
+    assert "escalations at level 2 are sent" in text
+
+
+def test_escalation_to_a_lead_names_the_peer_challenge(renderer: EmailRenderer) -> None:
+    """The peer-challenge lead is told why they, in particular, receive it."""
+    context = escalation(
+        escalation_item(reason="rag_red", working_days_overdue=None), level=3, audience="lead"
+    )
+    text = render(renderer, "escalation", context).text
+    assert "rated it red" in text
+    assert "you lead the peer challenge" in text
+
+
+def test_approval_request_gives_the_change_and_one_link(renderer: EmailRenderer) -> None:
+    """An approval email says who asks for what and why, with dates, and one approval link."""
+    email = render(renderer, "approval_needed", approval())
+    assert "Owen Marsh has asked to change the target date." in email.text
+    assert "As a member of the Corporate Management Team" in email.text
+    assert "Current target date: Friday 31 July 2015" in email.text
+    assert "New target date: Wednesday 30 September 2015" in email.text
+    assert "The settlement figures arrive late this year." in email.text
+    assert len(re.findall(rf"{BASE}/approvals/31\?token=", email.text)) == 1
+    assert "Approve or reject this request" in email.html
+
+
+def test_approval_request_to_a_deputy_names_the_member(renderer: EmailRenderer) -> None:
+    """A deputy is told whose approvals they are deciding, in the body and the footer."""
+    email = render(renderer, "approval_needed", approval(on_behalf_of="Cllr Ruth Holt"))
+    assert "As deputy for Cllr Ruth Holt on the Corporate Management Team" in email.text
+    assert "deputy for Cllr Ruth Holt while they are away" in email.text
+    assert "Cllr Ruth Holt" in email.html
+
+
+def test_approval_request_for_a_state_change_shows_from_and_to(renderer: EmailRenderer) -> None:
+    """A change of state, not of date, shows the states and no dates."""
+    context = approval(
+        transition="complete",
+        transition_label="mark the action complete",
+        new_target_date=None,
+        to_state="complete",
+        reason=None,
+    )
+    text = render(renderer, "approval_needed", context).text
+    assert "Status: from In progress to Complete" in text
+    assert "New target date" not in text
+    assert "Reason given" not in text
+
+
+def test_decision_tells_the_requester_the_outcome(renderer: EmailRenderer) -> None:
+    """Approved, not approved and replaced each read plainly, with the decider and comment."""
+    approved = render(renderer, "decision", decision()).text
+    assert "Dana Reeve approved your request to mark the action complete." in approved
+    assert "Their comment:\nWell done." in approved
+    assert "Status now: Complete" in approved
+    rejected = render(renderer, "decision", decision(status="rejected", comment=None)).text
+    assert "Dana Reeve did not approve your request" in rejected
+    assert "make a new request" in rejected
+    assert "Their comment" not in rejected
+    superseded = render(renderer, "decision", decision(status="superseded", decider_name=None)).text
+    assert "was replaced by a newer request" in superseded
+
+
+def test_digest_reuses_each_kind_body(renderer: EmailRenderer) -> None:
+    """The digest carries every section's items under a heading, with one footer."""
+    email = render(renderer, "digest", digest())
+    assert "Reminders\n---------" in email.text
+    assert "3 of your actions are due soon." in email.text
+    assert "Progress updates needed\n-----------------------" in email.text
+    assert "Keep the corporate risk register up to date" in email.text
+    assert email.text.count(FOOTER) == 1
+    assert "Publish the asset review" in email.html
+    assert email.html.count(FOOTER) == 1
+
+
+def test_digest_may_carry_escalations_and_decisions(renderer: EmailRenderer) -> None:
+    """Escalation and decision sections render inside a digest too."""
+    context = {
+        "sections": [
+            {"kind": "escalation", "context": escalation(audience="owner")},
+            {"kind": "decision", "context": decision()},
+        ]
+    }
+    email = render(renderer, "digest", context)
+    assert email.subject == "Your improvement plan actions: 1 escalation, 1 decision"
+    assert "It is 5 working days late." in email.text
+    assert "Dana Reeve approved your request" in email.text
+
+
+# Subjects --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({}, f"Reminder: '{MTFS}' is due in 5 working days"),
+        ({"working_days_left": 0}, f"Reminder: '{MTFS}' is due today"),
+        # Thursday 30 July is a working day, so Friday's date is tomorrow.
+        ({"working_days_left": 1}, f"Reminder: '{MTFS}' is due tomorrow"),
+        # Asked on a Friday, a Monday date is one working day away but not tomorrow.
+        (
+            {"working_days_left": 1, "target_date": "2015-08-03"},
+            f"Reminder: '{MTFS}' is due on Monday",
+        ),
+        # Monday 25 May 2015 was the Spring bank holiday.
+        (
+            {"working_days_left": 1, "target_date": "2015-05-26"},
+            f"Reminder: '{MTFS}' is due on Tuesday",
+        ),
+        ({"working_days_left": -2}, f"Reminder: '{MTFS}' was due 2 working days ago"),
+    ],
+)
+def test_reminder_subject_for_one_action(
+    renderer: EmailRenderer, changes: dict[str, Any], expected: str
+) -> None:
+    """One action's reminder says which action and when it is due."""
+    assert render(renderer, "reminder", reminder(reminder_item(**changes))).subject == expected
+
+
+def test_reminder_subject_for_several_actions(renderer: EmailRenderer) -> None:
+    """Several actions are counted, not listed, in the subject."""
+    context = reminder(reminder_item(), reminder_item(action_id=18), reminder_item(action_id=19))
+    assert (
+        render(renderer, "reminder", context).subject == "Reminder: 3 of your actions are due soon"
+    )
+
+
+def test_long_descriptions_are_shortened_in_subjects(renderer: EmailRenderer) -> None:
+    """A long description is cut at a word near 60 characters, with an ellipsis."""
+    subject = render(renderer, "reminder", reminder(reminder_item(description=LONG))).subject
+    quoted = subject.split("'")[1]
+    assert quoted.endswith("\u2026")
+    assert 40 <= len(quoted) <= 60
+    assert LONG.startswith(quoted[:-1])
+    assert subject.endswith("is due in 5 working days")
+
+
+def test_progress_prompt_subjects(renderer: EmailRenderer) -> None:
+    """One prompt names the action; several are counted."""
+    one = render(renderer, "progress_prompt", prompt()).subject
+    assert one == "Progress update needed: 'Keep the corporate risk register up to date'"
+    two = render(
+        renderer, "progress_prompt", prompt(prompt_item(), prompt_item(action_id=22))
+    ).subject
+    assert two == "Progress update needed on 2 actions"
+
+
+def test_escalation_subjects(renderer: EmailRenderer) -> None:
+    """One escalation says the level and how late; several are counted."""
+    assert (
+        render(renderer, "escalation", escalation()).subject
+        == f"Overdue (level 2): '{MTFS}' is 5 working days late"
+    )
+    assert (
+        render(
+            renderer, "escalation", escalation(escalation_item(working_days_overdue=1), level=1)
+        ).subject
+        == f"Overdue (level 1): '{MTFS}' is 1 working day late"
+    )
+    red = escalation(escalation_item(reason="rag_red"), level=3)
+    assert render(renderer, "escalation", red).subject == f"Rated red (level 3): '{MTFS}'"
+    stalled = escalation(escalation_item(reason="stalled"), level=1)
+    assert render(renderer, "escalation", stalled).subject.startswith("Stalled (level 1): ")
+    several = escalation(*(escalation_item(action_id=n) for n in range(4)))
+    assert (
+        render(renderer, "escalation", several).subject
+        == "Escalation (level 2): 4 actions have slipped"
+    )
+
+
+def test_approval_subjects(renderer: EmailRenderer) -> None:
+    """An approval request says what change is asked for; a chase says it is still waiting."""
+    assert (
+        render(renderer, "approval_needed", approval()).subject
+        == f"Approval needed: change the target date of '{MTFS}'"
+    )
+    chase = approval(chase=True, waiting_working_days=3)
+    email = render(renderer, "approval_needed", chase)
+    assert email.subject == f"Still waiting for your decision: change the target date of '{MTFS}'"
+    assert "waiting for a decision for 3 working days" in email.text
+
+
+def test_decision_subjects(renderer: EmailRenderer) -> None:
+    """A decision's subject leads with the outcome."""
+    assert (
+        render(renderer, "decision", decision()).subject
+        == f"Approved: mark the action complete \u2013 '{MTFS}'"
+    )
+    assert render(renderer, "decision", decision(status="rejected")).subject.startswith(
+        "Not approved: mark the action complete"
+    )
+
+
+def test_digest_subject_counts_each_kind(renderer: EmailRenderer) -> None:
+    """The digest subject counts reminders and prompts across its sections."""
+    subject = render(renderer, "digest", digest()).subject
+    assert subject == "Your improvement plan actions: 3 reminders, 1 progress update needed"
+
+
+def test_subject_never_carries_a_line_break(renderer: EmailRenderer) -> None:
+    """Line breaks in a description cannot reach the subject (and so a header)."""
+    context = reminder(reminder_item(description="Line one\r\nBcc: someone@example.com"))
+    subject = render(renderer, "reminder", context).subject
+    assert "\n" not in subject
+    assert "\r" not in subject
+
+
+def test_subjects_are_cut_at_about_150_characters() -> None:
+    """A subject longer than the limit ends in an ellipsis at a word boundary."""
+    subject = one_line("word " * 60)
+    assert len(subject) <= SUBJECT_MAX
+    assert subject.endswith("word\u2026")
+
+
+# Escaping and strictness ----------------------------------------------------------------------
+
+
+def test_html_escapes_what_people_typed_and_text_shows_it_as_is(renderer: EmailRenderer) -> None:
+    """A script in a description or progress note is inert in HTML and literal in text."""
+    script = "<script>alert('x')</script>"
+    context = reminder(
+        reminder_item(description=f"Budget {script}", latest_progress=f"Done & dusted {script}")
+    )
+    email = render(renderer, "reminder", context)
+    assert "<script>" not in email.html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in email.html
+    assert "Done &amp; dusted" in email.html
+    assert f"Budget {script}" in email.text
+    assert f"Done & dusted {script}" in email.text
+
+
+def test_html_escapes_the_recipient_name(renderer: EmailRenderer) -> None:
+    """A name is data, not markup."""
+    email = renderer.render("decision", decision(), recipient_name="<b>Owen</b>", person_id=PERSON)
+    assert "Dear &lt;b&gt;Owen&lt;/b&gt;," in email.html
+    assert "Dear <b>Owen</b>," in email.text
+
+
+def test_a_missing_key_is_an_error_not_a_blank(renderer: EmailRenderer) -> None:
+    """StrictUndefined: a context without a key the template uses raises."""
+    item = reminder_item()
+    del item["plan"]
+    with pytest.raises(UndefinedError):
+        render(renderer, "reminder", reminder(item))
+    with pytest.raises(UndefinedError):
+        render(renderer, "escalation", {"items": [escalation_item()], "audience": "owner"})
+
+
+def test_an_unknown_kind_is_not_found(renderer: EmailRenderer) -> None:
+    """Asking for a template that does not exist names it."""
+    with pytest.raises(NotFound, match="newsletter"):
+        render(renderer, "newsletter", {})
+
+
+# Links -----------------------------------------------------------------------------------------
+
+
+def tokens(body: str, path: str) -> list[str]:
+    return re.findall(rf"{re.escape(BASE)}/{path}\?token=([A-Za-z0-9_.-]+)", body)
+
+
+def test_links_in_both_parts_verify_for_the_recipient(
+    renderer: EmailRenderer, signer: LinkSigner
+) -> None:
+    """Every action link in text and HTML verifies, for the recipient and the right action."""
+    context = reminder(reminder_item(), reminder_item(action_id=18))
+    email = render(renderer, "reminder", context)
+    for body in (email.text, email.html):
+        for action_id in (17, 18):
+            (token,) = tokens(body, f"actions/{action_id}")
+            payload = signer.verify(token, "action", NOW)
+            assert payload == payload | {"person": PERSON, "action": action_id}
+        (preferences,) = tokens(body, "preferences")
+        assert signer.verify(preferences, "preferences", NOW)["person"] == PERSON
+
+
+def test_both_parts_carry_the_same_token(renderer: EmailRenderer) -> None:
+    """Text and HTML share one token per page, so one nonce stands for the email's link."""
+    email = render(renderer, "approval_needed", approval())
+    assert tokens(email.text, "approvals/31") == tokens(email.html, "approvals/31")
+
+
+def test_approval_links_verify_as_approvals(renderer: EmailRenderer, signer: LinkSigner) -> None:
+    """The approval page's token is made for approvals, for this request and this member."""
+    email = render(renderer, "approval_needed", approval())
+    (token,) = tokens(email.html, "approvals/31")
+    payload = signer.verify(token, "approval", NOW)
+    assert (payload["person"], payload["request"]) == (PERSON, 31)
+
+
+def test_without_a_person_the_preferences_link_asks_them_to_sign_in(
+    renderer: EmailRenderer,
+) -> None:
+    """An email to someone with no record links to the preferences page without a token."""
+    email = renderer.render("decision", decision(), recipient_name="Owen Marsh", person_id=None)
+    assert f"{BASE}/preferences\n" in email.text
+    assert tokens(email.text, "preferences") == []
+
+
+# Wording helpers -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2015-07-31", "Friday 31 July 2015"),
+        (date(2016, 2, 29), "Monday 29 February 2016"),
+        # In winter London keeps UTC; in summer 23:30 UTC is already the next day there.
+        ("2015-01-31T23:30:00+00:00", "Saturday 31 January 2015"),
+        ("2015-03-31T23:30:00+00:00", "Wednesday 1 April 2015"),
+        (None, ""),
+    ],
+)
+def test_long_date(value: str | date | None, expected: str) -> None:
+    """Dates read the GOV.UK way, and moments are shown as the London day."""
+    assert long_date(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    [
+        (5, "in 5 working days"),
+        (1, "in 1 working day"),
+        (0, "today"),
+        (-1, "1 working day ago"),
+        (-12, "12 working days ago"),
+        (None, ""),
+    ],
+)
+def test_working_days(n: int | None, expected: str) -> None:
+    """Working-day counts read as plain phrases."""
+    assert working_days(n) == expected
+
+
+def test_shorten_keeps_short_text_and_cuts_long_text_at_a_word() -> None:
+    """Short text only loses its extra spaces; long text ends at a whole word."""
+    assert shorten("  Publish   the\nasset review ") == "Publish the asset review"
+    cut = shorten(LONG)
+    assert len(cut) <= 60
+    assert cut == "Extend the medium term financial strategy to cover 2016/17\u2026"
+
+
+def test_regarding_reads_naturally_for_each_label() -> None:
+    """Labels naming 'the action' take a dash; others take 'of'."""
+    assert regarding("change the target date", "X") == "change the target date of 'X'"
+    assert regarding("defer the action", "X") == "defer the action \u2013 'X'"
+
+
+def test_digest_summary_counts_items_and_sections() -> None:
+    """Item lists count their items; decisions count one each; empty kinds are left out."""
+    sections = [
+        {"kind": "reminder", "context": {"items": [1, 2, 3]}},
+        {"kind": "decision", "context": {"status": "approved"}},
+        {"kind": "progress_prompt", "context": {"items": [1]}},
+        {"kind": "escalation", "context": {"items": []}},
+        {"kind": "decision", "context": {"status": "rejected"}},
+    ]
+    assert digest_summary(sections) == "3 reminders, 1 progress update needed, 2 decisions"
