@@ -125,7 +125,7 @@ class EmailError(ImproveflowError):
 
 
 class SmtpUnavailable(EmailError):
-    """The mail server cannot be reached; queued emails will be tried again later."""
+    """The mail server cannot be reached (or refused the login); emails will be retried."""
 
 
 # Integrity --------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from improveflow import resources, schema
 from improveflow.clock import FrozenClock
@@ -35,13 +36,18 @@ def make_context(
     clock: FrozenClock | None = None,
     workflows_dir: Path | None = None,
     migrate: bool = True,
+    **settings: Any,
 ) -> Context:
-    """A context on `database_url` with a frozen clock, brought to the newest schema."""
-    settings = load_settings(
+    """A context on `database_url` with a frozen clock, brought to the newest schema.
+
+    Further keyword arguments are settings (smtp_port=..., secret_key=...).
+    """
+    loaded = load_settings(
         database_url=database_url,
         workflows_dir=workflows_dir or resources.bundled_dir("workflows"),
+        **settings,
     )
-    context = Context.build(settings, clock or FrozenClock(DEFAULT_MOMENT))
+    context = Context.build(loaded, clock or FrozenClock(DEFAULT_MOMENT))
     if migrate:
         schema.upgrade_to_head(context.database)
     return context

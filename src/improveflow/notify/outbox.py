@@ -1,0 +1,328 @@
+"""The outbox's database side: enqueue once, claim under a lease, record each outcome.
+
+A row is queued until a sender claims it by setting `lease_until`; the claim is its own short
+transaction, so nothing stays locked while mail is on the wire. A sender that dies mid-run
+simply lets its lease lapse and the next run sends those rows again: at most the messages that
+were in flight repeat. Marks only touch rows that are still queued and leased, so each is
+idempotent and a late or repeated mark changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from improveflow.db import Database
+from improveflow.models import Outbox, OutboxStatus
+from improveflow.store import table_of
+
+log = logging.getLogger(__name__)
+
+_outbox = table_of(Outbox)
+_c = _outbox.c
+
+# The rate limit's window: providers count messages per minute.
+RATE_WINDOW = timedelta(minutes=1)
+# Serialises rate-limited claims across PostgreSQL workers ("ifoutbox" in ASCII).
+_RATE_LOCK_KEY = 0x69666F7574626F78
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """A claimed row: everything needed to build and send its email."""
+
+    id: int
+    idempotency_key: str
+    template: str
+    recipient_email: str
+    recipient_name: str
+    person_id: int | None
+    context: dict[str, Any]
+    attempts: int
+    due_at: datetime
+    lease_until: datetime | None = None  # the claim's own lease: marks must still match it
+
+
+# Enqueueing -------------------------------------------------------------------------------------
+
+_ON_CONFLICT = {
+    name: dialect.insert(_outbox)
+    .on_conflict_do_nothing(index_elements=[_c.idempotency_key])
+    .returning(_c.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+
+
+def enqueue(
+    session: Session,
+    *,
+    key: str,
+    template: str,
+    recipient_email: str,
+    recipient_name: str,
+    person_id: int | None,
+    context: dict[str, Any],
+    due_at: datetime,
+    now: datetime,
+) -> int | None:
+    """Queue one email in the caller's transaction; None when `key` is already queued or sent."""
+    values = {
+        "idempotency_key": key,
+        "template": template,
+        "recipient_email": recipient_email,
+        "recipient_name": recipient_name,
+        "person_id": person_id,
+        "context": context,
+        "status": OutboxStatus.QUEUED,
+        "due_at": due_at,
+        "attempts": 0,
+        "created_at": now,
+    }
+    connection = session.connection()
+    statement = _ON_CONFLICT.get(connection.dialect.name)
+    if statement is not None:
+        # The database settles a race between two sweeps: one insert wins, the other is a no-op.
+        found = connection.execute(statement, values).first()
+        return None if found is None else int(found[0])
+    try:
+        with session.begin_nested():
+            result = connection.execute(sa.insert(_outbox), values)
+    except IntegrityError:
+        return None
+    key_values = result.inserted_primary_key
+    assert key_values is not None
+    return int(key_values[0])
+
+
+# Claiming ---------------------------------------------------------------------------------------
+
+_CLAIMABLE = (
+    _c.status == OutboxStatus.QUEUED,
+    _c.due_at <= sa.bindparam("now"),
+    sa.or_(_c.next_attempt_at.is_(None), _c.next_attempt_at <= sa.bindparam("now")),
+    sa.or_(_c.lease_until.is_(None), _c.lease_until < sa.bindparam("now")),
+)
+_ROW_COLUMNS = tuple(_c[field.name] for field in fields(OutboxRow))
+# SKIP LOCKED lets PostgreSQL workers claim disjoint rows side by side; SQLite ignores it, and
+# its write transaction (BEGIN IMMEDIATE) already lets only one claimer in at a time.
+_CLAIM = (
+    sa.update(_outbox)
+    .where(
+        _c.id.in_(
+            sa.select(_c.id)
+            .where(*_CLAIMABLE)
+            .order_by(_c.due_at, _c.id)
+            .limit(sa.bindparam("limit"))
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+    )
+    .values(lease_until=sa.bindparam("lease"))
+    .returning(*_ROW_COLUMNS)
+)
+_COUNT_DUE = sa.select(sa.func.count()).select_from(_outbox).where(*_CLAIMABLE)
+_COUNT_SENT_SINCE = (
+    sa.select(sa.func.count())
+    .select_from(_outbox)
+    .where(_c.status == OutboxStatus.SENT, _c.sent_at > sa.bindparam("since"))
+)
+# Rows another sender holds right now may go out within this minute too.
+_COUNT_IN_FLIGHT = (
+    sa.select(sa.func.count())
+    .select_from(_outbox)
+    .where(_c.status == OutboxStatus.QUEUED, _c.lease_until >= sa.bindparam("now"))
+)
+
+
+def claim_due(
+    database: Database,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    worker: str,
+    *,
+    rate_limit: int | None = None,
+) -> list[OutboxRow]:
+    """Lease up to `limit` due rows, oldest first, in one short transaction.
+
+    With `rate_limit` (messages per minute), rows sent in the last minute and rows other
+    senders hold count against it, inside the same transaction, so concurrent workers
+    together keep to it.
+    """
+    with database.writing() as session:
+        connection = session.connection()
+        if rate_limit is not None:
+            if connection.dialect.name == "postgresql":
+                # Held to commit: the budget is counted and spent by one claimer at a time.
+                connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_RATE_LOCK_KEY)))
+            used = connection.execute(_COUNT_SENT_SINCE, {"since": now - RATE_WINDOW}).scalar_one()
+            used += connection.execute(_COUNT_IN_FLIGHT, {"now": now}).scalar_one()
+            limit = min(limit, rate_limit - used)
+        if limit <= 0:
+            return []
+        found = connection.execute(_CLAIM, {"now": now, "limit": limit, "lease": now + lease})
+        rows = sorted((OutboxRow(*row) for row in found), key=lambda row: (row.due_at, row.id))
+    if rows:
+        log.debug("worker %s claimed %d outbox rows until %s", worker, len(rows), now + lease)
+    return rows
+
+
+def count_due(database: Database, now: datetime) -> int:
+    """Rows that could be claimed at `now` (queued, due, not waiting or leased)."""
+    with database.reading() as session:
+        return int(session.connection().execute(_COUNT_DUE, {"now": now}).scalar_one())
+
+
+def sent_within(database: Database, since: datetime) -> int:
+    """Rows sent after `since`: what the rate limit has already spent."""
+    with database.reading() as session:
+        return int(session.connection().execute(_COUNT_SENT_SINCE, {"since": since}).scalar_one())
+
+
+# Outcomes ---------------------------------------------------------------------------------------
+
+_HELD = (_c.id == sa.bindparam("row_id"), _c.status == OutboxStatus.QUEUED)
+_LEASED = (*_HELD, _c.lease_until.is_not(None))
+# With the claim's own lease given, only that very claim matches.
+_SAME_LEASE = (*_LEASED, _c.lease_until == sa.bindparam("held", type_=_c.lease_until.type))
+# A delivered message is a fact: it is recorded even if the lease lapsed meanwhile, since
+# refusing it would only make another run send a second copy.
+_MARK_SENT = (
+    sa.update(_outbox)
+    .where(*_HELD)
+    .values(
+        status=OutboxStatus.SENT,
+        sent_at=sa.bindparam("now", type_=_c.sent_at.type),
+        message_id=sa.bindparam("message_id"),
+        attempts=_c.attempts + 1,
+        lease_until=None,
+        next_attempt_at=None,
+    )
+)
+_RETRY_VALUES = {
+    "attempts": _c.attempts + 1,
+    "last_error": sa.bindparam("error"),
+    "next_attempt_at": sa.bindparam("next_attempt_at", type_=_c.next_attempt_at.type),
+    "lease_until": None,
+}
+_FAILED_VALUES = {
+    "status": OutboxStatus.FAILED,
+    "attempts": _c.attempts + 1,
+    "last_error": sa.bindparam("error"),
+    "next_attempt_at": None,
+    "lease_until": None,
+}
+# Failures only apply to a row still leased (by this very claim, when its lease is given): a
+# sender whose lease lapsed must not undo the work of the sender that took the row over.
+_MARK_RETRY = {
+    False: sa.update(_outbox).where(*_LEASED).values(_RETRY_VALUES),
+    True: sa.update(_outbox).where(*_SAME_LEASE).values(_RETRY_VALUES),
+}
+_MARK_FAILED = {
+    False: sa.update(_outbox).where(*_LEASED).values(_FAILED_VALUES),
+    True: sa.update(_outbox).where(*_SAME_LEASE).values(_FAILED_VALUES),
+}
+_RELEASE = sa.update(_outbox).where(*_SAME_LEASE).values(lease_until=None)
+
+
+def _mark(database: Database, statement: sa.Update, values: dict[str, object]) -> bool:
+    with database.writing() as session:
+        result = session.connection().execute(statement, values)
+    return bool(result.rowcount == 1)
+
+
+def mark_sent(database: Database, row_id: int, now: datetime, message_id: str | None) -> bool:
+    """Record a delivery; False when the row was already sent or failed."""
+    return _mark(database, _MARK_SENT, {"row_id": row_id, "now": now, "message_id": message_id})
+
+
+def mark_sent_many(
+    database: Database, sent: Sequence[tuple[int, str | None]], now: datetime
+) -> None:
+    """Record several deliveries (row id, Message-ID) in one transaction."""
+    if not sent:
+        return
+    values = [{"row_id": row_id, "now": now, "message_id": mid} for row_id, mid in sent]
+    with database.writing() as session:
+        session.connection().execute(_MARK_SENT, values)
+
+
+def mark_retry(
+    database: Database,
+    row_id: int,
+    now: datetime,
+    error: str,
+    next_attempt_at: datetime,
+    *,
+    lease_until: datetime | None = None,
+) -> bool:
+    """Count a failed attempt and hand the row back, not to be tried before `next_attempt_at`.
+
+    `lease_until` (the claim's lease) restricts the mark to that very claim.
+    """
+    values = {
+        "row_id": row_id,
+        "error": error,
+        "next_attempt_at": max(next_attempt_at, now),
+        "held": lease_until,
+    }
+    return _mark(database, _MARK_RETRY[lease_until is not None], values)
+
+
+def mark_failed(
+    database: Database,
+    row_id: int,
+    now: datetime,
+    error: str,
+    *,
+    lease_until: datetime | None = None,
+) -> bool:
+    """Give up on the row for good; it stays in the table, failed, with `error` to show why."""
+    values = {"row_id": row_id, "error": error, "held": lease_until}
+    marked = _mark(database, _MARK_FAILED[lease_until is not None], values)
+    if marked:
+        log.warning("outbox row %d failed at %s: %s", row_id, now.isoformat(), error)
+    return marked
+
+
+def release(database: Database, rows: Sequence[OutboxRow]) -> int:
+    """Hand back claimed rows that were never attempted, untouched, for the next run."""
+    if not rows:
+        return 0
+    with database.writing() as session:
+        connection = session.connection()
+        released = 0
+        for row in rows:
+            result = connection.execute(_RELEASE, {"row_id": row.id, "held": row.lease_until})
+            released += int(result.rowcount)
+    return released
+
+
+# Listing ----------------------------------------------------------------------------------------
+
+# Everything but the template's context (large, and shown by no listing).
+_LIST_COLUMNS = tuple(column for column in _c if column.name != "context")
+
+
+def list_rows(database: Database, failed_only: bool, limit: int) -> list[dict[str, Any]]:
+    """The newest rows (or failed ones) as JSON-ready dicts: moments in ISO 8601."""
+    query = sa.select(*_LIST_COLUMNS).order_by(_c.id.desc()).limit(limit)
+    if failed_only:
+        query = query.where(_c.status == OutboxStatus.FAILED)
+    with database.reading() as session:
+        found = session.connection().execute(query).mappings().all()
+    return [
+        {
+            key: value.isoformat() if isinstance(value, datetime) else value
+            for key, value in row.items()
+        }
+        for row in found
+    ]

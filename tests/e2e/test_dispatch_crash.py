@@ -1,0 +1,114 @@
+"""A dispatch process killed mid-run loses nothing, and repeats at most the email in flight."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from improveflow.calendar import LONDON
+from improveflow.models import Action, Outbox, Person
+from improveflow.services import plans, sweep
+from improveflow.store import table_of
+from improveflow.testing import add_plan, make_context
+from improveflow.testing_smtp import CapturingSmtpServer
+
+OWNERS = 150
+NOW = datetime(2026, 3, 2, 9, 5, tzinfo=LONDON)
+
+
+def _queue_reminders(url: str) -> None:
+    context = make_context(url)
+    plan_id = add_plan(context)
+    heard = NOW.astimezone(UTC) - timedelta(days=2)
+    with context.database.writing() as session:
+        theme = plans.find_or_add_theme(session, plan_id, "Theme")
+        objective_id = plans.find_or_add_objective(session, theme, "Objective").id
+        people = table_of(Person)
+        owners = (
+            session.connection()
+            .execute(
+                sa.insert(people).returning(people.c.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "name": f"Owner {n}",
+                        "email": f"owner{n}@council.example",
+                        "reminder_delivery": "immediate",
+                        "created_at": heard,
+                    }
+                    for n in range(OWNERS)
+                ],
+            )
+            .scalars()
+            .all()
+        )
+        session.connection().execute(
+            sa.insert(table_of(Action)),
+            [
+                {"plan_id": plan_id, "objective_id": objective_id, "description": f"Action {n}",
+                 "owner_id": owner, "state": "in_progress", "target_date": date(2026, 3, 9),
+                 "heard_from_at": heard, "quiet_since": heard, "version": 1,
+                 "created_at": heard, "updated_at": heard}
+                for n, owner in enumerate(owners)
+            ],
+        )  # fmt: skip
+    assert sweep.sweep(context, now=NOW).emails_queued == OWNERS
+    context.close()
+
+
+def _send(env: dict[str, str], now: datetime, *, errors: bool) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "improveflow", "outbox", "send", "--now", now.isoformat()],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE if errors else subprocess.DEVNULL,
+    )
+
+
+def test_killed_dispatch_loses_nothing(tmp_path: Path) -> None:
+    """SIGKILL mid-dispatch, then a later run: every email arrives, at most one of them twice."""
+    url = f"sqlite:///{tmp_path / 'crash.db'}"
+    _queue_reminders(url)
+    with CapturingSmtpServer() as smtp:
+        env = {
+            **os.environ,
+            "IMPROVEFLOW_DATABASE_URL": url,
+            "IMPROVEFLOW_SMTP_HOST": smtp.host,
+            "IMPROVEFLOW_SMTP_PORT": str(smtp.port),
+            "IMPROVEFLOW_SMTP_FROM": "plans@council.example",
+            "IMPROVEFLOW_SECRET_KEY": "k" * 32,
+            # One connection: "in flight" is then exactly one message.
+            "IMPROVEFLOW_SMTP_POOL_SIZE": "1",
+        }
+        first = _send(env, NOW, errors=False)
+        deadline = time.monotonic() + 60
+        while smtp.count < 20 and time.monotonic() < deadline and first.poll() is None:
+            time.sleep(0.005)
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=30)
+        assert first.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+        delivered_before = smtp.count
+        assert 0 < delivered_before < OWNERS
+
+        # The claimed rows' lease runs out; a later run (as the restarted scheduler) sends them.
+        second = _send(env, NOW + timedelta(minutes=20), errors=True)
+        _, errors = second.communicate(timeout=120)
+        assert second.returncode == 0, errors.decode()
+        copies = Counter(r for message in smtp.received for r in message.recipients)
+
+    assert len(copies) == OWNERS  # nothing lost
+    assert sum(copies.values()) - OWNERS <= 1  # at most the one in flight repeated
+    context = make_context(url, migrate=False)
+    with context.database.reading() as session:
+        statuses = Counter(
+            session.connection().execute(sa.select(table_of(Outbox).c.status)).scalars()
+        )
+    context.close()
+    assert statuses == {"sent": OWNERS}
