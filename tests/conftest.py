@@ -14,7 +14,8 @@ from improveflow.services.context import Context
 from improveflow.testing import DEFAULT_MOMENT, make_context
 
 POSTGRES_URL = os.environ.get("IMPROVEFLOW_TEST_POSTGRES_URL")
-_TEMPLATE = "improveflow_template"
+# Unique per run: two test runs on one server must not share (or drop) a template.
+_TEMPLATE = f"improveflow_template_{uuid.uuid4().hex[:8]}"
 
 
 def pytest_report_header() -> str:

@@ -7,12 +7,15 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from improveflow import resources, schema
 from improveflow.clock import FrozenClock
 from improveflow.config import load_settings
-from improveflow.models import PlanKind
+from improveflow.models import Action, Person, PlanKind
 from improveflow.services import people, plans
 from improveflow.services.context import Context
+from improveflow.store import table_of
 
 DEFAULT_MOMENT = datetime(2014, 6, 2, 9, 0, tzinfo=UTC)
 
@@ -89,3 +92,50 @@ def add_action(
             target_date=target,
         ),
     )
+
+
+def add_owners_with_actions(
+    context: Context, count: int, *, target: date, heard_from: datetime
+) -> list[int]:
+    """`count` owners, each with one action in progress due on `target`, inserted in bulk.
+
+    For load and fault tests that need many distinct recipients; returns the action ids.
+    """
+    plan_id = add_plan(context)
+    people_table, action_table = table_of(Person), table_of(Action)
+    with context.database.writing() as session:
+        theme = plans.find_or_add_theme(session, plan_id, "Theme")
+        objective_id = plans.find_or_add_objective(session, theme, "Objective").id
+        connection = session.connection()
+        owners = connection.execute(
+            sa.insert(people_table).returning(people_table.c.id, sort_by_parameter_order=True),
+            [
+                {
+                    "name": f"Owner {n}",
+                    "email": f"owner{n}@council.example",
+                    "reminder_delivery": "immediate",
+                    "created_at": heard_from,
+                }
+                for n in range(count)
+            ],
+        ).scalars()
+        actions = connection.execute(
+            sa.insert(action_table).returning(action_table.c.id, sort_by_parameter_order=True),
+            [
+                {
+                    "plan_id": plan_id,
+                    "objective_id": objective_id,
+                    "description": f"Action {n}",
+                    "owner_id": owner,
+                    "state": "in_progress",
+                    "target_date": target,
+                    "heard_from_at": heard_from,
+                    "quiet_since": heard_from,
+                    "version": 1,
+                    "created_at": heard_from,
+                    "updated_at": heard_from,
+                }
+                for n, owner in enumerate(list(owners))
+            ],
+        ).scalars()
+        return list(actions)

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
+from cli_runner import Cli, Run
 
 PLANS = Path(__file__).resolve().parent.parent / "fixtures" / "plans"
 PEER = PLANS / "peer_challenge.txt"
@@ -41,43 +38,9 @@ ACTION_KEYS = {
 }
 
 
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-class Cli:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.env = {
-            **os.environ,
-            "IMPROVEFLOW_DATABASE_URL": f"sqlite:///{folder / 'x.db'}",
-            "COLUMNS": "200",
-        }
-
-    def __call__(self, *args: str, expect: int = 0) -> Run:
-        done = subprocess.run(
-            [sys.executable, "-m", "improveflow", *args],
-            cwd=self.folder,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        run = Run(done.returncode, done.stdout, done.stderr)
-        assert run.code == expect, f"improveflow {' '.join(args)} -> {run.code}\n{run.out}{run.err}"
-        return run
-
-
 def _initialised(folder: Path) -> Cli:
     (folder / "people.csv").write_text(PEOPLE_CSV, encoding="utf-8")
-    runner = Cli(folder)
+    runner = Cli(folder, "x.db")
     runner("init")
     return runner
 

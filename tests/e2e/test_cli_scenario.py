@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
 import sqlite3
-import subprocess
-import sys
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cli_runner import Cli
 
 PEOPLE_CSV = """\
 name,email,aliases,bodies,roles
@@ -23,44 +19,10 @@ Priya Shah,priya@council.example,HRMT;Head of Strategic HR,,owner
 """
 
 
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> object:
-        return json.loads(self.out)
-
-
-class Cli:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.env = {
-            **os.environ,
-            "IMPROVEFLOW_DATABASE_URL": f"sqlite:///{folder / 'council.db'}",
-            "COLUMNS": "200",
-        }
-
-    def __call__(self, *args: str, expect: int = 0) -> Run:
-        done = subprocess.run(
-            [sys.executable, "-m", "improveflow", *args],
-            cwd=self.folder,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        run = Run(done.returncode, done.stdout, done.stderr)
-        assert run.code == expect, f"improveflow {' '.join(args)} -> {run.code}\n{run.out}{run.err}"
-        return run
-
-
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
     (tmp_path / "people.csv").write_text(PEOPLE_CSV, encoding="utf-8")
-    return Cli(tmp_path)
+    return Cli(tmp_path, "council.db")
 
 
 def test_walkthrough(cli: Cli) -> None:

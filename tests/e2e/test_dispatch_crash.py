@@ -14,10 +14,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from improveflow.calendar import LONDON
-from improveflow.models import Action, Outbox, Person
-from improveflow.services import plans, sweep
+from improveflow.models import Outbox
+from improveflow.services import sweep
 from improveflow.store import table_of
-from improveflow.testing import add_plan, make_context
+from improveflow.testing import add_owners_with_actions, make_context
 from improveflow.testing_smtp import CapturingSmtpServer
 
 OWNERS = 150
@@ -26,39 +26,8 @@ NOW = datetime(2026, 3, 2, 9, 5, tzinfo=LONDON)
 
 def _queue_reminders(url: str) -> None:
     context = make_context(url)
-    plan_id = add_plan(context)
     heard = NOW.astimezone(UTC) - timedelta(days=2)
-    with context.database.writing() as session:
-        theme = plans.find_or_add_theme(session, plan_id, "Theme")
-        objective_id = plans.find_or_add_objective(session, theme, "Objective").id
-        people = table_of(Person)
-        owners = (
-            session.connection()
-            .execute(
-                sa.insert(people).returning(people.c.id, sort_by_parameter_order=True),
-                [
-                    {
-                        "name": f"Owner {n}",
-                        "email": f"owner{n}@council.example",
-                        "reminder_delivery": "immediate",
-                        "created_at": heard,
-                    }
-                    for n in range(OWNERS)
-                ],
-            )
-            .scalars()
-            .all()
-        )
-        session.connection().execute(
-            sa.insert(table_of(Action)),
-            [
-                {"plan_id": plan_id, "objective_id": objective_id, "description": f"Action {n}",
-                 "owner_id": owner, "state": "in_progress", "target_date": date(2026, 3, 9),
-                 "heard_from_at": heard, "quiet_since": heard, "version": 1,
-                 "created_at": heard, "updated_at": heard}
-                for n, owner in enumerate(owners)
-            ],
-        )  # fmt: skip
+    add_owners_with_actions(context, OWNERS, target=date(2026, 3, 9), heard_from=heard)
     assert sweep.sweep(context, now=NOW).emails_queued == OWNERS
     context.close()
 

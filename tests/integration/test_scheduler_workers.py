@@ -8,15 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 from multiprocessing.synchronize import Barrier
 
 import pytest
-import sqlalchemy as sa
 
 from improveflow.calendar import LONDON
 from improveflow.clock import FrozenClock
-from improveflow.models import Action, Person
 from improveflow.notify.dispatch import send_due
-from improveflow.services import plans, sweep
-from improveflow.store import table_of
-from improveflow.testing import add_plan, make_context
+from improveflow.services import sweep
+from improveflow.testing import add_owners_with_actions, make_context
 from improveflow.testing_smtp import CapturingSmtpServer
 
 OWNERS = 500
@@ -48,50 +45,9 @@ def _worker(url: str, smtp_port: int, barrier: Barrier, results: object) -> None
 def test_two_workers_send_each_reminder_once(postgres_url: str) -> None:
     """500 owners with a reminder due, two workers sweeping and sending: one copy each."""
     context = make_context(postgres_url)
-    plan_id = add_plan(context)
-    with context.database.writing() as session:
-        theme = plans.find_or_add_theme(session, plan_id, "Theme")
-        objective_id = plans.find_or_add_objective(session, theme, "Objective").id
-        people = table_of(Person)
-        owner_ids = (
-            session.connection()
-            .execute(
-                sa.insert(people).returning(people.c.id, sort_by_parameter_order=True),
-                [
-                    {
-                        "name": f"Owner {n}",
-                        "email": f"owner{n}@council.example",
-                        "reminder_delivery": "immediate",
-                        "created_at": START,
-                    }
-                    for n in range(OWNERS)
-                ],
-            )
-            .scalars()
-            .all()
-        )
-        target = date(2026, 3, 9)  # the 5-working-day reminder is due Monday 2 March 09:00
-        heard = START.astimezone(UTC) - timedelta(days=2)
-        session.connection().execute(
-            sa.insert(table_of(Action)),
-            [
-                {
-                    "plan_id": plan_id,
-                    "objective_id": objective_id,
-                    "description": f"Action {n}",
-                    "owner_id": owner,
-                    "state": "in_progress",
-                    "target_date": target,
-                    "heard_from_at": heard,
-                    "quiet_since": heard,
-                    "escalation_level": 0,
-                    "version": 1,
-                    "created_at": heard,
-                    "updated_at": heard,
-                }
-                for n, owner in enumerate(owner_ids)
-            ],
-        )
+    # The 5-working-day reminder for Monday 9 March is due on Monday 2 March at 09:00.
+    heard = START.astimezone(UTC) - timedelta(days=2)
+    add_owners_with_actions(context, OWNERS, target=date(2026, 3, 9), heard_from=heard)
     context.close()
 
     with CapturingSmtpServer() as smtp:
