@@ -229,6 +229,10 @@ class ApprovalRequest(SQLModel, table=True):
     version: int = 1
     created_at: datetime = _moment()
     closed_at: datetime | None = _moment(default=None)
+    # When the body's members, then the requester, were given their notices: the notify
+    # step derives them from the request, which keeps the decision's transaction short.
+    members_told_at: datetime | None = _moment(default=None, index=True)
+    requester_told_at: datetime | None = _moment(default=None, index=True)
 
 
 class Decision(SQLModel, table=True):

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from improveflow import audit, exceptions, store
 from improveflow.calendar import as_london
 from improveflow.models import RequestStatus, Verdict
-from improveflow.services import deputies, escalations, notices
+from improveflow.services import deputies, escalations
 from improveflow.services.authority import describe, standing
 from improveflow.services.context import Context
 from improveflow.store import ActionState, Actor, ClaimedRequest
@@ -167,14 +167,6 @@ def _request_change(
             "version": 1,
             "created_at": now,
         },
-    )
-    notices.tell_members(
-        session,
-        body=rule.body,
-        request_id=request_id,
-        action_id=action_id,
-        requester_id=person.id,
-        now=now,
     )
     audit.append(
         session,
@@ -407,18 +399,6 @@ def _close(
     """Record the request's outcome (unless the claim already stored it) and its event."""
     if request.status != status:
         store.close_request(session, request.id, status.value, now)
-    if status is not RequestStatus.WITHDRAWN:
-        notices.add(
-            session,
-            key=f"{notices.DECISION}:{request.id}",
-            kind=notices.DECISION,
-            person_id=request.requester_id,
-            request_id=request.id,
-            action_id=request.action_id,
-            data={"status": status.value, "decider_id": person.id, "comment": comment},
-            due_at=now,
-            now=now,
-        )
     audit.append(
         session,
         at=now,

@@ -60,6 +60,7 @@ class _Pending:
 
 def bundle_due(session: Session, ctx: Context, now: datetime) -> int:
     """Turn every notice due by `now` into queued emails; returns how many were queued."""
+    notices.from_requests(session, now)
     queued = 0
     while True:
         batch = _claim(session, now)

@@ -6,13 +6,16 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from improveflow.models import Membership, Notice
+from improveflow.models import ApprovalRequest, Decision, Membership, Notice, RequestStatus
 from improveflow.store import insert_or_ignore, table_of
 
 _NOTICE = table_of(Notice)
 _MEMBERSHIP = table_of(Membership)
+_REQUEST = table_of(ApprovalRequest)
+_DECISION = table_of(Decision)
 
 REMINDER = "reminder"
 PROGRESS_PROMPT = "progress_prompt"
@@ -58,34 +61,43 @@ def add(
     )
 
 
-_TELL_MEMBERS = sa.insert(_NOTICE).from_select(
-    [
-        "idempotency_key",
-        "kind",
-        "person_id",
-        "action_id",
-        "request_id",
-        "data",
-        "due_at",
-        "created_at",
-    ],
-    sa.select(
-        sa.literal(f"{APPROVAL_NEEDED}:")
-        + sa.cast(sa.bindparam("request_id", type_=sa.Integer), sa.String)
-        + sa.literal(":")
-        + sa.cast(_MEMBERSHIP.c.person_id, sa.String),
-        sa.literal(APPROVAL_NEEDED),
-        _MEMBERSHIP.c.person_id,
-        sa.bindparam("action_id", type_=sa.Integer),
-        sa.bindparam("request_id", type_=sa.Integer),
-        sa.literal({}, type_=_NOTICE.c.data.type),
-        sa.bindparam("due_at", type_=_NOTICE.c.due_at.type),
-        sa.bindparam("created_at", type_=_NOTICE.c.created_at.type),
-    ).where(
-        _MEMBERSHIP.c.body == sa.bindparam("body"),
-        _MEMBERSHIP.c.person_id != sa.bindparam("requester_id", type_=sa.Integer),
-    ),
-)
+def _tell_members_statement(dialect: str) -> sa.Insert:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(_NOTICE)
+        .from_select(
+            [
+                "idempotency_key",
+                "kind",
+                "person_id",
+                "action_id",
+                "request_id",
+                "data",
+                "due_at",
+                "created_at",
+            ],
+            sa.select(
+                sa.literal(f"{APPROVAL_NEEDED}:")
+                + sa.cast(sa.bindparam("request_id", type_=sa.Integer), sa.String)
+                + sa.literal(":")
+                + sa.cast(_MEMBERSHIP.c.person_id, sa.String),
+                sa.literal(APPROVAL_NEEDED),
+                _MEMBERSHIP.c.person_id,
+                sa.bindparam("action_id", type_=sa.Integer),
+                sa.bindparam("request_id", type_=sa.Integer),
+                sa.literal({}, type_=_NOTICE.c.data.type),
+                sa.bindparam("due_at", type_=_NOTICE.c.due_at.type),
+                sa.bindparam("created_at", type_=_NOTICE.c.created_at.type),
+            ).where(
+                _MEMBERSHIP.c.body == sa.bindparam("body"),
+                _MEMBERSHIP.c.person_id != sa.bindparam("requester_id", type_=sa.Integer),
+            ),
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+_TELL_MEMBERS = {name: _tell_members_statement(name) for name in ("sqlite", "postgresql")}
 
 
 def tell_members(
@@ -98,8 +110,9 @@ def tell_members(
     now: datetime,
 ) -> None:
     """An approval_needed notice for every member of `body` but the requester, in one statement."""
-    session.connection().execute(
-        _TELL_MEMBERS,
+    connection = session.connection()
+    connection.execute(
+        _TELL_MEMBERS[connection.dialect.name],
         {
             "body": body,
             "request_id": request_id,
@@ -109,3 +122,82 @@ def tell_members(
             "created_at": now,
         },
     )
+
+
+_REQUEST_FACTS = (
+    _REQUEST.c.id,
+    _REQUEST.c.body,
+    _REQUEST.c.action_id,
+    _REQUEST.c.requester_id,
+    _REQUEST.c.status,
+)
+_UNTOLD_MEMBERS = sa.select(*_REQUEST_FACTS).where(_REQUEST.c.members_told_at.is_(None))
+_UNTOLD_REQUESTER = sa.select(*_REQUEST_FACTS).where(
+    _REQUEST.c.requester_told_at.is_(None), _REQUEST.c.status != RequestStatus.PENDING
+)
+
+
+def from_requests(session: Session, now: datetime) -> int:
+    """Notices for requests opened or decided since the last call; returns how many requests.
+
+    Members of the body hear of each new request (unless it was decided before they could);
+    the requester hears of each decision (not of their own withdrawal).
+    """
+    connection = session.connection()
+    locking = connection.dialect.name == "postgresql"
+    members_query = (
+        _UNTOLD_MEMBERS.with_for_update(skip_locked=True) if locking else _UNTOLD_MEMBERS
+    )
+    told: list[int] = []
+    for request in connection.execute(members_query).all():
+        if request.status == RequestStatus.PENDING:
+            tell_members(
+                session,
+                body=request.body,
+                request_id=request.id,
+                action_id=request.action_id,
+                requester_id=request.requester_id,
+                now=now,
+            )
+        told.append(request.id)
+    _mark(session, "members_told_at", told, now)
+    requester_query = (
+        _UNTOLD_REQUESTER.with_for_update(skip_locked=True) if locking else _UNTOLD_REQUESTER
+    )
+    decided: list[int] = []
+    for closed in connection.execute(requester_query).all():
+        decided.append(closed.id)
+        if closed.status == RequestStatus.WITHDRAWN:
+            continue
+        last = connection.execute(
+            sa.select(_DECISION.c.person_id, _DECISION.c.comment)
+            .where(_DECISION.c.request_id == closed.id)
+            .order_by(_DECISION.c.id.desc())
+            .limit(1)
+        ).first()
+        add(
+            session,
+            key=f"{DECISION}:{closed.id}",
+            kind=DECISION,
+            person_id=closed.requester_id,
+            request_id=closed.id,
+            action_id=closed.action_id,
+            data={
+                "status": closed.status,
+                "decider_id": last.person_id if last else None,
+                "comment": last.comment if last else None,
+            },
+            due_at=now,
+            now=now,
+        )
+    _mark(session, "requester_told_at", decided, now)
+    return len(told) + len(decided)
+
+
+def _mark(session: Session, column: str, ids: list[int], now: datetime) -> None:
+    for start in range(0, len(ids), 500):
+        session.connection().execute(
+            sa.update(_REQUEST)
+            .where(_REQUEST.c.id.in_(ids[start : start + 500]))
+            .values({column: now})
+        )

@@ -164,6 +164,25 @@ def upgrade() -> None:
     )
     op.execute("UPDATE action SET quiet_since = heard_from_at")
 
+    with op.batch_alter_table("approval_request", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("members_told_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(
+            sa.Column("requester_told_at", sa.DateTime(timezone=True), nullable=True)
+        )
+        batch_op.create_index(
+            batch_op.f("ix_approval_request_members_told_at"), ["members_told_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_approval_request_requester_told_at"),
+            ["requester_told_at"],
+            unique=False,
+        )
+    # Requests made before this version were told by hand: mark them told.
+    op.execute("UPDATE approval_request SET members_told_at = created_at")
+    op.execute(
+        "UPDATE approval_request SET requester_told_at = closed_at WHERE closed_at IS NOT NULL"
+    )
+
     with op.batch_alter_table("decision", schema=None) as batch_op:
         batch_op.add_column(sa.Column("on_behalf_of_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
@@ -182,6 +201,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("approval_request", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_approval_request_requester_told_at"))
+        batch_op.drop_index(batch_op.f("ix_approval_request_members_told_at"))
+        batch_op.drop_column("requester_told_at")
+        batch_op.drop_column("members_told_at")
+
     with op.batch_alter_table("decision", schema=None) as batch_op:
         batch_op.drop_constraint("fk_decision_on_behalf_of_id_person", type_="foreignkey")
         batch_op.drop_column("on_behalf_of_id")
