@@ -363,3 +363,59 @@ class Outbox(SQLModel, table=True):
     message_id: str | None = Field(default=None, max_length=300)
     created_at: datetime = _moment()
     sent_at: datetime | None = _moment(default=None, index=True)
+
+
+# The web app: who belongs where, sessions, and links already spent -----------------------------
+
+
+class PersonOrganisation(SQLModel, table=True):
+    """The organisation a person works for, matched against Plan.organisation.
+
+    No row means none is recorded: that person, like a plan with no organisation, is treated as
+    belonging to the same organisation as everyone, so single-council installations need none.
+    """
+
+    __tablename__ = "person_organisation"
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    organisation: str = Field(max_length=200)
+
+
+class UsedLink(SQLModel, table=True):
+    """An email link that has signed someone in: its nonce, so it cannot sign anyone in again."""
+
+    __tablename__ = "used_link"
+    nonce: str = Field(primary_key=True, max_length=64)
+    purpose: str = Field(max_length=20)
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    used_at: datetime = _moment(index=True)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. The cookie carries a secret; only its SHA-256 is stored here."""
+
+    __tablename__ = "web_session"
+    id: int | None = Field(default=None, primary_key=True)
+    key_hash: str = Field(max_length=64, unique=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    # Every form of this session carries it; a POST without it is refused.
+    csrf_token: str = Field(max_length=64)
+    via: str = Field(max_length=20)  # the link purpose that started it: sign_in, action, approval
+    created_at: datetime = _moment()
+    expires_at: datetime = _moment(index=True)
+
+
+# A plan's table pages through its actions in order (SQLite keeps rowid order per plan_id).
+sa.Index(
+    "ix_action_plan_id",
+    Action.__table__.c.plan_id,  # type: ignore[attr-defined]
+    Action.__table__.c.id,  # type: ignore[attr-defined]
+)
+# A plan's dashboard counts its actions by state, RAG and escalation level from this index
+# alone, and finds its most escalated actions first.
+sa.Index(
+    "ix_action_plan_counts",
+    Action.__table__.c.plan_id,  # type: ignore[attr-defined]
+    Action.__table__.c.escalation_level,  # type: ignore[attr-defined]
+    Action.__table__.c.state,  # type: ignore[attr-defined]
+    Action.__table__.c.rag,  # type: ignore[attr-defined]
+)

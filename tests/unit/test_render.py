@@ -180,6 +180,11 @@ CONTEXTS: dict[str, Callable[[], dict[str, Any]]] = {
     "escalation": escalation,
     "approval_needed": approval,
     "decision": decision,
+    "sign_in": lambda: {
+        "person_id": 4,
+        "requested_at": "2014-06-02T09:00:00+01:00",
+        "link_days": 14,
+    },
     "digest": digest,
 }
 
@@ -630,3 +635,12 @@ def test_digest_summary_counts_items_and_sections() -> None:
         {"kind": "decision", "context": {"status": "rejected"}},
     ]
     assert digest_summary(sections) == "3 reminders, 1 progress update needed, 2 decisions"
+
+
+def test_sign_in_email_carries_a_sign_in_link(renderer: EmailRenderer) -> None:
+    """The sign-in email's link signs the recipient in, in both parts."""
+    email = render(renderer, "sign_in", CONTEXTS["sign_in"]())
+    assert email.subject == "Your link to sign in to improveflow"
+    assert f"{BASE}/sign-in?token=" in email.text
+    assert f"{BASE}/sign-in?token=" in email.html
+    assert "It works once and lasts 14 days." in email.text

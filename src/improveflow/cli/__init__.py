@@ -21,6 +21,7 @@ from improveflow.cli.scheduling import (
     scheduler_app,
     sweep_command,
 )
+from improveflow.cli.web import demo_command, serve_command
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -43,6 +44,10 @@ def _global(ctx: typer.Context, db: DbOption = None) -> None:
 app.command("init", help="Create the database, or bring it up to the newest schema.")(init)
 app.command("sweep", help="Decide which reminders and escalations are due, and queue them.")(
     sweep_command
+)
+app.command("serve", help="Serve the web app, with the scheduler beside it.")(serve_command)
+app.command("demo", help="Run a demo council on this machine, with its email on a page.")(
+    demo_command
 )
 for sub, name in (
     (people_app, "people"),

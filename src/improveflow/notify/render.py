@@ -33,7 +33,15 @@ __all__ = [
     "working_days",
 ]
 
-KINDS = ("reminder", "progress_prompt", "escalation", "approval_needed", "decision", "digest")
+KINDS = (
+    "reminder",
+    "progress_prompt",
+    "escalation",
+    "approval_needed",
+    "decision",
+    "digest",
+    "sign_in",
+)
 SUBJECT_MAX = 150
 DESCRIPTION_MAX = 60
 ELLIPSIS = "\u2026"
@@ -199,6 +207,14 @@ class _Links:
             self._made[key] = self._signer.approval_link(self._person_id, request_id)
         return self._made[key]
 
+    def sign_in(self) -> str:
+        if self._person_id is None:
+            return f"{self._signer.base_url}/sign-in"
+        key = ("sign_in", self._person_id)
+        if key not in self._made:
+            self._made[key] = self._signer.sign_in_link(self._person_id)
+        return self._made[key]
+
     def preferences(self) -> str:
         if self._person_id is None:
             # Nobody to sign for: the page asks them to sign in instead.
@@ -271,6 +287,7 @@ class EmailRenderer:
             "action_link": links.action,
             "approval_link": links.approval,
             "preferences_link": links.preferences,
+            "sign_in_link": links.sign_in,
         }
         return RenderedEmail(
             subject=one_line(kind.subject.render(values)),

@@ -1,0 +1,650 @@
+"""Read models for the web pages that must stay quick on a database of any size.
+
+Counts are aggregated in SQL, tables come a page at a time, exports stream in pages, and the
+chart of actions by state over time is kept per plan and brought up to date from the audit log's
+newest events only. Nothing here loads every action of a plan into memory.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from improveflow import exceptions
+from improveflow.calendar import as_london
+from improveflow.models import (
+    Action,
+    ApprovalRequest,
+    AuditEvent,
+    AuditHead,
+    Decision,
+    Escalation,
+    Objective,
+    Person,
+    Plan,
+    ProgressUpdate,
+    RequestStatus,
+    Theme,
+)
+from improveflow.reminders import ONLY_STALLED, STALLED_LEVEL
+from improveflow.services.context import Context
+from improveflow.store import table_of
+
+_ACTION = table_of(Action)
+_PLAN = table_of(Plan)
+_THEME = table_of(Theme)
+_OBJECTIVE = table_of(Objective)
+_PERSON = table_of(Person)
+_PROGRESS = table_of(ProgressUpdate)
+_ESCALATION = table_of(Escalation)
+_AUDIT = table_of(AuditEvent)
+_HEAD = table_of(AuditHead)
+
+EXPORT_PAGE = 1000
+# Audit events that move an action into a state (and, for transitions, out of one).
+_STATE_EVENTS = ("action_created", "imported", "transition")
+
+
+# Organisations ----------------------------------------------------------------------------------
+
+
+def visible_to(organisation: str | None) -> sa.ColumnElement[bool]:
+    """Plans a person of `organisation` may see: their own and those with none recorded."""
+    if organisation is None:
+        return sa.true()
+    return sa.or_(
+        _PLAN.c.organisation.is_(None),
+        sa.func.lower(_PLAN.c.organisation) == organisation.strip().lower(),
+    )
+
+
+def can_see(plan_organisation: str | None, organisation: str | None) -> bool:
+    if plan_organisation is None or organisation is None:
+        return True
+    return plan_organisation.strip().lower() == organisation.strip().lower()
+
+
+@dataclass(frozen=True)
+class PlanHeader:
+    id: int
+    title: str
+    kind: str
+    organisation: str | None
+    workflow: str
+    approval_overrides: dict[str, str]
+    actions: int = 0
+
+
+_PLAN_COLUMNS = (
+    _PLAN.c.id,
+    _PLAN.c.title,
+    _PLAN.c.kind,
+    _PLAN.c.organisation,
+    _PLAN.c.workflow,
+    _PLAN.c.approval_overrides,
+)
+
+
+def plans_for(ctx: Context, organisation: str | None) -> list[PlanHeader]:
+    """Every plan the person may see, with its number of actions."""
+    counts = (
+        sa.select(_ACTION.c.plan_id, sa.func.count().label("n"))
+        .group_by(_ACTION.c.plan_id)
+        .subquery()
+    )
+    query = (
+        sa.select(*_PLAN_COLUMNS, sa.func.coalesce(counts.c.n, 0))
+        .select_from(_PLAN.outerjoin(counts, counts.c.plan_id == _PLAN.c.id))
+        .where(visible_to(organisation))
+        .order_by(_PLAN.c.id)
+    )
+    with ctx.database.reading() as session:
+        return [PlanHeader(*row) for row in session.connection().execute(query)]
+
+
+def plan_header(session: Session, plan_id: int, organisation: str | None) -> PlanHeader:
+    """The plan, or NotFound when it does not exist or belongs to another organisation."""
+    row = (
+        session.connection()
+        .execute(sa.select(*_PLAN_COLUMNS).where(_PLAN.c.id == plan_id, visible_to(organisation)))
+        .first()
+    )
+    if row is None:
+        # Another organisation's plan is reported exactly like a missing one.
+        raise exceptions.NotFound(f"There is no plan number {plan_id} that you can see")
+    return PlanHeader(*row)
+
+
+def plan_for(ctx: Context, plan_id: int, organisation: str | None) -> PlanHeader:
+    """`plan_header` in its own unit of work."""
+    with ctx.database.reading() as session:
+        return plan_header(session, plan_id, organisation)
+
+
+# Progress ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProgressItem:
+    text: str
+    rag: str | None
+    at: datetime
+    author: str | None
+
+
+def recent_progress(
+    session: Session, action_ids: Sequence[int], per_action: int
+) -> dict[int, list[ProgressItem]]:
+    """The newest `per_action` progress updates of each action, newest first."""
+    if not action_ids:
+        return {}
+    rank = sa.func.row_number().over(
+        partition_by=_PROGRESS.c.action_id,
+        order_by=(_PROGRESS.c.created_at.desc(), _PROGRESS.c.id.desc()),
+    )
+    ranked = (
+        sa.select(
+            _PROGRESS.c.action_id,
+            _PROGRESS.c.text,
+            _PROGRESS.c.rag,
+            _PROGRESS.c.created_at,
+            _PROGRESS.c.author_id,
+            rank.label("rank"),
+        )
+        .where(_PROGRESS.c.action_id.in_(sorted(set(action_ids))))
+        .subquery()
+    )
+    rows = session.connection().execute(
+        sa.select(ranked, _PERSON.c.name)
+        .select_from(ranked.outerjoin(_PERSON, _PERSON.c.id == ranked.c.author_id))
+        .where(ranked.c.rank <= per_action)
+        .order_by(ranked.c.action_id, ranked.c.rank)
+    )
+    found: dict[int, list[ProgressItem]] = {}
+    for row in rows:
+        item = ProgressItem(row.text, row.rag, row.created_at, row.name)
+        found.setdefault(row.action_id, []).append(item)
+    return found
+
+
+def progress_of(ctx: Context, action_id: int, shown: int) -> list[ProgressItem]:
+    with ctx.database.reading() as session:
+        return recent_progress(session, [action_id], shown).get(action_id, [])
+
+
+# The plan's table -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TableFilter:
+    theme_id: int | None = None
+    state: str | None = None
+    rag: str | None = None
+    text: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return any(v not in (None, "") for v in (self.theme_id, self.state, self.rag, self.text))
+
+    def conditions(self) -> list[sa.ColumnElement[bool]]:
+        found: list[sa.ColumnElement[bool]] = []
+        if self.theme_id is not None:
+            found.append(_THEME.c.id == self.theme_id)
+        if self.state:
+            found.append(_ACTION.c.state == self.state)
+        if self.rag == "none":
+            found.append(_ACTION.c.rag.is_(None))
+        elif self.rag:
+            found.append(_ACTION.c.rag == self.rag)
+        if self.text:
+            # Escaped, so a % or _ typed in the box matches itself.
+            pattern = "%" + self.text.strip().lower().replace("\\", "\\\\").replace("%", "\\%")
+            pattern = pattern.replace("_", "\\_") + "%"
+            found.append(
+                sa.or_(
+                    sa.func.lower(_ACTION.c.description).like(pattern, escape="\\"),
+                    sa.func.lower(sa.func.coalesce(_ACTION.c.lead_text, "")).like(
+                        pattern, escape="\\"
+                    ),
+                )
+            )
+        return found
+
+
+@dataclass(frozen=True)
+class TableRow:
+    id: int
+    theme: str
+    objective_ref: str | None
+    objective: str
+    reference: str | None
+    description: str
+    lead: str | None
+    owner: str | None
+    timescale: str | None
+    target_date: date | None
+    state: str
+    rag: str | None
+    progress: ProgressItem | None = None
+
+
+_TABLE = (
+    sa.select(
+        _ACTION.c.id,
+        _THEME.c.title,
+        _OBJECTIVE.c.reference,
+        _OBJECTIVE.c.text,
+        _ACTION.c.reference,
+        _ACTION.c.description,
+        _ACTION.c.lead_text,
+        _PERSON.c.name,
+        _ACTION.c.timescale_raw,
+        _ACTION.c.target_date,
+        _ACTION.c.state,
+        _ACTION.c.rag,
+    )
+    .select_from(
+        _ACTION.join(_OBJECTIVE, _OBJECTIVE.c.id == _ACTION.c.objective_id)
+        .join(_THEME, _THEME.c.id == _OBJECTIVE.c.theme_id)
+        .outerjoin(_PERSON, _PERSON.c.id == _ACTION.c.owner_id)
+    )
+    # Actions are stored in the plan's own order (themes, then objectives, then actions).
+    .order_by(_ACTION.c.id)
+)
+
+
+def _table_rows(session: Session, query: sa.Select[Any]) -> list[TableRow]:
+    rows = [TableRow(*row) for row in session.connection().execute(query)]
+    progress = recent_progress(session, [row.id for row in rows], 1)
+    return [
+        replace(row, progress=progress[row.id][0]) if row.id in progress else row for row in rows
+    ]
+
+
+def table_page(
+    session: Session, plan_id: int, filters: TableFilter, page: int, size: int
+) -> tuple[list[TableRow], bool]:
+    """One page of the plan's table (1-based), and whether there is a next one."""
+    query = (
+        _TABLE.where(_ACTION.c.plan_id == plan_id, *filters.conditions())
+        .limit(size + 1)
+        .offset((max(page, 1) - 1) * size)
+    )
+    rows = _table_rows(session, query)
+    return rows[:size], len(rows) > size
+
+
+def table_rows(ctx: Context, plan_id: int, filters: TableFilter) -> Iterator[TableRow]:
+    """Every row of the plan's table, read in pages of EXPORT_PAGE for an export."""
+    last = 0
+    while True:
+        with ctx.database.reading() as session:
+            query = _TABLE.where(
+                _ACTION.c.plan_id == plan_id, _ACTION.c.id > last, *filters.conditions()
+            ).limit(EXPORT_PAGE)
+            rows = _table_rows(session, query)
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].id
+
+
+def themes_of(session: Session, plan_id: int) -> list[tuple[int, str]]:
+    rows = session.connection().execute(
+        sa.select(_THEME.c.id, _THEME.c.title)
+        .where(_THEME.c.plan_id == plan_id)
+        .order_by(_THEME.c.position, _THEME.c.id)
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+# The dashboard ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenEscalation:
+    action_id: int
+    description: str
+    owner: str | None
+    level: int
+    reason: str
+    target_date: date | None
+    days_overdue: int | None
+    raised_at: datetime
+
+
+@dataclass
+class Dashboard:
+    plan: PlanHeader
+    by_state: dict[str, int]
+    by_rag: dict[str, int]
+    levels: dict[int, int]
+    escalations: list[OpenEscalation]
+    history: list[tuple[date, dict[str, int]]]
+    themes: list[tuple[int, str]]
+    rows: list[TableRow] = field(default_factory=list)
+    has_next: bool = False
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_state.values())
+
+
+def dashboard(
+    ctx: Context,
+    plan_id: int,
+    organisation: str | None,
+    filters: TableFilter,
+    *,
+    page: int,
+    size: int,
+    history: StateHistory,
+    escalations_shown: int = 20,
+) -> Dashboard:
+    today = as_london(ctx.clock.now()).date()
+    with ctx.database.reading() as session:
+        plan = plan_header(session, plan_id, organisation)
+        connection = session.connection()
+        by_state: Counter[str] = Counter()
+        by_rag: Counter[str] = Counter()
+        levels: Counter[int] = Counter()
+        # One pass over the plan's entries in ix_action_plan_counts.
+        for state, rag, level, n in connection.execute(
+            sa.select(_ACTION.c.state, _ACTION.c.rag, _ACTION.c.escalation_level, sa.func.count())
+            .where(_ACTION.c.plan_id == plan_id)
+            .group_by(_ACTION.c.escalation_level, _ACTION.c.state, _ACTION.c.rag)
+        ):
+            by_state[state] += n
+            by_rag[rag or "none"] += n
+            if level:
+                levels[STALLED_LEVEL if level == ONLY_STALLED else level] += n
+        escalations = _open_escalations(session, plan_id, today, escalations_shown)
+        rows, has_next = table_page(session, plan_id, filters, page, size)
+        return Dashboard(
+            plan=plan,
+            by_state=dict(by_state),
+            by_rag=dict(by_rag),
+            levels=dict(levels),
+            escalations=escalations,
+            history=history.series(session, plan_id),
+            themes=themes_of(session, plan_id),
+            rows=rows,
+            has_next=has_next,
+        )
+
+
+def _open_escalations(
+    session: Session, plan_id: int, today: date, shown: int
+) -> list[OpenEscalation]:
+    """The `shown` most escalated actions, each once, at its highest open level.
+
+    Action.escalation_level mirrors that level (-1 when only 'stalled' is open), so this reads
+    the escalation rows of those few actions only.
+    """
+    level = sa.case((_ACTION.c.escalation_level == ONLY_STALLED, STALLED_LEVEL),
+                    else_=_ACTION.c.escalation_level)  # fmt: skip
+    top = _ESCALATION.alias("top")
+    listed = session.connection().execute(
+        sa.select(
+            _ACTION.c.id,
+            _ACTION.c.description,
+            _PERSON.c.name,
+            level,
+            top.c.reason,
+            top.c.target_date,
+            top.c.raised_at,
+        )
+        .select_from(
+            _ACTION.join(
+                top,
+                (top.c.action_id == _ACTION.c.id)
+                & (top.c.level == level)
+                & top.c.closed_at.is_(None),
+            ).outerjoin(_PERSON, _PERSON.c.id == _ACTION.c.owner_id)
+        )
+        # Two ranges of ix_action_plan_counts, read highest level first.
+        .where(
+            _ACTION.c.plan_id == plan_id,
+            sa.or_(_ACTION.c.escalation_level > 0, _ACTION.c.escalation_level < 0),
+        )
+        .order_by(_ACTION.c.escalation_level.desc(), top.c.target_date, top.c.raised_at)
+        .limit(shown)
+    )
+    return [
+        OpenEscalation(
+            action_id=row[0],
+            description=row[1],
+            owner=row[2],
+            level=row[3],
+            reason=row[4],
+            target_date=row[5],
+            days_overdue=(today - row[5]).days if row[5] else None,
+            raised_at=row[6],
+        )
+        for row in listed
+    ]
+
+
+@dataclass
+class _PlanHistory:
+    seq: int = 0  # audit events up to here are counted
+    deltas: dict[date, Counter[str]] = field(default_factory=dict)
+
+
+# Grouped by day in SQL, so a plan's whole history arrives as a few rows per day. Days are
+# UTC days (the stored moments are UTC): close enough to London's for a daily chart.
+_DAY = sa.func.date(_AUDIT.c.at)
+_STATE_CHANGES = (
+    sa.select(_DAY, _AUDIT.c.event, _AUDIT.c.from_state, _AUDIT.c.to_state, sa.func.count())
+    .select_from(_AUDIT.join(_ACTION, _ACTION.c.id == _AUDIT.c.action_id))
+    .where(
+        _AUDIT.c.seq > sa.bindparam("after"),
+        _AUDIT.c.seq <= sa.bindparam("upto"),
+        _AUDIT.c.event.in_(_STATE_EVENTS),
+        _ACTION.c.plan_id == sa.bindparam("plan_id"),
+    )
+    .group_by(_DAY, _AUDIT.c.event, _AUDIT.c.from_state, _AUDIT.c.to_state)
+)
+
+
+class StateHistory:
+    """Actions by state at the end of each day, per plan, from the audit log.
+
+    The log is append-only and numbered, so each plan's daily changes are kept in memory and
+    only events newer than the last ones read are fetched: the first look at a plan reads its
+    history once, later looks read what happened since.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._plans: dict[int, _PlanHistory] = {}
+
+    def series(self, session: Session, plan_id: int) -> list[tuple[date, dict[str, int]]]:
+        connection = session.connection()
+        head = int(connection.execute(sa.select(_HEAD.c.seq).where(_HEAD.c.id == 1)).scalar_one())
+        with self._lock:
+            known = self._plans.setdefault(plan_id, _PlanHistory())
+            if head > known.seq:
+                changes = connection.execute(
+                    _STATE_CHANGES, {"after": known.seq, "upto": head, "plan_id": plan_id}
+                )
+                for day, event, from_state, to_state, n in changes:
+                    delta = known.deltas.setdefault(date.fromisoformat(str(day)), Counter())
+                    if event == "transition" and from_state:
+                        delta[from_state] -= n
+                    if to_state:
+                        delta[to_state] += n
+                known.seq = head
+            running: Counter[str] = Counter()
+            series = []
+            for day in sorted(known.deltas):
+                running.update(known.deltas[day])
+                series.append((day, {state: n for state, n in running.items() if n}))
+            return series
+
+
+# The approvals queue ----------------------------------------------------------------------------
+# (Kept here with the other paged read models of the web pages.)
+
+_REQUEST = table_of(ApprovalRequest)
+_DECISION = table_of(Decision)
+_REQUESTER = _PERSON.alias("requester")
+
+
+@dataclass(frozen=True)
+class RequestView:
+    id: int
+    action_id: int
+    description: str
+    plan_id: int
+    plan: str
+    workflow: str
+    transition: str
+    body: str
+    quorum: int
+    status: str
+    requester_id: int
+    requester: str
+    reason: str | None
+    new_target_date: date | None
+    created_at: datetime
+    closed_at: datetime | None
+    state: str
+    target_date: date | None
+    rag: str | None
+    progress: tuple[ProgressItem, ...] = ()
+    decisions: tuple[DecisionView, ...] = ()
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    person_id: int
+    name: str
+    on_behalf_of: str | None
+    verdict: str
+    comment: str | None
+    at: datetime
+
+
+_REQUEST_FROM = (
+    _REQUEST.join(_ACTION, _ACTION.c.id == _REQUEST.c.action_id)
+    .join(_PLAN, _PLAN.c.id == _ACTION.c.plan_id)
+    .join(_REQUESTER, _REQUESTER.c.id == _REQUEST.c.requester_id)
+)
+_REQUESTS = sa.select(
+    _REQUEST.c.id,
+    _REQUEST.c.action_id,
+    _ACTION.c.description,
+    _PLAN.c.id,
+    _PLAN.c.title,
+    _PLAN.c.workflow,
+    _REQUEST.c.transition,
+    _REQUEST.c.body,
+    _REQUEST.c.quorum,
+    _REQUEST.c.status,
+    _REQUEST.c.requester_id,
+    _REQUESTER.c.name,
+    _REQUEST.c.reason,
+    _REQUEST.c.new_target_date,
+    _REQUEST.c.created_at,
+    _REQUEST.c.closed_at,
+    _ACTION.c.state,
+    _ACTION.c.target_date,
+    _ACTION.c.rag,
+).select_from(_REQUEST_FROM)
+
+
+@dataclass(frozen=True)
+class Queue:
+    items: list[RequestView]
+    total: int
+    decided_by_me: frozenset[int]  # requests in the list this person has already voted on
+
+
+def approvals_queue(
+    ctx: Context,
+    person_id: int,
+    bodies: frozenset[str],
+    organisation: str | None,
+    *,
+    page: int = 1,
+    size: int = 25,
+    progress_shown: int = 2,
+) -> Queue:
+    """Pending requests for `bodies`, oldest first, with each action's newest progress."""
+    if not bodies:
+        return Queue([], 0, frozenset())
+    where = (
+        _REQUEST.c.status == RequestStatus.PENDING.value,
+        _REQUEST.c.body.in_(sorted(bodies)),
+        visible_to(organisation),
+    )
+    with ctx.database.reading() as session:
+        connection = session.connection()
+        total = connection.execute(
+            sa.select(sa.func.count()).select_from(_REQUEST_FROM).where(*where)
+        ).scalar_one()
+        rows = [
+            RequestView(*tuple(row))
+            for row in connection.execute(
+                _REQUESTS.where(*where)
+                .order_by(_REQUEST.c.created_at, _REQUEST.c.id)
+                .limit(size)
+                .offset((max(page, 1) - 1) * size)
+            )
+        ]
+        progress = recent_progress(session, [r.action_id for r in rows], progress_shown)
+        mine = connection.execute(
+            sa.select(_DECISION.c.request_id).where(
+                _DECISION.c.person_id == person_id,
+                _DECISION.c.request_id.in_([r.id for r in rows] or [-1]),
+            )
+        ).scalars()
+        items = [replace(r, progress=tuple(progress.get(r.action_id, ()))) for r in rows]
+        return Queue(items, int(total), frozenset(mine))
+
+
+def request_view(
+    ctx: Context, request_id: int, organisation: str | None, *, progress_shown: int = 5
+) -> RequestView:
+    """One request, whatever its status, with its decisions so far and the action's progress."""
+    with ctx.database.reading() as session:
+        connection = session.connection()
+        row = connection.execute(
+            _REQUESTS.where(_REQUEST.c.id == request_id, visible_to(organisation))
+        ).first()
+        if row is None:
+            raise exceptions.NotFound(f"There is no request number {request_id} that you can see")
+        found = RequestView(*tuple(row))
+        decider, member = _PERSON.alias("decider"), _PERSON.alias("member")
+        decisions = tuple(
+            DecisionView(*d)
+            for d in connection.execute(
+                sa.select(
+                    _DECISION.c.person_id,
+                    decider.c.name,
+                    member.c.name,
+                    _DECISION.c.verdict,
+                    _DECISION.c.comment,
+                    _DECISION.c.decided_at,
+                )
+                .select_from(
+                    _DECISION.join(decider, decider.c.id == _DECISION.c.person_id).outerjoin(
+                        member, member.c.id == _DECISION.c.on_behalf_of_id
+                    )
+                )
+                .where(_DECISION.c.request_id == request_id)
+                .order_by(_DECISION.c.id)
+            )
+        )
+        progress = recent_progress(session, [found.action_id], progress_shown)
+        return replace(
+            found, progress=tuple(progress.get(found.action_id, ())), decisions=decisions
+        )

@@ -1,0 +1,147 @@
+"""Signing in: by a magic link asked for with an email address, or by any link in an email.
+
+A link signs its person in once: its nonce is spent and a session cookie takes over, so the
+page works after the first click and a forwarded email cannot be used again. Someone already
+signed in as the link's person is simply taken to the page.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, Response
+
+from improveflow import exceptions
+from improveflow.models import Role
+from improveflow.services import tokens
+from improveflow.services.tokens import Viewer
+from improveflow.web.pages import FieldError, local_path, message, page, redirect
+from improveflow.web.state import (
+    AnonymousPost,
+    MaybeViewer,
+    PostingViewer,
+    WebDep,
+    WebState,
+    clear_session_cookie,
+    session_key,
+    set_session_cookie,
+)
+
+router = APIRouter()
+
+
+def follow_link(
+    request: Request,
+    web: WebState,
+    viewer: Viewer | None,
+    token: str,
+    purpose: str,
+    then: str,
+    bound: dict[str, int] | None = None,
+) -> Response:
+    """Sign the link's person in (once) and send them on to `then`, the page without the token.
+
+    Raises LinkInvalid, LinkExpired or LinkUsed, which the app shows as a page saying how to
+    get a new link.
+    """
+    use = tokens.check_link(web.ctx, token, purpose)
+    for key, value in (bound or {}).items():
+        if use.payload.get(key) != value:
+            # A genuine token pasted onto another page's address.
+            raise exceptions.LinkInvalid()
+    if viewer is not None and viewer.person_id == use.person_id:
+        tokens.spend_link(web.ctx, token, purpose)
+        return redirect(then)
+    _, new = tokens.sign_in_with_link(web.ctx, token, purpose)
+    old = session_key(request, web)
+    if old:
+        tokens.end_session(web.ctx, old)
+    response = redirect(then)
+    set_session_cookie(request, response, web, new)
+    return response
+
+
+def home_for(viewer: Viewer) -> str:
+    if viewer.deciding_bodies:
+        return "/approvals"
+    return "/plans"
+
+
+@router.get("/")
+def home(viewer: MaybeViewer) -> Response:
+    return redirect(home_for(viewer) if viewer else "/sign-in")
+
+
+@router.get("/sign-in")
+def sign_in_page(
+    request: Request,
+    web: WebDep,
+    viewer: MaybeViewer,
+    token: str | None = None,
+    next: str | None = None,
+) -> Response:
+    if token is not None:
+        return follow_link(request, web, viewer, token, "sign_in", then="/")
+    return page(
+        request, web, "sign_in.html", {"email": "", "asked_for": bool(local_path(next, ""))}
+    )
+
+
+@router.post("/sign-in")
+def ask_for_link(
+    request: Request,
+    web: WebDep,
+    viewer: AnonymousPost,
+    email: Annotated[str, Form()] = "",
+) -> Response:
+    address = " ".join(email.split())
+    if not address or "@" not in address or len(address) > 320:
+        problem = (
+            "Enter your email address"
+            if not address
+            else "Enter an email address in the right form, like name@council.gov.uk"
+        )
+        return page(
+            request,
+            web,
+            "sign_in.html",
+            {"email": address, "asked_for": False},
+            status=400,
+            errors=[FieldError("email", problem)],
+        )
+    tokens.send_sign_in_link(web.ctx, address)
+    # The same answer whether or not the address is known, so the form cannot be used to
+    # find out who works here.
+    return page(request, web, "check_email.html", {"email": address})
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, web: WebDep, viewer: PostingViewer) -> Response:
+    key = session_key(request, web)
+    if key:
+        tokens.end_session(web.ctx, key)
+    request.state.viewer = None
+    response = message(
+        request,
+        web,
+        "You have signed out",
+        ["To use improveflow again, follow a link in one of its emails or sign in."],
+        status=200,
+        links=[("/sign-in", "Sign in")],
+    )
+    clear_session_cookie(request, response)
+    return response
+
+
+@router.get("/help")
+def help_page(request: Request, web: WebDep) -> Response:
+    """Plain help, the same for everyone: also the benchmark's page without database work."""
+    return page(request, web, "help.html", forms=False)
+
+
+def may_see_dashboards(viewer: Viewer) -> bool:
+    return bool(
+        viewer.bodies
+        or viewer.deputy_bodies
+        or {Role.PEER_CHALLENGE_LEAD.value, Role.ADMIN.value} & viewer.roles
+    )

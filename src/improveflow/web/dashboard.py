@@ -1,0 +1,153 @@
+"""A plan's dashboard for the peer-challenge lead (and CMT, Cabinet, administrators).
+
+Counts by state and RAG, open escalations by level with days overdue, a chart of actions by
+state over time, and the plan's table with filters, paged, and exported as CSV or XLSX.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from improveflow import exceptions
+from improveflow.calendar import as_london
+from improveflow.models import Rag
+from improveflow.services import dashboard
+from improveflow.services.tokens import Viewer
+from improveflow.web import export
+from improveflow.web.auth import may_see_dashboards
+from improveflow.web.chart import build_chart
+from improveflow.web.pages import page
+from improveflow.web.state import ViewerDep, WebDep, WebState
+
+router = APIRouter()
+
+TABLE_PAGE = 50
+RAGS = ("red", "amber", "green", "none")
+
+
+def _allowed(viewer: Viewer) -> None:
+    if not may_see_dashboards(viewer):
+        raise exceptions.NotAllowedToView(
+            "Plan dashboards are for peer-challenge leads, administrators and members of CMT "
+            "or Cabinet. You can still see the plan itself and your own actions."
+        )
+
+
+def _filters(theme: str, state: str, rag: str, q: str) -> dashboard.TableFilter:
+    """The table's filters from the query string; anything not understood is ignored."""
+    return dashboard.TableFilter(
+        theme_id=int(theme) if theme.isdigit() else None,
+        state=state.strip() or None,
+        rag=rag if rag in RAGS else None,
+        text=" ".join(q.split())[:200] or None,
+    )
+
+
+Theme = Annotated[str, Query()]
+Text = Annotated[str, Query(max_length=500)]
+
+
+def _states(web: WebState, workflow: str) -> dict[str, str]:
+    return {name: s.label for name, s in web.ctx.workflows.workflow(workflow).states.items()}
+
+
+@router.get("/plans/{plan_id}/dashboard")
+def plan_dashboard(
+    plan_id: int,
+    request: Request,
+    web: WebDep,
+    viewer: ViewerDep,
+    theme: Theme = "",
+    state: Text = "",
+    rag: Text = "",
+    q: Text = "",
+    page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+) -> Response:
+    _allowed(viewer)
+    filters = _filters(theme, state, rag, q)
+    found = dashboard.dashboard(
+        web.ctx,
+        plan_id,
+        viewer.organisation,
+        filters,
+        page=page_number,
+        size=TABLE_PAGE,
+        history=web.history,
+    )
+    states = _states(web, found.plan.workflow)
+    query: dict[str, Any] = {"theme": theme, "state": state, "rag": rag, "q": q}
+    return page(
+        request,
+        web,
+        "dashboard.html",
+        {
+            "board": found,
+            "states": states,
+            "rags": RAGS,
+            "rag_values": [r.value for r in Rag],
+            "chart": build_chart(found.history, states, as_london(web.ctx.clock.now()).date()),
+            "filters": filters,
+            "query": {k: v for k, v in query.items() if v},
+            "page_number": page_number,
+        },
+        viewer=viewer,
+    )
+
+
+def _export_name(plan_id: int, web: WebState, suffix: str) -> str:
+    return f"plan-{plan_id}-actions-{as_london(web.ctx.clock.now()):%Y-%m-%d}.{suffix}"
+
+
+@router.get("/plans/{plan_id}/export.csv")
+def export_csv(
+    plan_id: int,
+    web: WebDep,
+    viewer: ViewerDep,
+    theme: Theme = "",
+    state: Text = "",
+    rag: Text = "",
+    q: Text = "",
+) -> Response:
+    _allowed(viewer)
+    plan = dashboard.plan_for(web.ctx, plan_id, viewer.organisation)
+    rows = dashboard.table_rows(web.ctx, plan.id, _filters(theme, state, rag, q))
+    return StreamingResponse(
+        export.csv_chunks(rows, _states(web, plan.workflow)),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{_export_name(plan_id, web, "csv")}"'
+        },
+    )
+
+
+@router.get("/plans/{plan_id}/export.xlsx")
+def export_xlsx(
+    plan_id: int,
+    web: WebDep,
+    viewer: ViewerDep,
+    theme: Theme = "",
+    state: Text = "",
+    rag: Text = "",
+    q: Text = "",
+) -> Response:
+    _allowed(viewer)
+    plan = dashboard.plan_for(web.ctx, plan_id, viewer.organisation)
+    rows = dashboard.table_rows(web.ctx, plan.id, _filters(theme, state, rag, q))
+    today = as_london(web.ctx.clock.now()).date()
+    workbook = export.xlsx_file(rows, _states(web, plan.workflow), plan.title, today)
+
+    def chunks() -> Any:
+        with workbook:
+            while chunk := workbook.read(64 * 1024):
+                yield chunk
+
+    return StreamingResponse(
+        chunks(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": f'attachment; filename="{_export_name(plan_id, web, "xlsx")}"'
+        },
+    )
