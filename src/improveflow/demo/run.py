@@ -94,8 +94,8 @@ def run_demo(port: int, fast_forward: timedelta | None, announce: object = print
         url = f"http://127.0.0.1:{port}"
         assert callable(announce)
         announce(
-            f"improveflow demo running at {url}/plans\n"
-            f"  emails it sends: {url}/demo/mail\n"
+            f"improveflow demo running: start at {url}/demo/mail\n"
+            f"  (the emails it has sent, with working links; the plans are at {url}/plans)\n"
             "  stop with Ctrl+C"
         )
         try:
