@@ -8,8 +8,8 @@ from fastapi import APIRouter, Form, Query, Request, Response
 
 from improveflow import exceptions
 from improveflow.models import RequestStatus, Verdict
-from improveflow.services import approvals, dashboard
-from improveflow.services.dashboard import RequestView
+from improveflow.services import approval_queue, approvals
+from improveflow.services.approval_queue import RequestView
 from improveflow.services.tokens import Viewer
 from improveflow.web.auth import follow_link
 from improveflow.web.errors import status_for
@@ -66,7 +66,7 @@ def queue(
             "The approvals queue is for members of an approving body such as CMT or Cabinet, "
             "and you are not a member of one."
         )
-    found = dashboard.approvals_queue(
+    found = approval_queue.approvals_queue(
         web.ctx,
         viewer.person_id,
         viewer.deciding_bodies,
@@ -100,7 +100,7 @@ def _render(
     done: str | None = None,
     status: int = 200,
 ) -> Response:
-    found = dashboard.request_view(web.ctx, request_id, viewer.organisation)
+    found = approval_queue.request_view(web.ctx, request_id, viewer.organisation)
     described = _describe(web, found)
     _refuse_outsider(viewer, found, described["body_title"])
     voted = any(d.person_id == viewer.person_id for d in found.decisions)
@@ -154,7 +154,7 @@ def decide(
     comment: Annotated[str, Form()] = "",
 ) -> Response:
     form = {"verdict": verdict, "comment": comment}
-    found = dashboard.request_view(web.ctx, request_id, viewer.organisation)
+    found = approval_queue.request_view(web.ctx, request_id, viewer.organisation)
     _refuse_outsider(viewer, found, _describe(web, found)["body_title"])
     try:
         chosen = Verdict(verdict)

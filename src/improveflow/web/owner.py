@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request, Response
 
 from improveflow import exceptions
 from improveflow.calendar import WorkingCalendar, as_london
-from improveflow.services import approvals, dashboard, progress, views
+from improveflow.services import approval_queue, approvals, dashboard, progress, views
 from improveflow.services.authority import standing
 from improveflow.services.tokens import Viewer
 from improveflow.web.auth import follow_link
@@ -64,7 +64,9 @@ def _view(web: WebState, viewer: Viewer, action_id: int) -> dict[str, Any]:
     kinds = standing(viewer.actor, owner_id)
     pending = None
     if detail["pending_request_id"] is not None:
-        pending = dashboard.request_view(ctx, detail["pending_request_id"], viewer.organisation)
+        pending = approval_queue.request_view(
+            ctx, detail["pending_request_id"], viewer.organisation
+        )
     changes = []
     for trigger in engine.triggers_from(detail["state"]):
         transition = workflow.transition(trigger)
