@@ -131,6 +131,9 @@ class SmtpPool:
         """Say goodbye on every connection; errors on the way out do not matter."""
         await asyncio.gather(*(_quit(client) for client in self._clients))
         self._clients.clear()
+        # A TLS connection finishes closing on the next turns of the event loop; let it,
+        # or a loop that ends straight after leaves its socket to the garbage collector.
+        await asyncio.sleep(_SETTLE_S)
 
     async def __aenter__(self) -> SmtpPool:
         await self.open()
@@ -143,6 +146,9 @@ class SmtpPool:
         traceback: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+_SETTLE_S = 0.05
 
 
 async def _quit(client: aiosmtplib.SMTP) -> None:
