@@ -85,13 +85,6 @@ def aliases_of(session: Session, person_id: int) -> list[str]:
     return list(rows)
 
 
-def is_member(session: Session, person_id: int, body: str) -> bool:
-    found = session.exec(
-        select(Membership.id).where(Membership.person_id == person_id, Membership.body == body)
-    ).first()
-    return found is not None
-
-
 def all_people(session: Session) -> Sequence[Person]:
     return session.exec(select(Person).order_by(col(Person.name))).all()
 
@@ -180,23 +173,6 @@ def pending_request_for(session: Session, action_id: int) -> ApprovalRequest | N
             ApprovalRequest.status == RequestStatus.PENDING,
         )
     ).first()
-
-
-def claim_pending_request(session: Session, request_id: int) -> bool:
-    """Lock a pending request for this transaction; False if it is no longer pending.
-
-    The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite), so a second decider
-    waits here and then finds the request decided: one outcome, never two.
-    """
-    result = session.execute(
-        sa.update(ApprovalRequest)
-        .where(
-            col(ApprovalRequest.id) == request_id,
-            col(ApprovalRequest.status) == RequestStatus.PENDING,
-        )
-        .values(version=ApprovalRequest.version + 1)
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def decisions_on(session: Session, request_id: int) -> Sequence[Decision]:
