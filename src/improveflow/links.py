@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadSignature, Signer, TimestampSigner, URLSafeTimedSerializer
 
 from improveflow.calendar import require_aware
 from improveflow.clock import Clock, SystemClock
@@ -27,6 +27,7 @@ MIN_SECRET_LENGTH = 16
 _SALT_PREFIX = "improveflow.link."
 # Tokens are stamped by one machine and checked by another; allow their clocks to differ a little.
 _CLOCK_SKEW = timedelta(minutes=5)
+_STAMPERS_KEPT = 16
 
 
 class _SignerAt(TimestampSigner):
@@ -79,6 +80,7 @@ class LinkSigner:
         self._base_url = _clean_base_url(base_url)
         self._max_age = max_age
         self._clock: Clock = clock or SystemClock()
+        self._stampers: dict[tuple[str, int], tuple[URLSafeTimedSerializer, Signer]] = {}
 
     @property
     def base_url(self) -> str:
@@ -113,10 +115,9 @@ class LinkSigner:
         """A token for `purpose` carrying `payload` and a fresh nonce, stamped with the clock."""
         if NONCE_KEY in payload:
             raise ValueError(f"the payload key {NONCE_KEY!r} is reserved for the nonce")
-        stamped: str = self._serializer(self._clock.now()).dumps(
-            {**payload, NONCE_KEY: secrets.token_urlsafe(8)}, salt=self._salt(purpose)
-        )
-        return stamped
+        serializer, signer = self._stamping(purpose, self._clock.now())
+        body = serializer.dump_payload({**payload, NONCE_KEY: secrets.token_urlsafe(8)})
+        return signer.sign(body).decode("ascii")
 
     def verify(self, token: str, purpose: str, now: datetime) -> dict[str, Any]:
         """The payload of `token` (with its nonce `n`), if it was made for `purpose` and is in date.
@@ -149,6 +150,19 @@ class LinkSigner:
         return payload
 
     # ---------------------------------------------------------------------------------------------
+
+    def _stamping(self, purpose: str, at: datetime) -> tuple[URLSafeTimedSerializer, Signer]:
+        # What `dumps` builds afresh for every token, kept for the second it stamps: a dispatch
+        # run signs every link at one moment, so this halves the cost of a link.
+        key = (purpose, int(at.timestamp()))
+        found = self._stampers.get(key)
+        if found is None:
+            serializer = self._serializer(at)
+            found = (serializer, serializer.make_signer(self._salt(purpose)))
+            if len(self._stampers) >= _STAMPERS_KEPT:
+                self._stampers.clear()
+            self._stampers[key] = found
+        return found
 
     def _serializer(self, at: datetime) -> URLSafeTimedSerializer:
         # Built per call so the moment is fixed for that call alone: safe across threads.

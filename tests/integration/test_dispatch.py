@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
+from email.utils import make_msgid
 from pathlib import Path
 
 import aiosmtplib
@@ -31,6 +32,7 @@ from improveflow.notify.dispatch import (
     dispatch_due,
     send_due,
 )
+from improveflow.notify.message import OutgoingEmail
 from improveflow.notify.outbox import OutboxRow
 from improveflow.notify.smtp_pool import SmtpPool
 from improveflow.services.context import Context
@@ -55,15 +57,16 @@ REMINDER_ITEM = {
 }
 
 
-def simple_message(row: OutboxRow) -> EmailMessage:
+def simple_message(row: OutboxRow) -> OutgoingEmail:
     """A plain text + HTML message straight from the row, standing in for the renderer."""
     message = EmailMessage()
     message["From"] = SENDER
     message["To"] = row.recipient_email
     message["Subject"] = f"Reminder: {row.context['action']}"
+    message["Message-ID"] = make_msgid(domain="council.example")
     message.set_content(f"Dear {row.recipient_name},\n\n{row.context['action']} is due soon.\n")
     message.add_alternative(f"<p>Dear {row.recipient_name},</p>", subtype="html")
-    return message
+    return OutgoingEmail.from_message(message)
 
 
 @pytest.fixture
@@ -423,7 +426,7 @@ def test_a_message_that_cannot_be_built_fails_visibly(
     """A factory error fails that row (it will not mend by itself); the others still go."""
     ids = enqueue(mail, 3)
 
-    def flaky(row: OutboxRow) -> EmailMessage:
+    def flaky(row: OutboxRow) -> OutgoingEmail:
         if row.id == ids[2]:
             raise KeyError("target_date")
         return simple_message(row)
@@ -499,10 +502,9 @@ def test_a_dead_workers_row_is_sent_again_after_its_lease(
     """A worker that sent and died before marking costs one extra copy, after its lease."""
     enqueue(mail, 3)
     (held,) = outbox.claim_due(mail.database, NOW, 1, LEASE, "doomed")
-    aiosmtplib_message = simple_message(held)
     asyncio.run(
         aiosmtplib.send(
-            aiosmtplib_message,
+            simple_message(held).data,
             hostname=smtp.host,
             port=smtp.port,
             sender=SENDER,

@@ -127,12 +127,15 @@ def test_a_link_expires_after_its_maximum_age(signer: LinkSigner) -> None:
 
 def test_signing_follows_the_injected_clock(clock: FrozenClock, signer: LinkSigner) -> None:
     """A link made after the clock moves on lives fourteen days from then, not from before."""
+    earlier = token_of(signer.action_link(4, 17))
     clock.advance(timedelta(days=10))
     token = token_of(signer.action_link(4, 17))
     later = ISSUED + timedelta(days=10) + FORTNIGHT
     assert signer.verify(token, "action", later)["action"] == 17
     with pytest.raises(LinkExpired):
         signer.verify(token, "action", later + timedelta(seconds=1))
+    with pytest.raises(LinkExpired):
+        signer.verify(earlier, "action", ISSUED + FORTNIGHT + timedelta(seconds=1))
 
 
 def test_expiry_message_names_hours_for_a_short_maximum_age(clock: FrozenClock) -> None:

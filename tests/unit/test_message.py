@@ -16,7 +16,7 @@ from improveflow import resources
 from improveflow.clock import FrozenClock
 from improveflow.exceptions import InvalidValue
 from improveflow.links import LinkSigner
-from improveflow.notify.message import as_bytes, build_message, message_id
+from improveflow.notify.message import OutgoingEmail, build_message, message_id
 from improveflow.notify.render import EmailRenderer, RenderedEmail
 
 SENT_AT = datetime(2015, 7, 24, 9, 0, tzinfo=UTC)
@@ -39,7 +39,7 @@ RENDERED = RenderedEmail(
 )
 
 
-def build(rendered: RenderedEmail = RENDERED, **changes: Any) -> EmailMessage:
+def build(rendered: RenderedEmail = RENDERED, **changes: Any) -> OutgoingEmail:
     arguments: dict[str, Any] = {
         "sender": "Council improvement plans <improveflow@council.example>",
         "recipient_email": "owen.marsh@council.example",
@@ -52,9 +52,9 @@ def build(rendered: RenderedEmail = RENDERED, **changes: Any) -> EmailMessage:
     return build_message(rendered, **(arguments | changes))
 
 
-def parsed(msg: EmailMessage) -> EmailMessage:
+def parsed(msg: OutgoingEmail) -> EmailMessage:
     """The message as a receiving server would read it."""
-    received = email.message_from_bytes(as_bytes(msg), policy=policy.default)
+    received = email.message_from_bytes(msg.data, policy=policy.default)
     assert isinstance(received, EmailMessage)
     return received
 
@@ -90,7 +90,7 @@ def test_both_parts_arrive_unchanged() -> None:
 
 def test_bodies_are_quoted_printable_and_the_message_is_ascii() -> None:
     """The bytes are 7-bit clean, so relays without 8BITMIME pass them untouched."""
-    data = as_bytes(build())
+    data = build().data
     data.decode("ascii")
     assert data.count(b"Content-Transfer-Encoding: quoted-printable") == 2
 
@@ -124,14 +124,14 @@ def test_headers_say_who_what_when_and_how_to_stop() -> None:
 
 def test_the_unsubscribe_link_is_sent_as_written() -> None:
     """A long List-Unsubscribe URL stays one plain URL, never RFC 2047 encoded words."""
-    data = as_bytes(build())
+    data = build().data
     assert f"\r\nList-Unsubscribe: <{UNSUBSCRIBE}>\r\n".encode() in data
     assert b"=?utf-8?" not in data
 
 
 def test_lines_end_in_crlf_and_stay_short() -> None:
     """Every line ends CRLF; all but the unbreakable unsubscribe URL fit in 78 characters."""
-    data = as_bytes(build())
+    data = build().data
     assert b"\n" not in data.replace(b"\r\n", b"")
     assert b"\r" not in data.replace(b"\r\n", b"")
     lines = data.split(b"\r\n")
@@ -141,14 +141,15 @@ def test_lines_end_in_crlf_and_stay_short() -> None:
 
 def test_the_same_inputs_give_the_same_bytes() -> None:
     """Building is deterministic, so a resend after a crash is byte for byte the same email."""
-    assert as_bytes(build()) == as_bytes(build())
+    assert build().data == build().data
 
 
 def test_message_id_comes_from_the_idempotency_key() -> None:
     """One key always gives one Message-ID; another key gives another."""
-    first = build(idempotency_key="reminder:17:2015-07-31:4")["Message-ID"]
-    again = build(idempotency_key="reminder:17:2015-07-31:4")["Message-ID"]
-    other = build(idempotency_key="reminder:17:2015-07-31:5")["Message-ID"]
+    first = parsed(build(idempotency_key="reminder:17:2015-07-31:4"))["Message-ID"]
+    again = parsed(build(idempotency_key="reminder:17:2015-07-31:4"))["Message-ID"]
+    other = parsed(build(idempotency_key="reminder:17:2015-07-31:5"))["Message-ID"]
+    assert build(idempotency_key="reminder:17:2015-07-31:4").message_id == first
     assert first == again != other
     assert re.fullmatch(r"<[0-9a-f]{32}@council\.example>", str(first))
 
@@ -156,7 +157,7 @@ def test_message_id_comes_from_the_idempotency_key() -> None:
 def test_a_long_subject_is_folded_and_read_back_whole() -> None:
     """A subject far beyond one line is folded at spaces and unfolds to the original."""
     subject = "Reminder: " + " ".join(f"word{n}" for n in range(60))
-    data = as_bytes(build(replace(RENDERED, subject=subject)))
+    data = build(replace(RENDERED, subject=subject)).data
     header = data.split(b"\r\n\r\n")[0].split(b"\r\n")
     assert all(len(line) <= 78 for line in header if not line.startswith(b"List-Unsubscribe:"))
     assert parsed(build(replace(RENDERED, subject=subject)))["Subject"] == subject
@@ -166,7 +167,7 @@ def test_a_word_too_long_for_any_line_still_keeps_lines_legal() -> None:
     """An unbreakable subject longer than a line is encoded and folded by the policy."""
     subject = "Reminder: " + "x" * 1200
     msg = build(replace(RENDERED, subject=subject))
-    lines = as_bytes(msg).split(b"\r\n")
+    lines = msg.data.split(b"\r\n")
     assert all(len(line) <= 78 for line in lines if not line.startswith(b"List-Unsubscribe:"))
     assert parsed(msg)["Subject"] == subject
 

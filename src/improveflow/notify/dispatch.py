@@ -20,9 +20,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.utils import make_msgid, parseaddr
+from email.utils import parseaddr
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aiosmtplib
 
@@ -33,9 +33,13 @@ from improveflow.notify.outbox import OutboxRow
 from improveflow.notify.smtp_pool import SmtpPool, describe
 from improveflow.services.context import Context
 
+if TYPE_CHECKING:
+    # Only for types: this module (and the scheduler) load without the rendering stack.
+    from improveflow.notify.message import OutgoingEmail
+
 log = logging.getLogger(__name__)
 
-MessageFactory = Callable[[OutboxRow], EmailMessage]
+MessageFactory = Callable[[OutboxRow], "OutgoingEmail"]
 
 # Long enough for a whole run against a slow server; a crashed run's rows wait this long.
 LEASE = timedelta(minutes=15)
@@ -72,8 +76,6 @@ def is_permanent(error: BaseException) -> bool:
     A 5xx to the greeting, EHLO, login or sender concerns the server or our settings, not
     this message: those are retried (and end failed after the maximum attempts).
     """
-    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
-        return all(refused.code >= 500 for refused in error.recipients)
     if isinstance(error, aiosmtplib.SMTPRecipientRefused | aiosmtplib.SMTPDataError):
         return error.code >= 500
     # An address aiosmtplib will not put on the wire, or UTF-8 the server cannot take.
@@ -106,7 +108,7 @@ def default_message_factory(
     renderer = EmailRenderer(templates_dir, signer)
     domain = _domain_of(settings.smtp_from)
 
-    def build(row: OutboxRow) -> EmailMessage:
+    def build(row: OutboxRow) -> OutgoingEmail:
         rendered = renderer.render(
             row.template, row.context, recipient_name=row.recipient_name, person_id=row.person_id
         )
@@ -151,7 +153,6 @@ class _Run:
         self.unrecorded: list[tuple[int, str | None]] = []  # delivered, not yet marked sent
         self.report = DispatchReport()
         self.sender = parseaddr(ctx.settings.smtp_from)[1] or ctx.settings.smtp_from
-        self.domain = _domain_of(ctx.settings.smtp_from)
         self.deadline = time.monotonic() + LEASE.total_seconds() * _LEASE_SHARE
         self.jitter = jitter
 
@@ -173,15 +174,13 @@ class _Run:
             # A template or address problem is this message's own and will not mend by itself.
             self.failed_attempt(row, error, permanent=True, prefix="could not build the message: ")
             return
-        if "Message-ID" not in message:
-            message["Message-ID"] = make_msgid(domain=self.domain)
         try:
             await pool.send(message, sender=self.sender, recipient=row.recipient_email)
         except Exception as error:
             self.failed_attempt(row, error, permanent=is_permanent(error))
             return
         self.report.sent += 1
-        self.unrecorded.append((row.id, str(message["Message-ID"])))
+        self.unrecorded.append((row.id, message.message_id))
         # Yield once so replies landing on other connections meanwhile share one transaction;
         # whichever sender resumes first records them all before any sends again.
         await asyncio.sleep(0)

@@ -9,15 +9,19 @@ a queue.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
-from email.message import EmailMessage
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import aiosmtplib
 
 from improveflow.config import Settings
 from improveflow.exceptions import SmtpUnavailable
+
+if TYPE_CHECKING:
+    from improveflow.notify.message import OutgoingEmail
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +33,6 @@ def connection_closed(error: BaseException) -> bool:
     """Whether `error` means the connection is gone rather than the message refused."""
     if isinstance(error, aiosmtplib.SMTPServerDisconnected):
         return True
-    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
-        return any(refused.code == _CLOSING for refused in error.recipients)
     return isinstance(error, aiosmtplib.SMTPResponseException) and error.code == _CLOSING
 
 
@@ -104,7 +106,7 @@ class SmtpPool:
         if errors:
             log.info("%d of %d SMTP connections opened", len(self._clients), self._size)
 
-    async def send(self, message: EmailMessage, *, sender: str, recipient: str) -> None:
+    async def send(self, email: OutgoingEmail, *, sender: str, recipient: str) -> None:
         """Send on a pooled connection; a dropped one is reconnected and the message retried once.
 
         Raises aiosmtplib's errors (and SmtpUnavailable) for the caller to judge.
@@ -114,7 +116,7 @@ class SmtpPool:
             if not client.is_connected:
                 await self._connect(client)
             try:
-                await client.send_message(message, sender=sender, recipients=[recipient])
+                await _transaction(client, email, sender, recipient)
             except (aiosmtplib.SMTPException, ConnectionError) as error:
                 if not connection_closed(error):
                     if isinstance(error, aiosmtplib.SMTPTimeoutError):
@@ -123,7 +125,7 @@ class SmtpPool:
                 # The server dropped an idle or well-used connection before taking the message.
                 client.close()
                 await self._connect(client)
-                await client.send_message(message, sender=sender, recipients=[recipient])
+                await _transaction(client, email, sender, recipient)
         finally:
             self._idle.put_nowait(client)
 
@@ -151,6 +153,29 @@ class SmtpPool:
 _SETTLE_S = 0.05
 
 
+async def _transaction(
+    client: aiosmtplib.SMTP, email: OutgoingEmail, sender: str, recipient: str
+) -> None:
+    """MAIL, RCPT and DATA for one message to one recipient.
+
+    What `sendmail` does for one recipient, without its up-front second parse of each address
+    and second pass over the bytes: the message was built with CRLF endings from checked
+    addresses, and those passes cost a sixth of the client's time per message.
+    """
+    # RFC 1870: declaring the size lets the server refuse a message too large before the DATA.
+    options = [f"SIZE={len(email.data)}"] if client.supports_extension("size") else None
+    try:
+        await client.mail(sender, options=options)
+        await client.rcpt(recipient)
+        await client.data(email.data)
+    except aiosmtplib.SMTPResponseException:
+        # Clear the envelope so the connection can carry the next message. A failure here is
+        # not reported: the refusal is the error worth reporting, and this would only confuse it.
+        with contextlib.suppress(aiosmtplib.SMTPResponseException, ConnectionError):
+            await client.rset()
+        raise
+
+
 async def _quit(client: aiosmtplib.SMTP) -> None:
     if not client.is_connected:
         return
@@ -162,11 +187,8 @@ async def _quit(client: aiosmtplib.SMTP) -> None:
 
 def describe(error: BaseException) -> str:
     """A one-line account of an SMTP error, with the server's reply when there is one."""
-    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
-        return "; ".join(
-            f"{refused.code} {refused.message} (recipient {refused.recipient})"
-            for refused in error.recipients
-        )
+    if isinstance(error, aiosmtplib.SMTPRecipientRefused):
+        return f"{error.code} {error.message} (recipient {error.recipient})"
     if isinstance(error, aiosmtplib.SMTPResponseException):
         return f"{error.code} {error.message}"
     text = str(error) or type(error).__name__
