@@ -8,6 +8,7 @@ and a login, like Microsoft 365. Needs the `aiosmtpd` package (a development dep
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -92,6 +93,9 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        stall = self._server._stall_for(envelope.rcpt_tos)
+        if stall:
+            await asyncio.sleep(stall)  # a relay that has stopped answering mid-message
         self._delivered[session] = self._delivered.get(session, 0) + 1
         transport = server.transport
         received = ReceivedEmail(
@@ -147,6 +151,7 @@ class CapturingSmtpServer:
         self._connections = 0
         self._refused: dict[str, str] = {}
         self._deferred: dict[str, tuple[str, int]] = {}
+        self._stalled: dict[str, float] = {}
         self._rcpt_seen: Counter[str] = Counter()
         self._controller: Controller | None = None
 
@@ -210,6 +215,15 @@ class CapturingSmtpServer:
         text = reply or f"451 4.3.0 <{address}>: Temporary local problem, try again later"
         with self._lock:
             self._deferred[address.lower()] = (text, times)
+
+    def stall(self, address: str, seconds: float) -> None:
+        """Hold every message to `address` for `seconds` after its data, before answering."""
+        with self._lock:
+            self._stalled[address.lower()] = seconds
+
+    def _stall_for(self, recipients: list[str]) -> float:
+        with self._lock:
+            return max((self._stalled.get(r.lower(), 0.0) for r in recipients), default=0.0)
 
     def _reply_for(self, address: str) -> str | None:
         key = address.lower()

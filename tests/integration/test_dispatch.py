@@ -401,6 +401,24 @@ def test_a_temporary_refusal_is_retried_later(mail: Context, smtp: CapturingSmtp
     assert rows(mail)[ids[0]].attempts == 2
 
 
+def test_a_server_that_stops_answering_is_given_up_on_and_retried(
+    ctx: Context, smtp: CapturingSmtpServer
+) -> None:
+    """No reply within smtp_timeout_s: the row waits for a retry, the others still go."""
+    smtp.stall(address(1), seconds=5.0)
+    quick = with_settings(ctx, smtp, smtp_pool_size=2, smtp_timeout_s=0.5)
+    ids = enqueue(quick, 3)
+
+    started = time.monotonic()
+    report = run(quick)
+
+    assert time.monotonic() - started < 4.0  # gave up on the stalled reply, did not wait it out
+    assert (report.sent, report.retried, report.failed) == (2, 1, 0)
+    stalled = rows(quick)[ids[1]]
+    assert (stalled.status, stalled.attempts) == (OutboxStatus.QUEUED, 1)
+    assert "no reply within 0.5 seconds" in (stalled.last_error or "")
+
+
 def test_retries_stop_at_the_maximum(ctx: Context, smtp: CapturingSmtpServer) -> None:
     """A recipient refused temporarily on every attempt ends failed after smtp_max_attempts."""
     mail = with_settings(ctx, smtp, smtp_max_attempts=3)

@@ -219,6 +219,13 @@ def test_the_address_domain_is_normalised() -> None:
     assert to.addr_spec == "Owen.Marsh@council.example"
 
 
+def test_an_internationalised_domain_is_sent_in_ascii() -> None:
+    """A domain with accents is carried as its ASCII (punycode) form, which every relay takes."""
+    received = parsed(build(recipient_email="owen@b\u00fccher.example"))
+    (to,) = received["To"].addresses
+    assert to.addr_spec == "owen@xn--bcher-kva.example"
+
+
 # Refusals --------------------------------------------------------------------------------------
 
 
@@ -249,6 +256,9 @@ def test_a_name_with_a_control_character_is_refused(name: str) -> None:
         "owen marsh@council.example",
         "owen@council.example\r\nBcc: everyone@council.example",
         "owen@localhost",
+        "o" * 250 + "@council.example",
+        "owen@-council.example",
+        "owen..marsh@council.example",
     ],
 )
 def test_an_invalid_recipient_address_is_refused(address: str) -> None:

@@ -47,6 +47,8 @@ LEASE = timedelta(minutes=15)
 _LEASE_SHARE = 0.8
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=1)
+# How long the first delivery waits for others to share its transaction (see _Run._recorded).
+GROUP_COMMIT_WINDOW_S = 0.001
 # Jitter only shortens a wait, by up to this share, so retries of one outage spread out.
 JITTER = 0.2
 
@@ -151,6 +153,7 @@ class _Run:
         self.factory = factory
         self.pending = deque(rows)
         self.unrecorded: list[tuple[int, str | None]] = []  # delivered, not yet marked sent
+        self.commit: asyncio.Future[None] | None = None  # the transaction senders are waiting on
         self.report = DispatchReport()
         self.sender = parseaddr(ctx.settings.smtp_from)[1] or ctx.settings.smtp_from
         self.deadline = time.monotonic() + LEASE.total_seconds() * _LEASE_SHARE
@@ -181,10 +184,29 @@ class _Run:
             return
         self.report.sent += 1
         self.unrecorded.append((row.id, message.message_id))
-        # Yield once so replies landing on other connections meanwhile share one transaction;
-        # whichever sender resumes first records them all before any sends again.
-        await asyncio.sleep(0)
-        self.record_sent()
+        await self._recorded()
+
+    async def _recorded(self) -> None:
+        """Return once this sender's delivery is recorded (group commit).
+
+        The first sender to wait opens a short window; deliveries landing on other connections
+        meanwhile join its transaction. A transaction costs far more than a row, and a sender
+        starts its next message only after this, so a crash repeats at most one per connection.
+        """
+        if self.commit is not None:
+            await self.commit
+            return
+        self.commit = asyncio.get_running_loop().create_future()
+        try:
+            await asyncio.sleep(GROUP_COMMIT_WINDOW_S)
+            self.record_sent()
+        except BaseException as error:
+            self.commit.set_exception(error)
+            raise
+        else:
+            self.commit.set_result(None)
+        finally:
+            self.commit = None
 
     def record_sent(self) -> None:
         if self.unrecorded:

@@ -225,6 +225,20 @@ class _Links:
         return self._made[key]
 
 
+class _ContextEnvironment(Environment):
+    """An environment that reads a dict's keys before its attributes.
+
+    Email contexts are JSON (plain dicts), so `item.plan` means the key; Jinja would try the
+    attribute first and fail, ~1 microsecond each time, dozens of times an email. It also
+    lets `c.items` mean the key rather than the dict's method.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
 class EmailRenderer:
     """Renders the emails of every kind in KINDS from one compiled set of templates."""
 
@@ -237,7 +251,7 @@ class EmailRenderer:
     ) -> None:
         self._signer = signer
         self._calendar = calendar or WorkingCalendar()
-        env = Environment(
+        env = _ContextEnvironment(
             loader=FileSystemLoader(templates_dir / "emails"),
             autoescape=select_autoescape(["html"]),
             undefined=StrictUndefined,
@@ -256,6 +270,8 @@ class EmailRenderer:
             digest_summary=digest_summary,
             due=self.due,
         )
+        # Loaded once for every render, rather than imported by each body on each render.
+        env.globals["s"] = env.get_template("_styles.html").module
         self._kinds = {
             kind: _Kind(
                 subject=env.get_template(f"{kind}.subject.txt"),
