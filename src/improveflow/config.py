@@ -43,7 +43,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_tls: bool = Field(default=False, description="Implicit TLS (usually port 465).")
     smtp_from: str = "improveflow@localhost"
-    smtp_timeout_s: float = Field(default=30.0, gt=0)
+    smtp_timeout_s: float = Field(
+        default=30.0, gt=0, description="Seconds one message's exchange with the server may take."
+    )
     smtp_pool_size: int = Field(default=8, ge=1, description="Connections used at once.")
     smtp_rate_limit: int | None = Field(
         default=None, ge=1, description="Messages per minute at most (Microsoft 365: 30)."

@@ -85,6 +85,14 @@ class Database:
             for hook in session.info.pop("before_commit", []):
                 hook(session)
 
+    def writer_connection(self) -> sa.Connection:
+        """A connection to keep for many short write transactions (`with connection.begin():`).
+
+        For a loop of small writes, where taking a connection from the pool and a session for
+        each costs more than the write itself. The caller closes it.
+        """
+        return self._writer.connect()
+
     @contextmanager
     def reading(self) -> Iterator[Session]:
         """A read-only unit of work; nothing it does is committed."""

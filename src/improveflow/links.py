@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from itsdangerous import BadSignature, Signer, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadSignature, Serializer, Signer, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode
 
 from improveflow.calendar import require_aware
 from improveflow.clock import Clock, SystemClock
@@ -39,6 +40,17 @@ class _SignerAt(TimestampSigner):
 
     def get_timestamp(self) -> int:
         return int(self._at.timestamp())
+
+
+class _Serializer(URLSafeTimedSerializer):
+    """URL-safe timed tokens, never compressed.
+
+    itsdangerous compresses a payload only when that makes it shorter, which a few ids never
+    are; trying costs a fifth of making a link. Tokens are the same bytes as without this.
+    """
+
+    def dump_payload(self, obj: Any) -> bytes:
+        return base64_encode(Serializer.dump_payload(self, obj))
 
 
 def _clean_base_url(base_url: str) -> str:
@@ -166,7 +178,7 @@ class LinkSigner:
 
     def _serializer(self, at: datetime) -> URLSafeTimedSerializer:
         # Built per call so the moment is fixed for that call alone: safe across threads.
-        return URLSafeTimedSerializer(self._secret, signer=_SignerAt, signer_kwargs={"at": at})
+        return _Serializer(self._secret, signer=_SignerAt, signer_kwargs={"at": at})
 
     @staticmethod
     def _salt(purpose: str) -> str:

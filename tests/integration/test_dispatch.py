@@ -19,6 +19,7 @@ from pathlib import Path
 
 import aiosmtplib
 import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 
 from improveflow import store
@@ -417,6 +418,43 @@ def test_a_server_that_stops_answering_is_given_up_on_and_retried(
     stalled = rows(quick)[ids[1]]
     assert (stalled.status, stalled.attempts) == (OutboxStatus.QUEUED, 1)
     assert "no reply within 0.5 seconds" in (stalled.last_error or "")
+
+
+# A real database error on marking a row sent, as a full disk would give.
+REFUSE_TO_RECORD = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_to_record BEFORE UPDATE OF sent_at ON outbox "
+        "WHEN NEW.sent_at IS NOT NULL BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_to_record() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF NEW.sent_at IS NOT NULL THEN RAISE EXCEPTION 'disk I/O error'; END IF; "
+        "RETURN NEW; END $$",
+        "CREATE TRIGGER refuse_to_record BEFORE UPDATE ON outbox "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_to_record()",
+    ],
+}
+
+
+def test_a_database_that_cannot_record_stops_the_run_at_once(
+    ctx: Context, smtp: CapturingSmtpServer
+) -> None:
+    """When deliveries cannot be recorded the run fails instead of sending on unrecorded.
+
+    Each connection stops after the message it is waiting to record, so the rows left
+    leased are re-sent after the lease at most once per connection.
+    """
+    pool = with_settings(ctx, smtp, smtp_pool_size=4)
+    enqueue(pool, 12)
+    with pool.database.engine.begin() as connection:
+        for statement in REFUSE_TO_RECORD[pool.database.dialect]:
+            connection.exec_driver_sql(statement)
+
+    with pytest.raises(sa.exc.DBAPIError, match="disk I/O error"):
+        run(pool)
+
+    assert 1 <= smtp.count <= 4
+    assert all(row.status == OutboxStatus.QUEUED for row in rows(pool).values())
 
 
 def test_retries_stop_at_the_maximum(ctx: Context, smtp: CapturingSmtpServer) -> None:

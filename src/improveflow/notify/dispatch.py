@@ -1,11 +1,11 @@
 """Send the outbox rows that are due: claim, build, deliver through a small pool, record.
 
-Each delivery is recorded as soon as the server accepts it (replies that land together share
-one transaction), and a sender starts its next message only once its last is recorded, so a
-crash repeats at most one message per connection: those in flight. A temporary failure (4xx,
-no connection, timeout) is retried with exponential backoff until `smtp_max_attempts`; a
-permanent one (5xx to the recipient or the message) fails the row at once, visibly, and the
-other messages still go.
+Each delivery is recorded within milliseconds of the server accepting it (deliveries landing
+together share one transaction), and a sender starts its next message only once its last is
+recorded, so a crash repeats at most one message per connection: those in flight. A
+temporary failure (4xx, no connection, timeout) is retried with exponential backoff until
+`smtp_max_attempts`; a permanent one (5xx to the recipient or the message) fails the row at
+once, visibly, and the other messages still go.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aiosmtplib
+import sqlalchemy as sa
 
 from improveflow.config import Settings
 from improveflow.exceptions import SmtpUnavailable
@@ -47,8 +48,10 @@ LEASE = timedelta(minutes=15)
 _LEASE_SHARE = 0.8
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=1)
-# How long the first delivery waits for others to share its transaction (see _Run._recorded).
-GROUP_COMMIT_WINDOW_S = 0.001
+# How long the first delivery waits for others to share its transaction, and how many rows
+# commit at once without waiting longer (see _Run._recorded).
+GROUP_COMMIT_WINDOW_S = 0.003
+GROUP_COMMIT_ROWS = 4
 # Jitter only shortens a wait, by up to this share, so retries of one outage spread out.
 JITTER = 0.2
 
@@ -153,7 +156,10 @@ class _Run:
         self.factory = factory
         self.pending = deque(rows)
         self.unrecorded: list[tuple[int, str | None]] = []  # delivered, not yet marked sent
-        self.commit: asyncio.Future[None] | None = None  # the transaction senders are waiting on
+        # The transaction senders are waiting on, and the timer that commits it.
+        self.commit: asyncio.Future[None] | None = None
+        self.window: asyncio.TimerHandle | None = None
+        self.records: sa.Connection | None = None  # kept for the run's many small writes
         self.report = DispatchReport()
         self.sender = parseaddr(ctx.settings.smtp_from)[1] or ctx.settings.smtp_from
         self.deadline = time.monotonic() + LEASE.total_seconds() * _LEASE_SHARE
@@ -189,29 +195,46 @@ class _Run:
     async def _recorded(self) -> None:
         """Return once this sender's delivery is recorded (group commit).
 
-        The first sender to wait opens a short window; deliveries landing on other connections
-        meanwhile join its transaction. A transaction costs far more than a row, and a sender
-        starts its next message only after this, so a crash repeats at most one per connection.
+        A transaction costs far more than a row, so the first delivery to wait opens a short
+        window, and those landing on other connections meanwhile join its transaction, which
+        commits when the window closes or enough rows have joined. A sender starts its next
+        message only after this, so a crash repeats at most one message per connection.
         """
-        if self.commit is not None:
-            await self.commit
+        commit = self.commit
+        if commit is None:
+            loop = asyncio.get_running_loop()
+            commit = self.commit = loop.create_future()
+            self.window = loop.call_later(GROUP_COMMIT_WINDOW_S, self.commit_now)
+        elif len(self.unrecorded) >= GROUP_COMMIT_ROWS:
+            self.commit_now()
+        await commit
+
+    def commit_now(self) -> None:
+        """Record the deliveries waiting for a transaction, and wake their senders."""
+        commit, self.commit = self.commit, None
+        if self.window is not None:
+            self.window.cancel()
+            self.window = None
+        if commit is None or commit.done():
             return
-        self.commit = asyncio.get_running_loop().create_future()
         try:
-            await asyncio.sleep(GROUP_COMMIT_WINDOW_S)
             self.record_sent()
-        except BaseException as error:
-            self.commit.set_exception(error)
-            raise
+        except Exception as error:
+            commit.set_exception(error)  # every sender waiting on it fails with it
         else:
-            self.commit.set_result(None)
-        finally:
-            self.commit = None
+            commit.set_result(None)
 
     def record_sent(self) -> None:
         if self.unrecorded:
             batch, self.unrecorded = self.unrecorded, []
-            outbox.mark_sent_many(self.ctx.database, batch, self.now)
+            if self.records is None:
+                self.records = self.ctx.database.writer_connection()
+            outbox.mark_sent_many(self.records, batch, self.now)
+
+    def close(self) -> None:
+        if self.records is not None:
+            self.records.close()
+            self.records = None
 
     def failed_attempt(
         self, row: OutboxRow, error: BaseException, *, permanent: bool, prefix: str = ""
@@ -289,19 +312,36 @@ async def dispatch_due(
 def _settle(run: _Run) -> None:
     """After the senders stop, however they stopped: record what went, hand back the rest."""
     try:
+        run.commit_now()
         run.record_sent()
         # Rows never attempted (the lease ran short, or an error stopped the run).
         outbox.release(run.ctx.database, list(run.pending))
     except Exception:
         # Already failing: the rows keep their lease and the next run after it takes them.
         log.exception("could not record the end of a dispatch run")
+    finally:
+        run.close()
 
 
 def send_due(
-    ctx: Context, now: datetime | None = None, factory: MessageFactory | None = None
+    ctx: Context,
+    now: datetime | None = None,
+    factory: MessageFactory | None = None,
+    *,
+    limit: int = 500,
 ) -> DispatchReport:
     """`dispatch_due` for synchronous callers (the CLI, the scheduler's jobs)."""
     now = now or ctx.clock.now()
     if factory is None:
         factory = default_message_factory(ctx.settings, ctx.settings.templates_dir, now)
-    return asyncio.run(dispatch_due(ctx, now=now, factory=factory))
+    with _event_loop() as runner:
+        return runner.run(dispatch_due(ctx, now=now, factory=factory, limit=limit))
+
+
+def _event_loop() -> asyncio.Runner:
+    """uvloop where it exists: sending is mostly event-loop work, which it does in C."""
+    try:
+        import uvloop
+    except ImportError:  # Windows, which uvloop does not support
+        return asyncio.Runner()
+    return asyncio.Runner(loop_factory=uvloop.new_event_loop)

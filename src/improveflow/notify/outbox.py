@@ -245,14 +245,18 @@ def mark_sent(database: Database, row_id: int, now: datetime, message_id: str | 
 
 
 def mark_sent_many(
-    database: Database, sent: Sequence[tuple[int, str | None]], now: datetime
+    connection: sa.Connection, sent: Sequence[tuple[int, str | None]], now: datetime
 ) -> None:
-    """Record several deliveries (row id, Message-ID) in one transaction."""
+    """Record several deliveries (row id, Message-ID) in one transaction on `connection`.
+
+    A connection kept for the whole run (Database.writer_connection), not a unit of work:
+    this runs after every few messages, and a session per call would cost more than the write.
+    """
     if not sent:
         return
     values = [{"row_id": row_id, "now": now, "message_id": mid} for row_id, mid in sent]
-    with database.writing() as session:
-        session.connection().execute(_MARK_SENT, values)
+    with connection.begin():
+        connection.execute(_MARK_SENT, values)
 
 
 def mark_retry(
