@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from web_helpers import Council
@@ -48,6 +48,17 @@ def test_history_reads_only_new_events_after_the_first_look(
     assert kept == fresh
     assert kept[-1][0] == date(2014, 6, 5)
     assert kept[-1][1] == {"in_progress": 1, "approved": 1, "drafted": 1}
+
+
+def test_history_days_are_london_days(council: Council, clock: FrozenClock) -> None:
+    """An action added at 23:30 UTC in summer (00:30 in London) counts on London's next day."""
+    clock.set(datetime(2014, 6, 9, 23, 30, tzinfo=UTC))
+    add_action(council.ctx, council.plan_id, "Added after midnight in London", theme="People")
+    with council.ctx.database.reading() as session:
+        series = dashboard.StateHistory().series(session, council.plan_id)
+    day, counts = series[-1]
+    assert day == date(2014, 6, 10)
+    assert counts["drafted"] == 2
 
 
 def test_dashboard_counts_by_state_rag_and_escalation_level(council: Council) -> None:

@@ -11,7 +11,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -435,20 +435,32 @@ class _PlanHistory:
     deltas: dict[date, Counter[str]] = field(default_factory=dict)
 
 
-# Grouped by day in SQL, so a plan's whole history arrives as a few rows per day. Days are
-# UTC days (the stored moments are UTC): close enough to London's for a daily chart.
-_DAY = sa.func.date(_AUDIT.c.at)
-_STATE_CHANGES = (
-    sa.select(_DAY, _AUDIT.c.event, _AUDIT.c.from_state, _AUDIT.c.to_state, sa.func.count())
-    .select_from(_AUDIT.join(_ACTION, _ACTION.c.id == _AUDIT.c.action_id))
-    .where(
-        _AUDIT.c.seq > sa.bindparam("after"),
-        _AUDIT.c.seq <= sa.bindparam("upto"),
-        _AUDIT.c.event.in_(_STATE_EVENTS),
-        _ACTION.c.plan_id == sa.bindparam("plan_id"),
+# Grouped by hour in SQL, so a plan's whole history arrives as a few rows per day. Moments are
+# stored in UTC and a London day is a run of whole UTC hours in either season, so each hour
+# is then put on its London day here (SQLite knows no time zones).
+def _state_changes(hour: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    return (
+        sa.select(hour, _AUDIT.c.event, _AUDIT.c.from_state, _AUDIT.c.to_state, sa.func.count())
+        .select_from(_AUDIT.join(_ACTION, _ACTION.c.id == _AUDIT.c.action_id))
+        .where(
+            _AUDIT.c.seq > sa.bindparam("after"),
+            _AUDIT.c.seq <= sa.bindparam("upto"),
+            _AUDIT.c.event.in_(_STATE_EVENTS),
+            _ACTION.c.plan_id == sa.bindparam("plan_id"),
+        )
+        .group_by(hour, _AUDIT.c.event, _AUDIT.c.from_state, _AUDIT.c.to_state)
     )
-    .group_by(_DAY, _AUDIT.c.event, _AUDIT.c.from_state, _AUDIT.c.to_state)
-)
+
+
+_STATE_CHANGES = {
+    "postgresql": _state_changes(sa.func.date_trunc("hour", sa.func.timezone("UTC", _AUDIT.c.at))),
+    "sqlite": _state_changes(sa.func.strftime("%Y-%m-%d %H:00:00", _AUDIT.c.at)),
+}
+
+
+def _london_day(utc_hour: datetime | str) -> date:
+    moment = utc_hour if isinstance(utc_hour, datetime) else datetime.fromisoformat(utc_hour)
+    return as_london(moment.replace(tzinfo=UTC)).date()
 
 
 class StateHistory:
@@ -470,10 +482,11 @@ class StateHistory:
             known = self._plans.setdefault(plan_id, _PlanHistory())
             if head > known.seq:
                 changes = connection.execute(
-                    _STATE_CHANGES, {"after": known.seq, "upto": head, "plan_id": plan_id}
+                    _STATE_CHANGES[connection.dialect.name],
+                    {"after": known.seq, "upto": head, "plan_id": plan_id},
                 )
-                for day, event, from_state, to_state, n in changes:
-                    delta = known.deltas.setdefault(date.fromisoformat(str(day)), Counter())
+                for hour, event, from_state, to_state, n in changes:
+                    delta = known.deltas.setdefault(_london_day(hour), Counter())
                     if event == "transition" and from_state:
                         delta[from_state] -= n
                     if to_state:
