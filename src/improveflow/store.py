@@ -21,6 +21,7 @@ from improveflow.models import (
     Objective,
     Person,
     PersonAlias,
+    PersonOrganisation,
     PersonRole,
     Plan,
     ProgressUpdate,
@@ -74,6 +75,12 @@ def bodies_of(session: Session, person_id: int) -> set[str]:
 def roles_of(session: Session, person_id: int) -> set[str]:
     rows = session.exec(select(PersonRole.role).where(PersonRole.person_id == person_id)).all()
     return set(rows)
+
+
+def organisation_of(session: Session, person_id: int) -> str | None:
+    return session.exec(
+        select(PersonOrganisation.organisation).where(PersonOrganisation.person_id == person_id)
+    ).first()
 
 
 def aliases_of(session: Session, person_id: int) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 from fastapi import FastAPI
@@ -11,8 +12,9 @@ from web_helpers import Council, csrf, new_client, path_of, sign_in, tampered
 
 from improveflow import store
 from improveflow.clock import FrozenClock
+from improveflow.importers.people_file import read_people_file
 from improveflow.models import PersonOrganisation, Plan
-from improveflow.services import approvals, progress, tokens
+from improveflow.services import approvals, people, progress, tokens
 
 SCRIPT = "<script>alert('owned')</script>"
 
@@ -270,6 +272,34 @@ def test_other_organisations_plans_are_invisible(client: TestClient, council: Co
         f"/actions/{council.action_id}",
     ):
         assert client.get(url).status_code == 404, url
+
+
+def test_an_organisation_from_the_people_file_limits_what_a_person_sees(
+    tmp_path: Path, client: TestClient, council: Council
+) -> None:
+    """A people file with an organisation keeps a Westshire lead out of an Eastshire plan."""
+    with council.ctx.database.writing() as session:
+        session.execute(
+            sa.update(Plan).where(Plan.id == council.plan_id).values(organisation="Eastshire")  # type: ignore[arg-type]
+        )
+    directory = tmp_path / "people.csv"
+    directory.write_text(
+        "name,email,roles,organisation\nPia Lund,pia@peers.example,peer_challenge_lead,Westshire\n",
+        encoding="utf-8",
+    )
+    people.import_people(council.ctx, read_people_file(directory))
+    (pia,) = [p for p in people.list_people(council.ctx) if p.email == "pia@peers.example"]
+    assert pia.organisation == "Westshire"
+
+    sign_in(client, council, "pia@peers.example")
+    assert client.get(f"/plans/{council.plan_id}/dashboard").status_code == 404
+
+    directory.write_text(
+        "name,email,roles,organisation\nPia Lund,pia@peers.example,peer_challenge_lead,\n",
+        encoding="utf-8",
+    )
+    people.import_people(council.ctx, read_people_file(directory))
+    assert client.get(f"/plans/{council.plan_id}/dashboard").status_code == 200
 
 
 def test_dashboard_is_for_leads_and_approvers(app: FastAPI, council: Council) -> None:

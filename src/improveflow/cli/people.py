@@ -25,7 +25,7 @@ people_app = sub_app("The people directory.")
 @people_app.command("import")
 @reports_refusals
 def people_import(ctx: typer.Context, file: Path) -> None:
-    """Import people from a CSV (name,email,aliases,bodies,roles) or YAML file."""
+    """Import people from a CSV (name,email,aliases,bodies,roles,organisation) or YAML file."""
     context = context_of(ctx)
     result = people.import_people(context, read_people_file(file))
     out.print(f"{result.created} people added, {result.updated} updated.")
@@ -41,9 +41,17 @@ def people_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
         return
     table(
         "People",
-        ["id", "name", "email", "aliases", "bodies", "roles"],
+        ["id", "name", "email", "aliases", "bodies", "roles", "organisation"],
         (
-            (p.id, p.name, p.email, "; ".join(p.aliases), "; ".join(p.bodies), "; ".join(p.roles))
+            (
+                p.id,
+                p.name,
+                p.email,
+                "; ".join(p.aliases),
+                "; ".join(p.bodies),
+                "; ".join(p.roles),
+                p.organisation or "",
+            )
             for p in rows
         ),
     )

@@ -1,4 +1,5 @@
-"""The people directory as a file: CSV (name,email,aliases,bodies,roles) or YAML (same keys).
+"""The people directory as a file: CSV (name,email,aliases,bodies,roles,organisation) or YAML
+(same keys).
 
 Several values in one CSV cell are separated by ';'. Errors name the file and line.
 """
@@ -16,7 +17,7 @@ from improveflow.exceptions import InputFileError
 from improveflow.services.people import PersonInput
 from improveflow.workflow.loader import yaml_problem
 
-COLUMNS = ("name", "email", "aliases", "bodies", "roles")
+COLUMNS = ("name", "email", "aliases", "bodies", "roles", "organisation")
 REQUIRED = ("name", "email")
 
 
@@ -70,6 +71,7 @@ def _from_csv(text: str, file: str) -> list[PersonInput]:
                 aliases=_split(row.get("aliases")),
                 bodies=_split(row.get("bodies")),
                 roles=_split(row.get("roles")),
+                organisation=(row.get("organisation") or "").strip() or None,
                 where=f"{file}:{line}",
             )
         )
@@ -115,11 +117,15 @@ def _yaml_person(item: Any, file: str, line: int) -> PersonInput:
             raise InputFileError(file, line, f"{key} must be a list of text")
         return tuple(v.strip() for v in value if v.strip())
 
+    organisation = item.get("organisation")
+    if organisation is not None and not isinstance(organisation, str):
+        raise InputFileError(file, line, "organisation must be text")
     return PersonInput(
         name=item["name"],
         email=item["email"],
         aliases=listed("aliases"),
         bodies=listed("bodies"),
         roles=listed("roles"),
+        organisation=(organisation or "").strip() or None,
         where=f"{file}:{line}",
     )

@@ -11,7 +11,14 @@ from email_validator import EmailNotValidError, validate_email
 from sqlmodel import Session, col
 
 from improveflow import audit, exceptions, store
-from improveflow.models import Membership, Person, PersonAlias, PersonRole, Role
+from improveflow.models import (
+    Membership,
+    Person,
+    PersonAlias,
+    PersonOrganisation,
+    PersonRole,
+    Role,
+)
 from improveflow.services.context import Context
 
 
@@ -23,6 +30,11 @@ class PersonInput:
     bodies: tuple[str, ...] = ()
     roles: tuple[str, ...] = ()
     where: str = ""  # "people.csv:4", for errors
+    # Who they work for, matched against plans' organisations; None: the same as everyone.
+    organisation: str | None = None
+
+
+MAX_ORGANISATION = 200  # as PersonOrganisation.organisation
 
 
 @dataclass(frozen=True)
@@ -64,12 +76,24 @@ def _validated(person: PersonInput, known_bodies: set[str]) -> PersonInput:
         aliases=tuple(dict.fromkeys(a.strip() for a in person.aliases if a.strip())),
         bodies=tuple(dict.fromkeys(person.bodies)),
         roles=tuple(dict.fromkeys(person.roles)),
+        organisation=_organisation(person.organisation, prefix),
         where=person.where,
     )
 
 
+def _organisation(organisation: str | None, prefix: str) -> str | None:
+    flat = " ".join((organisation or "").split())
+    if len(flat) > MAX_ORGANISATION:
+        raise exceptions.InvalidValue(
+            f"{prefix}the organisation is too long ({len(flat)} characters; at most "
+            f"{MAX_ORGANISATION})"
+        )
+    return flat or None
+
+
 def import_people(ctx: Context, people: Sequence[PersonInput]) -> PeopleImported:
-    """Create or update people by email; aliases, bodies and roles are replaced by the file's."""
+    """Create or update people by email; aliases, bodies, roles and organisation are replaced
+    by the file's."""
     with ctx.database.writing() as session:
         return import_people_in(session, ctx, people)
 
@@ -104,6 +128,7 @@ def import_people_in(
                 "email": person.email,
                 "bodies": list(person.bodies),
                 "roles": list(person.roles),
+                "organisation": person.organisation,
             },
         )
     return PeopleImported(created=created, updated=updated)
@@ -119,8 +144,10 @@ def _upsert(session: Session, person: PersonInput, now: datetime) -> tuple[Perso
     session.add(row)
     session.flush()
     assert row.id is not None
-    for table in (PersonAlias, Membership, PersonRole):
+    for table in (PersonAlias, Membership, PersonRole, PersonOrganisation):
         session.execute(sa.delete(table).where(col(table.person_id) == row.id))
+    if person.organisation is not None:
+        session.add(PersonOrganisation(person_id=row.id, organisation=person.organisation))
     session.add_all(PersonAlias(person_id=row.id, alias=alias) for alias in person.aliases)
     session.add_all(Membership(person_id=row.id, body=body) for body in person.bodies)
     session.add_all(PersonRole(person_id=row.id, role=role) for role in person.roles)
@@ -135,6 +162,7 @@ class PersonView:
     aliases: list[str]
     bodies: list[str]
     roles: list[str]
+    organisation: str | None
 
 
 def list_people(ctx: Context) -> list[PersonView]:
@@ -150,6 +178,7 @@ def list_people(ctx: Context) -> list[PersonView]:
                     aliases=store.aliases_of(session, person.id),
                     bodies=sorted(store.bodies_of(session, person.id)),
                     roles=sorted(store.roles_of(session, person.id)),
+                    organisation=store.organisation_of(session, person.id),
                 )
             )
         return views
