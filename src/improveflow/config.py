@@ -32,6 +32,9 @@ class Settings(BaseSettings):
         default=None, description="Signs the links in emails; required to send them."
     )
     link_max_age_days: int = Field(default=14, ge=1)
+    sign_in_link_max_age_minutes: int = Field(
+        default=60, ge=5, description="How long a sign-in link works (at most link_max_age_days)."
+    )
 
     sweep_every_minutes: int = Field(default=15, ge=1, le=60)
     dispatch_every_seconds: int = Field(default=60, ge=1)

@@ -67,11 +67,15 @@ def _clean_base_url(base_url: str) -> str:
     return base_url.strip().rstrip("/")
 
 
-def _describe(age: timedelta) -> str:
+def describe_age(age: timedelta) -> str:
+    """'14 days', '1 hour', '30 minutes'."""
     days, rest = divmod(age, timedelta(days=1))
     if not rest:
         return "1 day" if days == 1 else f"{days} days"
-    hours = max(1, round(age / timedelta(hours=1)))
+    if age < timedelta(hours=1):
+        minutes = max(1, round(age / timedelta(minutes=1)))
+        return "1 minute" if minutes == 1 else f"{minutes} minutes"
+    hours = round(age / timedelta(hours=1))
     return "1 hour" if hours == 1 else f"{hours} hours"
 
 
@@ -79,20 +83,36 @@ class LinkSigner:
     """Makes and checks the signed links put in emails."""
 
     def __init__(
-        self, secret: str, base_url: str, max_age: timedelta, *, clock: Clock | None = None
+        self,
+        secret: str,
+        base_url: str,
+        max_age: timedelta,
+        *,
+        clock: Clock | None = None,
+        sign_in_max_age: timedelta | None = None,
     ) -> None:
+        """`max_age` for every link but sign-in links, which last `sign_in_max_age` (at most
+        `max_age`, and `max_age` when not given)."""
         if len(secret) < MIN_SECRET_LENGTH:
             raise ConfigurationError(
                 f"IMPROVEFLOW_SECRET_KEY must be set to at least {MIN_SECRET_LENGTH} characters "
                 "to sign the links in emails"
             )
-        if max_age <= timedelta(0):
+        sign_in_max_age = min(sign_in_max_age or max_age, max_age)
+        if max_age <= timedelta(0) or sign_in_max_age <= timedelta(0):
             raise ConfigurationError("Links in emails must last longer than no time at all")
         self._secret = secret
         self._base_url = _clean_base_url(base_url)
         self._max_age = max_age
+        # A sign-in link opens a whole session, so it need live only as long as a person
+        # takes to open the email they just asked for.
+        self._max_ages = {"sign_in": sign_in_max_age}
         self._clock: Clock = clock or SystemClock()
         self._stampers: dict[tuple[str, int], tuple[URLSafeTimedSerializer, Signer]] = {}
+
+    def max_age(self, purpose: str) -> timedelta:
+        """How long a link for `purpose` works after it is made."""
+        return self._max_ages.get(purpose, self._max_age)
 
     @property
     def base_url(self) -> str:
@@ -148,9 +168,10 @@ class LinkSigner:
         if not isinstance(payload, dict) or NONCE_KEY not in payload:
             raise LinkInvalid()
         age = now - signed_at
-        if age > self._max_age:
+        if age > self.max_age(purpose):
+            kind = "Sign-in links" if purpose == "sign_in" else "Links in emails"
             raise LinkExpired(
-                f"This link has expired. Links in emails last {_describe(self._max_age)}. "
+                f"This link has expired. {kind} last {describe_age(self.max_age(purpose))}. "
                 f"Ask for a new one at {self._base_url}/sign-in."
             )
         if age < -_CLOCK_SKEW:

@@ -138,6 +138,19 @@ def test_signing_follows_the_injected_clock(clock: FrozenClock, signer: LinkSign
         signer.verify(earlier, "action", ISSUED + FORTNIGHT + timedelta(seconds=1))
 
 
+def test_sign_in_links_have_their_own_shorter_life(clock: FrozenClock) -> None:
+    """Sign-in links last `sign_in_max_age`; the others keep the general maximum age."""
+    signer = LinkSigner(SECRET, BASE, FORTNIGHT, clock=clock, sign_in_max_age=timedelta(hours=1))
+    sign_in = token_of(signer.sign_in_link(4))
+    action = token_of(signer.action_link(4, 17))
+    assert signer.verify(sign_in, "sign_in", ISSUED + timedelta(hours=1))["person"] == 4
+    with pytest.raises(LinkExpired, match="Sign-in links last 1 hour"):
+        signer.verify(sign_in, "sign_in", ISSUED + timedelta(hours=1, seconds=1))
+    assert signer.verify(action, "action", ISSUED + timedelta(days=13))["action"] == 17
+    longer = LinkSigner(SECRET, BASE, timedelta(hours=1), clock=clock, sign_in_max_age=FORTNIGHT)
+    assert longer.max_age("sign_in") == timedelta(hours=1)  # never longer than the others
+
+
 def test_expiry_message_names_hours_for_a_short_maximum_age(clock: FrozenClock) -> None:
     """A maximum age that is not whole days is described in hours."""
     signer = LinkSigner(SECRET, BASE, timedelta(hours=36), clock=clock)

@@ -183,7 +183,7 @@ CONTEXTS: dict[str, Callable[[], dict[str, Any]]] = {
     "sign_in": lambda: {
         "person_id": 4,
         "requested_at": "2014-06-02T09:00:00+01:00",
-        "link_days": 14,
+        "link_lasts": "1 hour",
     },
     "digest": digest,
 }
@@ -643,4 +643,11 @@ def test_sign_in_email_carries_a_sign_in_link(renderer: EmailRenderer) -> None:
     assert email.subject == "Your link to sign in to improveflow"
     assert f"{BASE}/sign-in?token=" in email.text
     assert f"{BASE}/sign-in?token=" in email.html
-    assert "It works once and lasts 14 days." in email.text
+    assert "It works once and lasts 1 hour." in email.text
+    assert "It works once and lasts 1 hour." in email.html
+
+
+def test_a_sign_in_email_queued_before_an_upgrade_still_renders(renderer: EmailRenderer) -> None:
+    """A row queued by an older version says the lifetime in days, and still goes out."""
+    old = {"person_id": 4, "requested_at": "2014-06-02T09:00:00+01:00", "link_days": 14}
+    assert "It works once and lasts 14 days." in render(renderer, "sign_in", old).text

@@ -165,6 +165,24 @@ def test_session_cookie_is_http_only_lax_and_secure_over_https(
     assert "Secure" not in plain_cookie
 
 
+def test_a_sign_in_link_lasts_an_hour_where_other_links_last_a_fortnight(
+    app: FastAPI, council: Council, clock: FrozenClock
+) -> None:
+    """A sign-in link opens a session, so it expires after an hour; an action link lives on."""
+    signer = tokens.signer(council.ctx)
+    owen = council.person_id("owen@council.example")
+    sign_in_link = signer.sign_in_link(owen)
+    action_link = signer.action_link(owen, council.action_id)
+    clock.advance(timedelta(minutes=61))
+    with new_client(app) as late, new_client(app) as other:
+        expired = late.get(path_of(sign_in_link))
+        still_good = other.get(path_of(action_link))
+    assert expired.status_code == 410
+    assert "Sign-in links last 1 hour" in expired.text
+    assert "improveflow_session" not in late.cookies
+    assert still_good.status_code == 200
+
+
 def test_sessions_store_only_a_hash_of_the_cookie(client: TestClient, council: Council) -> None:
     """The database never holds a usable session key."""
     sign_in(client, council, "dana@council.example")

@@ -109,6 +109,7 @@ def default_message_factory(
         settings.base_url,
         timedelta(days=settings.link_max_age_days),
         clock=FrozenClock(now),
+        sign_in_max_age=timedelta(minutes=settings.sign_in_link_max_age_minutes),
     )
     renderer = EmailRenderer(templates_dir, signer)
     domain = _domain_of(settings.smtp_from)

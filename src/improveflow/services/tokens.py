@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from improveflow import audit, exceptions, store
 from improveflow.calendar import as_london
-from improveflow.links import LinkSigner
+from improveflow.links import LinkSigner, describe_age
 from improveflow.models import (
     Deputy,
     Membership,
@@ -58,6 +58,7 @@ def signer(ctx: Context) -> LinkSigner:
         ctx.settings.base_url,
         timedelta(days=ctx.settings.link_max_age_days),
         clock=ctx.clock,
+        sign_in_max_age=timedelta(minutes=ctx.settings.sign_in_link_max_age_minutes),
     )
 
 
@@ -295,7 +296,7 @@ def send_sign_in_link(ctx: Context, email: str) -> bool:
             context={
                 "person_id": person.id,
                 "requested_at": now.isoformat(),
-                "link_days": ctx.settings.link_max_age_days,
+                "link_lasts": describe_age(signer(ctx).max_age("sign_in")),
             },
             due_at=now,
             now=now,
