@@ -11,6 +11,7 @@ from improveflow import exceptions
 from improveflow.clock import FrozenClock
 from improveflow.models import Rag, Verdict
 from improveflow.services import approvals, dashboard, progress, tokens
+from improveflow.services.state_history import StateHistory
 from improveflow.testing import add_action
 from improveflow.web.chart import MAX_POINTS, build_chart
 from improveflow.web.export import safe
@@ -20,7 +21,7 @@ STATES = {"drafted": "Drafted", "approved": "Approved", "in_progress": "In progr
 
 def test_history_counts_actions_by_state_per_day(council: Council, clock: FrozenClock) -> None:
     """From the audit log: created actions, then each transition, day by day."""
-    history = dashboard.StateHistory()
+    history = StateHistory()
     with council.ctx.database.reading() as session:
         series = history.series(session, council.plan_id)
     assert series[-1][1] == {"in_progress": 1, "drafted": 1}
@@ -30,7 +31,7 @@ def test_history_reads_only_new_events_after_the_first_look(
     council: Council, clock: FrozenClock
 ) -> None:
     """A later look adds what happened since, giving the same answer as a fresh count."""
-    history = dashboard.StateHistory()
+    history = StateHistory()
     with council.ctx.database.reading() as session:
         history.series(session, council.plan_id)
     clock.advance(timedelta(days=3))
@@ -44,7 +45,7 @@ def test_history_reads_only_new_events_after_the_first_look(
     add_action(council.ctx, council.plan_id, "A third action", theme="People")
     with council.ctx.database.reading() as session:
         kept = history.series(session, council.plan_id)
-        fresh = dashboard.StateHistory().series(session, council.plan_id)
+        fresh = StateHistory().series(session, council.plan_id)
     assert kept == fresh
     assert kept[-1][0] == date(2014, 6, 5)
     assert kept[-1][1] == {"in_progress": 1, "approved": 1, "drafted": 1}
@@ -55,7 +56,7 @@ def test_history_days_are_london_days(council: Council, clock: FrozenClock) -> N
     clock.set(datetime(2014, 6, 9, 23, 30, tzinfo=UTC))
     add_action(council.ctx, council.plan_id, "Added after midnight in London", theme="People")
     with council.ctx.database.reading() as session:
-        series = dashboard.StateHistory().series(session, council.plan_id)
+        series = StateHistory().series(session, council.plan_id)
     day, counts = series[-1]
     assert day == date(2014, 6, 10)
     assert counts["drafted"] == 2
@@ -73,7 +74,7 @@ def test_dashboard_counts_by_state_rag_and_escalation_level(council: Council) ->
         dashboard.TableFilter(),
         page=1,
         size=1,
-        history=dashboard.StateHistory(),
+        history=StateHistory(),
     )
     assert found.by_state == {"in_progress": 1, "drafted": 1}
     assert found.by_rag == {"red": 1, "none": 1}

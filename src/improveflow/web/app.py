@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from improveflow import exceptions
 from improveflow.services.context import Context
-from improveflow.services.dashboard import StateHistory
+from improveflow.services.state_history import StateHistory
 from improveflow.services.tokens import signer
 from improveflow.web import approvals, auth, dashboard, errors, owner, plans, preferences
 from improveflow.web.pages import make_templates

@@ -19,7 +19,7 @@ from jinja2 import Environment
 from improveflow import exceptions
 from improveflow.services import tokens
 from improveflow.services.context import Context
-from improveflow.services.dashboard import StateHistory
+from improveflow.services.state_history import StateHistory
 from improveflow.services.tokens import NewSession, Viewer
 
 SESSION_COOKIE = "improveflow_session"
