@@ -33,7 +33,7 @@ from improveflow.notify.dispatch import (
     dispatch_due,
     send_due,
 )
-from improveflow.notify.message import OutgoingEmail
+from improveflow.notify.message import SMTP_POLICY, OutgoingEmail
 from improveflow.notify.outbox import OutboxRow
 from improveflow.notify.smtp_pool import SmtpPool
 from improveflow.services.context import Context
@@ -67,7 +67,7 @@ def simple_message(row: OutboxRow) -> OutgoingEmail:
     message["Message-ID"] = make_msgid(domain="council.example")
     message.set_content(f"Dear {row.recipient_name},\n\n{row.context['action']} is due soon.\n")
     message.add_alternative(f"<p>Dear {row.recipient_name},</p>", subtype="html")
-    return OutgoingEmail.from_message(message)
+    return OutgoingEmail(str(message["Message-ID"]), message.as_bytes(policy=SMTP_POLICY))
 
 
 @pytest.fixture

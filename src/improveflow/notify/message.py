@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from email import policy
 from email.headerregistry import Address
-from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -71,14 +70,6 @@ class OutgoingEmail:
 
     message_id: str
     data: bytes
-
-    @classmethod
-    def from_message(cls, message: EmailMessage) -> OutgoingEmail:
-        """An email composed by hand with the stdlib; it must have a Message-ID."""
-        message_id = message["Message-ID"]
-        if message_id is None:
-            raise InvalidValue("An email to send must have a Message-ID header.")
-        return cls(message_id=str(message_id), data=message.as_bytes(policy=SMTP_POLICY))
 
 
 # Whitespace (line breaks included), ASCII control characters, and the brackets around the URL.
