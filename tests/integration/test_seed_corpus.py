@@ -10,7 +10,9 @@ import pytest
 
 from improveflow.exceptions import InputFileError
 from improveflow.importers.council_table import read_council_file
-from improveflow.importers.records import ParsedAction, ParsedPlan
+from improveflow.importers.lead_breaks import join_leads_cut_by_page_breaks
+from improveflow.importers.leads import DirectoryEntry, LeadMatcher
+from improveflow.importers.records import REVIEW_LEAD_JOINED, ParsedAction, ParsedPlan
 
 _CORPUS = os.environ.get("IMPROVEFLOW_CORPUS_DIR")
 
@@ -110,6 +112,25 @@ def test_peer_challenge_row_split_over_three_actions_and_a_page_break() -> None:
     )
     assert programme.lead == "Human Resources/ Corporate Management Team"
     assert programme.timescale == "September 2014 (Leadership) 2015/16 (Lean)"
+
+
+def test_peer_challenge_lead_cut_by_a_page_break_is_joined_through_the_directory() -> None:
+    """The lead's last word, pushed onto the next page's lead, goes back to the alias it ends."""
+    plan = _read(PEER_CHALLENGE)
+    owen = DirectoryEntry(
+        1, "owen@council.example", "Owen Marsh", ("Head of Business Transformation",)
+    )
+    matcher = LeadMatcher([owen], {"CMT": "Corporate Management Team", "Cabinet": "Cabinet"})
+    assert join_leads_cut_by_page_breaks(plan, matcher) == 1
+    office = _action(plan, "Recruit GP:GS Programme Office.")
+    assert office.lead == "Head of Business Transformation"
+    assert matcher.match(office.lead).owner_email == "owen@council.example"
+    following = plan.actions()[plan.actions().index(office) + 1]
+    assert following.lead == "Business Transformation Manager"
+    assert all(
+        any(reason.startswith(REVIEW_LEAD_JOINED) for reason in action.review)
+        for action in (office, following)
+    )
 
 
 def test_hr_plan_themes_and_lettered_priorities() -> None:

@@ -164,6 +164,20 @@ def test_peer_challenge_programme_office_is_complete(imported: Imported) -> None
     assert [(h["event"], h["to_state"]) for h in history] == [("imported", "complete")]
 
 
+def test_peer_challenge_lead_cut_by_a_page_break_is_owned(imported: Imported) -> None:
+    """A lead whose last word fell onto the next page is joined again and finds its owner."""
+    office = imported.action(PEER_CHALLENGE, "Recruit GP:GS Programme Office.")
+    assert (office["lead"], office["owner_email"]) == (
+        "Head of Business Transformation",
+        "owen@council.example",
+    )
+    academy = imported.action(
+        PEER_CHALLENGE, "Deliver the next two rounds of the Project Academy development programme."
+    )
+    assert academy["lead"] == "Business Transformation Manager"
+    assert any(n.startswith("lead joined across a page break") for n in academy["needs_review"])
+
+
 def test_peer_challenge_capital_receipts(imported: Imported) -> None:
     """An unknown partner as lead is kept and flagged; "Ongoing until 2016/17." ends 31 March."""
     receipts = imported.action(

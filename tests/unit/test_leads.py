@@ -147,6 +147,25 @@ def test_match_finds_people_and_bodies(
     assert result.owner_email == expected_email
 
 
+@pytest.mark.parametrize(
+    ("text", "known"),
+    [
+        ("head of  FINANCE.", True),
+        ("Bo Reed", True),
+        ("Corporate Management Team", True),
+        ("OD Manager", False),  # shared by two people: names nobody in particular
+        ("Political Cabinet", False),  # resolves only through its qualifier
+        ("Head of Finance/ CMT", False),
+        ("Head of Business", False),
+    ],
+)
+def test_names_one_accepts_only_one_exact_name_alias_or_body(
+    matcher: LeadMatcher, text: str, known: bool
+) -> None:
+    """Exactly one person's name or alias, or one body's name or title, and nothing looser."""
+    assert matcher.names_one(text) is known
+
+
 def test_part_matching_a_body_is_not_looked_up_as_a_person(matcher: LeadMatcher) -> None:
     """ "CMT" is the body even though a person also carries it as an alias."""
     result = matcher.match("CMT")

@@ -80,6 +80,8 @@ class ActionDraft:
     progress: list[str] = field(default_factory=list)
     extra: dict[str, list[str]] = field(default_factory=dict)
     review: list[str] = field(default_factory=list)
+    lead_inherited: bool = False  # the row's lead cell was empty: the lead is the action above's
+    lead_follows_break: bool = False  # see ParsedAction.lead_follows_break
 
     def flag(self, reason: str) -> None:
         if reason not in self.review:
@@ -107,6 +109,7 @@ class ActionDraft:
             line=self.line,
             review=list(self.review),
             extra={key: text for key, parts in self.extra.items() if (text := joined(parts))},
+            lead_follows_break=self.lead_follows_break,
         )
 
 

@@ -93,18 +93,19 @@ def _split_outside_brackets(
     return pieces
 
 
-def _looks_like_role(text: str) -> bool:
+def looks_like_role(text: str) -> bool:
+    """True when the text starts with a role title ("Head of") or ends with a role noun."""
     name = normalise_name(text)
     return bool(name) and bool(_ROLE_START.search(name) or _ROLE_END.search(name))
 
 
 def _both_roles(left: str, right: str) -> bool:
     # Judge the right side only up to the next conjunction: "A and B and C" is cut one at a time.
-    return _looks_like_role(left) and _looks_like_role(_CONJUNCTION.split(right, maxsplit=1)[0])
+    return looks_like_role(left) and looks_like_role(_CONJUNCTION.split(right, maxsplit=1)[0])
 
 
 def _role_before(left: str, _right: str) -> bool:
-    return _looks_like_role(left) and normalise_name(left).startswith(("head of", "director"))
+    return looks_like_role(left) and normalise_name(left).startswith(("head of", "director"))
 
 
 def _clean(part: str) -> str:
@@ -213,6 +214,13 @@ class LeadMatcher:
                 self._cache.clear()
             cached = self._cache[text] = self._match(text)
         return cached
+
+    def names_one(self, text: str) -> bool:
+        """True when the text is exactly one person's name or alias, or one body's name or title.
+
+        An alias shared by several people names nobody in particular, so it does not count.
+        """
+        return _known(self._exact.get(normalise_name(_clean(text)), _NOTHING))
 
     def _match(self, text: str) -> LeadMatch:
         whole = _clean(text)

@@ -6,7 +6,10 @@ Rules (see :mod:`paragraph_rules` for how paragraphs are compared):
   the same objective; when its lead cell is empty it inherits the lead of the action above.
 - After a page break, a row whose text continues the previous row, or that has no action of its
   own, is merged into the row before; the actions on both sides are flagged
-  "text merged across a page break".
+  "text merged across a page break". When the continuing row's lead cell was not merged, the
+  actions given its first lead paragraph are marked ``lead_follows_break``: leads carry no
+  punctuation, so only the directory can tell whether its first words end the lead above (see
+  :mod:`lead_breaks`).
 - Without a page break, a row with nothing to act on (only progress, say) is merged into the
   action above and flagged.
 - Tables without an action column: the objective text describes the row's action; a further row
@@ -134,6 +137,7 @@ class RowPlacer:
         for name, count in textual.items():
             _merge_leading(row.cell(name), count, targets[name])
         new_actions = len(row.action) if layout.action is not None else min(len(row.objective), 1)
+        lead_paragraphs = len(row.lead)
         for name in row.action_fields():
             if not textual.get(name):
                 count = counted_continuation(
@@ -148,8 +152,11 @@ class RowPlacer:
         if new_actions == 0:
             self._append_to(previous, row)
             return True
-        for action in self._add_further_actions(row):
+        created = self._add_further_actions(row)
+        for action in created:
             action.flag(records.REVIEW_PAGE_BREAK_MERGE)
+        if len(row.lead) == lead_paragraphs and not previous.lead_inherited and previous.lead:
+            _mark_lead_after_break(created, lead_paragraphs)
         return True
 
     def _continuation_targets(
@@ -262,6 +269,7 @@ class RowPlacer:
         if not row.lead and inherited:
             for action in actions:
                 action.lead.extend(inherited)
+                action.lead_inherited = True
         objective.actions.extend(actions)
         self._last_action = actions[-1]
         return actions
@@ -298,3 +306,12 @@ def _merge_leading(blocks: list[Block], count: int, target: list[str]) -> None:
     for block in rest:
         attach_item(target, block.text)
     del blocks[:count]
+
+
+def _mark_lead_after_break(created: list[ActionDraft], lead_paragraphs: int) -> None:
+    """Mark the actions given the row's first lead paragraph: it may end the lead above."""
+    if lead_paragraphs == 0:
+        return
+    # A single paragraph is shared by every action of the row; otherwise only the first has it.
+    for action in created if lead_paragraphs == 1 else created[:1]:
+        action.lead_follows_break = True

@@ -16,6 +16,7 @@ REVIEW_PARAGRAPHS_MISALIGNED = "paragraphs did not line up"
 REVIEW_ROW_MERGED = "row without its own action merged into the action above"
 REVIEW_NO_LEAD_OR_TIMESCALE = "row gives neither lead nor timescale"
 REVIEW_DESCRIPTION_FROM_OBJECTIVE = "row has no action text; the objective describes it"
+REVIEW_LEAD_JOINED = "lead joined across a page break"
 
 
 @dataclass
@@ -30,6 +31,9 @@ class ParsedAction:
     line: int
     review: list[str] = field(default_factory=list)
     extra: dict[str, str] = field(default_factory=dict)
+    # The lead's row continued the action above after a page break, so the lead's first words
+    # may be the end of that action's lead; only the directory can tell (see lead_breaks).
+    lead_follows_break: bool = False
 
 
 @dataclass

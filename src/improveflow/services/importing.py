@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from improveflow import audit, exceptions
 from improveflow.importers.dates import Timescale, parse_timescale
+from improveflow.importers.lead_breaks import join_leads_cut_by_page_breaks
 from improveflow.importers.leads import (
     REVIEW_OWNER_UNRESOLVED,
     DirectoryEntry,
@@ -260,6 +261,8 @@ class _PlanWriter:
 
     def write(self, parsed: ParsedPlan) -> None:
         file = Path(parsed.file).name
+        # Only the directory can tell where a lead cut by a page break ends.
+        join_leads_cut_by_page_breaks(parsed, self.matcher)
         self.report.sections_skipped.extend(f"{file}: {s}" for s in parsed.sections_skipped)
         self.report.unplaced.extend(
             UnplacedItem(source=f"{file}:{row.line}", text=row.text, reason=row.reason)
