@@ -525,6 +525,31 @@ def test_rate_limit_leaves_the_rest_queued_untouched(
     assert copies(smtp) == Counter({address(n): 1 for n in range(45)})
 
 
+def test_a_sign_in_email_goes_before_a_queue_of_reminders(
+    ctx: Context, smtp: CapturingSmtpServer
+) -> None:
+    """At 30 a minute behind 45 reminders, a sign-in email asked for later still goes at once."""
+    mail = with_settings(ctx, smtp, smtp_rate_limit=30)
+    enqueue(mail, 45)
+    with mail.database.writing() as session:
+        outbox.enqueue(
+            session,
+            key="sign_in:99",
+            template="sign_in",
+            recipient_email="late@council.example",
+            recipient_name="Late Comer",
+            person_id=None,
+            context={"action": "sign in"},
+            due_at=NOW + timedelta(seconds=30),
+            now=NOW + timedelta(seconds=30),
+        )
+
+    first = run(mail, timedelta(seconds=30))
+
+    assert first.sent == 30
+    assert copies(smtp)["late@council.example"] == 1
+
+
 def test_concurrent_runs_together_keep_to_the_rate_limit(
     ctx: Context, smtp: CapturingSmtpServer
 ) -> None:
