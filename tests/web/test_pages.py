@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from web_helpers import Council, csrf, new_client, path_of, sign_in
+from web_helpers import Council, csrf, follow, new_client, sign_in
 
 from improveflow import store
 from improveflow.models import Rag
@@ -286,7 +286,7 @@ def test_preferences_link_from_an_email_footer(app: FastAPI, council: Council) -
     owen = council.person_id("owen@council.example")
     link = tokens.signer(council.ctx).preferences_link(owen)
     with new_client(app) as browser:
-        page = browser.get(path_of(link))
+        page = follow(browser, link)
         assert page.status_code == 200
         assert 'value="immediate" checked' in page.text
         saved = browser.post(

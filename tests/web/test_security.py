@@ -8,7 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from web_helpers import Council, csrf, new_client, path_of, sign_in, tampered
+from web_helpers import Council, csrf, follow, new_client, path_of, sign_in, tampered
 
 from improveflow import store
 from improveflow.clock import FrozenClock
@@ -152,7 +152,7 @@ def test_session_cookie_is_http_only_lax_and_secure_over_https(
     """Over HTTPS the session cookie is Secure; it is always HttpOnly and SameSite=Lax."""
     link = tokens.signer(council.ctx).sign_in_link(council.person_id("dana@council.example"))
     with new_client(app, "https://testserver") as secure:
-        response = secure.get(path_of(link), follow_redirects=False)
+        response = follow(secure, link, follow_redirects=False)
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("improveflow_session=")
     assert "HttpOnly" in cookie
@@ -160,7 +160,7 @@ def test_session_cookie_is_http_only_lax_and_secure_over_https(
     assert "Secure" in cookie
     plain_link = tokens.signer(council.ctx).sign_in_link(council.person_id("sam@council.example"))
     with new_client(app) as plain:
-        plain_cookie = plain.get(path_of(plain_link), follow_redirects=False).headers["set-cookie"]
+        plain_cookie = follow(plain, plain_link, follow_redirects=False).headers["set-cookie"]
     assert "HttpOnly" in plain_cookie
     assert "Secure" not in plain_cookie
 
@@ -226,12 +226,12 @@ def test_every_page_forbids_scripts_and_framing(client: TestClient, council: Cou
 
 
 def test_link_signs_in_once_and_a_second_use_explains(app: FastAPI, council: Council) -> None:
-    """The first click signs in and drops the token from the address; a reused link is refused."""
+    """Continue signs in and drops the token from the address; a reused link is refused."""
     link = tokens.signer(council.ctx).action_link(
         council.person_id("owen@council.example"), council.action_id
     )
     with new_client(app) as first:
-        response = first.get(path_of(link), follow_redirects=False)
+        response = follow(first, link, follow_redirects=False)
         assert response.status_code == 303
         assert response.headers["location"] == f"/actions/{council.action_id}"
         assert first.get(path_of(link)).status_code == 200  # same person: just the page
@@ -240,6 +240,50 @@ def test_link_signs_in_once_and_a_second_use_explains(app: FastAPI, council: Cou
     assert again.status_code == 410
     assert "This link has already been used" in again.text
     assert 'href="/sign-in"' in again.text
+
+
+def test_opening_a_link_uses_nothing_until_continue(app: FastAPI, council: Council) -> None:
+    """A mail scanner that opens every link leaves it working for the person who clicks it."""
+    link = tokens.signer(council.ctx).action_link(
+        council.person_id("owen@council.example"), council.action_id
+    )
+    with new_client(app) as scanner:
+        for _ in range(3):
+            checked = scanner.get(path_of(link))
+            assert checked.status_code == 200
+            assert "Continue to improveflow" in checked.text
+        assert "improveflow_session" not in scanner.cookies
+    with new_client(app) as owen:
+        page = follow(owen, link)
+    assert page.status_code == 200
+    assert "Save progress update" in page.text
+
+
+def test_continue_goes_where_the_link_says_not_where_the_form_says(
+    app: FastAPI, council: Council
+) -> None:
+    """The button's destination comes from the signed link; a changed purpose is refused."""
+    link = tokens.signer(council.ctx).action_link(
+        council.person_id("owen@council.example"), council.action_id
+    )
+    with new_client(app) as browser:
+        opened = browser.get(path_of(link))
+        token = path_of(link).split("token=")[1]
+        refused = browser.post(
+            "/links/follow",
+            data={"csrf_token": csrf(opened.text), "token": token, "purpose": "approval"},
+        )
+        assert refused.status_code == 400
+        forged = browser.post(
+            "/links/follow", data={"csrf_token": "wrong", "token": token, "purpose": "action"}
+        )
+        assert forged.status_code == 403
+        went = browser.post(
+            "/links/follow",
+            data={"csrf_token": csrf(opened.text), "token": token, "purpose": "action"},
+            follow_redirects=False,
+        )
+    assert went.headers["location"] == f"/actions/{council.action_id}"
 
 
 def test_tampered_expired_and_misplaced_links_are_refused(

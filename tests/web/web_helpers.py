@@ -8,6 +8,7 @@ from datetime import date
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx2 import Response
 
 from improveflow import store
 from improveflow.models import Verdict
@@ -61,10 +62,29 @@ def path_of(link: str) -> str:
     return link.removeprefix(BASE)
 
 
+def follow(client: TestClient, link: str, *, follow_redirects: bool = True) -> Response:
+    """Open a link from an email and press its Continue button, as a person does.
+
+    Returns the page the link opened instead when it has no Continue button (an error, or
+    the page itself for someone already signed in as the link's person).
+    """
+    opened = client.get(path_of(link))
+    fields = dict(
+        re.findall(r'<input type="hidden" name="(token|purpose)" value="([^"]*)">', opened.text)
+    )
+    if 'action="/links/follow"' not in opened.text:
+        return opened
+    return client.post(
+        "/links/follow",
+        data={"csrf_token": csrf(opened.text), **fields},
+        follow_redirects=follow_redirects,
+    )
+
+
 def sign_in(client: TestClient, council: Council, email: str) -> None:
     """Follow a fresh sign-in link for `email`, as if from the email it was sent in."""
     link = tokens.signer(council.ctx).sign_in_link(council.person_id(email))
-    response = client.get(path_of(link))
+    response = follow(client, link)
     assert response.status_code == 200, response.text
 
 

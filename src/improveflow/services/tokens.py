@@ -76,6 +76,12 @@ class LinkUse:
     payload: dict[str, Any]
 
 
+LINK_USED = (
+    "This link has already been used. Each link in an email signs you in once, "
+    "so that a forwarded or copied email cannot be used by someone else."
+)
+
+
 def check_link(ctx: Context, token: str, purpose: str) -> LinkUse:
     """Who a link is for, if it is genuine and in date (not whether it was used)."""
     payload = signer(ctx).verify(token, purpose, ctx.clock.now())
@@ -86,6 +92,15 @@ def check_link(ctx: Context, token: str, purpose: str) -> LinkUse:
             "Sign in with your email address instead."
         )
     return LinkUse(purpose=purpose, person_id=person, payload=payload)
+
+
+def link_spent(ctx: Context, use: LinkUse) -> bool:
+    """Whether the link was used before (checked on opening it, before its Continue button)."""
+    with ctx.database.reading() as session:
+        found = session.connection().execute(
+            sa.select(_USED.c.nonce).where(_USED.c.nonce == str(use.payload["n"]))
+        )
+        return found.first() is not None
 
 
 @dataclass(frozen=True)
@@ -107,10 +122,7 @@ def sign_in_with_link(ctx: Context, token: str, purpose: str) -> tuple[LinkUse, 
                 "This link is for someone improveflow no longer knows. Ask for a new one."
             )
         if not _spend(session, str(use.payload["n"]), purpose, use.person_id, now):
-            raise exceptions.LinkUsed(
-                "This link has already been used. Each link in an email signs you in once, "
-                "so that a forwarded or copied email cannot be used by someone else."
-            )
+            raise exceptions.LinkUsed(LINK_USED)
         new = _start(session, use.person_id, via=purpose, now=now, lifetime=lifetime)
         audit.append(
             session, at=now, event="signed_in", actor_id=use.person_id, data={"via": purpose}

@@ -3,6 +3,10 @@
 A link signs its person in once: its nonce is spent and a session cookie takes over, so the
 page works after the first click and a forwarded email cannot be used again. Someone already
 signed in as the link's person is simply taken to the page.
+
+Opening a link only shows a Continue button; the link is spent when that is pressed. Mail
+security scanners (Microsoft Defender's Safe Links, for one) open every link in an email to
+check it, and would otherwise use up each one-use link before its person clicked it.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ def follow_link(
     then: str,
     bound: dict[str, int] | None = None,
 ) -> Response:
-    """Sign the link's person in (once) and send them on to `then`, the page without the token.
+    """The page a link in an email opens: its Continue button, or `then` for its own person.
 
     Raises LinkInvalid, LinkExpired or LinkUsed, which the app shows as a page saying how to
     get a new link.
@@ -49,6 +53,54 @@ def follow_link(
         if use.payload.get(key) != value:
             # A genuine token pasted onto another page's address.
             raise exceptions.LinkInvalid()
+    if viewer is not None and viewer.person_id == use.person_id:
+        tokens.spend_link(web.ctx, token, purpose)
+        return redirect(then)
+    if tokens.link_spent(web.ctx, use):
+        raise exceptions.LinkUsed(tokens.LINK_USED)
+    return page(
+        request,
+        web,
+        "continue.html",
+        {"token": token, "purpose": purpose, "going_to": _GOING_TO[purpose]},
+        viewer=viewer,
+    )
+
+
+# What the Continue button leads to, in the words of the page that shows it.
+_GOING_TO = {
+    "sign_in": "sign in to improveflow",
+    "action": "see the action",
+    "approval": "see the request for a decision",
+    "preferences": "choose how you get reminders",
+}
+
+
+def _destination(use: tokens.LinkUse) -> str:
+    """The page a link leads to, from the link itself rather than from the form."""
+    payload = use.payload
+    if use.purpose == "action" and isinstance(payload.get("action"), int):
+        return f"/actions/{payload['action']}"
+    if use.purpose == "approval" and isinstance(payload.get("request"), int):
+        return f"/approvals/{payload['request']}"
+    if use.purpose == "preferences":
+        return "/preferences"
+    return "/"
+
+
+@router.post("/links/follow")
+def continue_link(
+    request: Request,
+    web: WebDep,
+    viewer: AnonymousPost,
+    token: Annotated[str, Form()] = "",
+    purpose: Annotated[str, Form()] = "",
+) -> Response:
+    """The Continue button: spend the link, sign its person in, and go to its page."""
+    if purpose not in _GOING_TO:
+        raise exceptions.LinkInvalid()
+    use = tokens.check_link(web.ctx, token, purpose)
+    then = _destination(use)
     if viewer is not None and viewer.person_id == use.person_id:
         tokens.spend_link(web.ctx, token, purpose)
         return redirect(then)
