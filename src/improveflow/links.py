@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, Serializer, Signer, TimestampSigner, URLSafeTimedSerializer
@@ -18,6 +18,9 @@ from itsdangerous.encoding import base64_encode
 from improveflow.calendar import require_aware
 from improveflow.clock import Clock, SystemClock
 from improveflow.exceptions import ConfigurationError, LinkExpired, LinkInvalid
+
+if TYPE_CHECKING:
+    from improveflow.config import Settings
 
 __all__ = ["PURPOSES", "LinkSigner"]
 
@@ -109,6 +112,20 @@ class LinkSigner:
         self._max_ages = {"sign_in": sign_in_max_age}
         self._clock: Clock = clock or SystemClock()
         self._stampers: dict[tuple[str, int], tuple[URLSafeTimedSerializer, Signer]] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings, clock: Clock, *, needed_for: str) -> LinkSigner:
+        """The signer the settings describe; without a secret key, ConfigurationError saying
+        it must be set `needed_for` ("to send email")."""
+        if not settings.secret_key:
+            raise ConfigurationError(f"IMPROVEFLOW_SECRET_KEY must be set {needed_for}")
+        return cls(
+            settings.secret_key,
+            settings.base_url,
+            timedelta(days=settings.link_max_age_days),
+            clock=clock,
+            sign_in_max_age=timedelta(minutes=settings.sign_in_link_max_age_minutes),
+        )
 
     def max_age(self, purpose: str) -> timedelta:
         """How long a link for `purpose` works after it is made."""

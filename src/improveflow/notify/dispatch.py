@@ -97,20 +97,11 @@ def default_message_factory(
     """
     # Imported here so this module (and the scheduler) load without the rendering stack.
     from improveflow.clock import FrozenClock
-    from improveflow.exceptions import ConfigurationError
     from improveflow.links import LinkSigner
     from improveflow.notify.message import build_message
     from improveflow.notify.render import EmailRenderer
 
-    if not settings.secret_key:
-        raise ConfigurationError("IMPROVEFLOW_SECRET_KEY must be set to send email")
-    signer = LinkSigner(
-        settings.secret_key,
-        settings.base_url,
-        timedelta(days=settings.link_max_age_days),
-        clock=FrozenClock(now),
-        sign_in_max_age=timedelta(minutes=settings.sign_in_link_max_age_minutes),
-    )
+    signer = LinkSigner.from_settings(settings, FrozenClock(now), needed_for="to send email")
     renderer = EmailRenderer(templates_dir, signer)
     domain = _domain_of(settings.smtp_from)
 

@@ -49,16 +49,8 @@ _MEMBERSHIP = table_of(Membership)
 
 def signer(ctx: Context) -> LinkSigner:
     """The context's link signer; ConfigurationError when no secret key is set."""
-    if not ctx.settings.secret_key:
-        raise exceptions.ConfigurationError(
-            "IMPROVEFLOW_SECRET_KEY must be set to sign links and sessions"
-        )
-    return LinkSigner(
-        ctx.settings.secret_key,
-        ctx.settings.base_url,
-        timedelta(days=ctx.settings.link_max_age_days),
-        clock=ctx.clock,
-        sign_in_max_age=timedelta(minutes=ctx.settings.sign_in_link_max_age_minutes),
+    return LinkSigner.from_settings(
+        ctx.settings, ctx.clock, needed_for="to sign links and sessions"
     )
 
 
