@@ -135,10 +135,7 @@ def approval_page(
     done: str | None = None,
 ) -> Response:
     if token is not None:
-        return follow_link(
-            request, web, viewer, token, "approval", f"/approvals/{request_id}",
-            {"request": request_id},
-        )  # fmt: skip
+        return follow_link(request, web, viewer, token, "approval", {"request": request_id})
     if viewer is None:
         raise exceptions.NotSignedIn()
     return _render(request, web, viewer, request_id, done=done)

@@ -40,10 +40,10 @@ def follow_link(
     viewer: Viewer | None,
     token: str,
     purpose: str,
-    then: str,
     bound: dict[str, int] | None = None,
 ) -> Response:
-    """The page a link in an email opens: its Continue button, or `then` for its own person.
+    """The page a link in an email opens: its Continue button, or for its own person the page
+    it leads to. `bound` is what the page's address says the link must carry.
 
     Raises LinkInvalid, LinkExpired or LinkUsed, which the app shows as a page saying how to
     get a new link.
@@ -55,7 +55,7 @@ def follow_link(
             raise exceptions.LinkInvalid()
     if viewer is not None and viewer.person_id == use.person_id:
         tokens.spend_link(web.ctx, token, purpose)
-        return redirect(then)
+        return redirect(_destination(use))
     if tokens.link_spent(web.ctx, use):
         raise exceptions.LinkUsed(tokens.LINK_USED)
     return page(
@@ -133,7 +133,7 @@ def sign_in_page(
     next: str | None = None,
 ) -> Response:
     if token is not None:
-        return follow_link(request, web, viewer, token, "sign_in", then="/")
+        return follow_link(request, web, viewer, token, "sign_in")
     return page(
         request, web, "sign_in.html", {"email": "", "asked_for": bool(local_path(next, ""))}
     )

@@ -126,9 +126,7 @@ def action_page(
     done: str | None = None,
 ) -> Response:
     if token is not None:
-        return follow_link(
-            request, web, viewer, token, "action", f"/actions/{action_id}", {"action": action_id}
-        )
+        return follow_link(request, web, viewer, token, "action", {"action": action_id})
     if viewer is None:
         raise exceptions.NotSignedIn()
     return _render(request, web, viewer, action_id, done=done)

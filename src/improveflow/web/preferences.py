@@ -34,7 +34,7 @@ def preferences_page(
     done: str | None = None,
 ) -> Response:
     if token is not None:
-        return follow_link(request, web, viewer, token, "preferences", "/preferences")
+        return follow_link(request, web, viewer, token, "preferences")
     if viewer is None:
         raise exceptions.NotSignedIn()
     return page(
