@@ -30,7 +30,7 @@ import smtplib
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -161,12 +161,7 @@ def improveflow_run(
 def textbook_factory(context: Context) -> Callable[[OutboxRow], EmailMessage]:
     """Messages built the textbook stdlib way from the same words, to show what that costs."""
     settings = context.settings
-    signer = LinkSigner(
-        SECRET,
-        settings.base_url,
-        timedelta(days=settings.link_max_age_days),
-        clock=FrozenClock(NOW),
-    )
+    signer = LinkSigner.from_settings(settings, FrozenClock(NOW), needed_for="to sign links")
     renderer = EmailRenderer(settings.templates_dir, signer)
 
     def build(row: OutboxRow) -> EmailMessage:
