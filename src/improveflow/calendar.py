@@ -211,29 +211,33 @@ def parse_moment(text: str) -> datetime:
 
 _FINANCIAL_YEAR = re.compile(r"(\d{4})\s*[/-]\s*(\d{4}|\d{2})")
 
-# First month of each quarter of a financial year, as (years after start, month).
-_QUARTER_STARTS: dict[int, tuple[int, int]] = {1: (0, 4), 2: (0, 7), 3: (0, 10), 4: (1, 1)}
-
 
 @dataclass(frozen=True, order=True)
 class FinancialYear:
-    """A UK local-government financial year: 1 April to 31 March of the next year."""
+    """A financial year: for UK local government 1 April to 31 March of the next year.
+
+    Bodies whose year starts elsewhere (a September academic year, a January calendar year)
+    give ``start_month`` and ``start_day``.
+    """
 
     start_year: int
+    start_month: int = 4
+    start_day: int = 1
 
     def __post_init__(self) -> None:
         if not 1 <= self.start_year <= 9998:
             raise ValueError(f"financial year start out of range: {self.start_year}")
+        date(2001, self.start_month, self.start_day)  # raises for 31 February and the like
 
     @property
     def start(self) -> date:
-        """1 April of `start_year`."""
-        return date(self.start_year, 4, 1)
+        """The first day: 1 April of `start_year` by default."""
+        return date(self.start_year, self.start_month, self.start_day)
 
     @property
     def end(self) -> date:
-        """31 March of the year after `start_year`."""
-        return date(self.start_year + 1, 3, 31)
+        """The last day: 31 March of the year after `start_year` by default."""
+        return self._shifted(12) - _ONE_DAY
 
     @property
     def label(self) -> str:
@@ -244,19 +248,22 @@ class FinancialYear:
         return self.label
 
     def quarter(self, n: int) -> tuple[date, date]:
-        """First and last day of quarter `n` (Q1 = April-June, Q4 = January-March)."""
-        if n not in _QUARTER_STARTS:
+        """First and last day of quarter `n` (Q1 = April-June, Q4 = January-March by default)."""
+        if n not in (1, 2, 3, 4):
             raise ValueError(f"a financial year has quarters 1 to 4, not {n}")
-        offset, month = _QUARTER_STARTS[n]
-        first = date(self.start_year + offset, month, 1)
-        next_first = date(first.year + (month + 3 > 12), (month + 2) % 12 + 1, 1)
-        return first, next_first - _ONE_DAY
+        return self._shifted(3 * (n - 1)), self._shifted(3 * n) - _ONE_DAY
+
+    def _shifted(self, months: int) -> date:
+        """The year's start moved on by whole months."""
+        year, month = divmod(self.start_month - 1 + months, 12)
+        return date(self.start_year + year, month + 1, self.start_day)
 
     @classmethod
-    def containing(cls, d: date) -> FinancialYear:
+    def containing(cls, d: date, start_month: int = 4, start_day: int = 1) -> FinancialYear:
         """The financial year that `d` falls in."""
         _require_date(d, "d")
-        return cls(d.year if d.month >= 4 else d.year - 1)
+        started = (d.month, d.day) >= (start_month, start_day)
+        return cls(d.year if started else d.year - 1, start_month, start_day)
 
     @classmethod
     def parse(cls, text: str) -> FinancialYear:

@@ -118,6 +118,9 @@ class Plan(SQLModel, table=True):
     workflow: str = Field(max_length=100)
     # transition trigger -> approving body, for this plan only.
     approval_overrides: dict[str, str] = Field(default_factory=dict, sa_type=sa.JSON)
+    # How the last import read the plan's columns: {"tables": [{"headers": [...], "fields":
+    # {slot: header}}], "explicit": {field: column}}; next quarter's file is read the same way.
+    import_mapping: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     created_at: datetime = _moment()
 
 
@@ -170,6 +173,13 @@ class Action(SQLModel, table=True):
     milestones: list[dict[str, str | None]] = Field(default_factory=list, sa_type=sa.JSON)
     recurrence: str | None = Field(default=None, max_length=50)
     measures: str | None = Field(default=None, sa_type=sa.Text)
+    # The first target date, kept when the plan's file gives a revised one (re-baselined).
+    original_target_date: date | None = None
+    completed_date: date | None = None  # when the plan's file says the work was done
+    priority: str | None = Field(default=None, max_length=50)  # as written: "High", "Urgent"
+    status_text: str | None = Field(default=None, sa_type=sa.Text)  # as written: "Implemented"
+    # Columns of the imported file improveflow has no field for: {header: text}.
+    details: dict[str, str] = Field(default_factory=dict, sa_type=sa.JSON)
     # Approving bodies named in the lead cell ("Cabinet/ Corporate Management Team").
     body_hint: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     # Reasons a person should check this action (set by imports).

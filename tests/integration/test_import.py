@@ -602,14 +602,25 @@ def test_file_without_a_header_row_fails_the_whole_import(ctx: Context, tmp_path
 
 
 def test_unsupported_extension_is_refused(ctx: Context, tmp_path: Path) -> None:
-    """A Word document is refused naming the file, before anything is written."""
+    """An Apple Pages document is refused naming the file, before anything is written."""
+    pages = tmp_path / "plan.pages"
+    pages.write_bytes(b"PK\x03\x04 not read")
+    with pytest.raises(InputFileError) as raised:
+        import_files(ctx, PEER, pages)
+    assert raised.value.file == str(pages)
+    assert "'.pages'" in raised.value.problem
+    assert "plan.pages" in str(raised.value)
+    assert_nothing_stored(ctx)
+
+
+def test_damaged_word_document_is_refused_with_the_fix(ctx: Context, tmp_path: Path) -> None:
+    """A .docx that is not a zip is refused in one line saying what to do, nothing written."""
     docx = tmp_path / "plan.docx"
     docx.write_bytes(b"PK\x03\x04 not read")
     with pytest.raises(InputFileError) as raised:
         import_files(ctx, PEER, docx)
     assert raised.value.file == str(docx)
-    assert "'.docx'" in raised.value.problem
-    assert "plan.docx" in str(raised.value)
+    assert "save it again" in raised.value.problem
     assert_nothing_stored(ctx)
 
 
@@ -669,7 +680,7 @@ def test_csv_and_xlsx_import_the_same_actions(ctx: Context, tmp_path: Path) -> N
     assert (from_csv.themes, from_csv.objectives) == (2, 2)
     sources = [row["source"] for row in views.action_rows(ctx)]
     assert all(s.startswith("customer_services_plan.csv:") for s in sources[:4])
-    assert all(s.startswith("customer_services_plan.xlsx:") for s in sources[4:])
+    assert all(s.startswith("customer_services_plan.xlsx, sheet ") for s in sources[4:])
 
 
 # Several files ------------------------------------------------------------------------------

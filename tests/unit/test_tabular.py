@@ -71,7 +71,7 @@ def test_csv_columns_are_recognised_like_council_tables(csv_plan: ParsedPlan) ->
     assert (first.reference, first.text) == ("1", "Make more services available online")
     assert first.actions[0].lead == "Digital Lead"
     assert first.actions[0].progress == "Council tax forms live."
-    assert first.actions[0].extra == {"RAG": "Green"}
+    assert (first.actions[0].rag, first.actions[0].extra) == ("Green", {})
 
 
 def test_csv_multi_line_cells_line_up_as_paragraphs(csv_plan: ParsedPlan) -> None:
@@ -153,12 +153,15 @@ def test_xlsx_rows_become_themes_objectives_and_actions(tmp_path: Path) -> None:
 
 
 def test_xlsx_values_become_text_and_lines_are_row_numbers(tmp_path: Path) -> None:
-    """Dates become ISO text, whole numbers lose ".0", and each action cites its row number."""
+    """Dates become ISO text, whole numbers lose ".0", and each action cites its sheet and row."""
     plan = read_xlsx_file(_workbook(tmp_path / "plan.xlsx", XLSX_ROWS))
     train, van, voids = plan.actions()
-    assert (train.timescale, train.line, train.extra) == ("2015-02-28", 4, {"eina": "Y"})
-    assert (van.lead, van.timescale, van.line) == ("Repairs Manager", "Ongoing until 2016/17.", 5)
-    assert (voids.timescale, voids.line) == ("2016", 7)
+    assert (train.timescale, train.extra) == ("2015-02-28", {"eina": "Y"})
+    assert plan.source(train.line) == "plan.xlsx, sheet Sheet, row 4"
+    assert (van.lead, van.timescale) == ("Repairs Manager", "Ongoing until 2016/17.")
+    assert plan.source(van.line) == "plan.xlsx, sheet Sheet, row 5"
+    assert voids.timescale == "2016"
+    assert plan.source(voids.line) == "plan.xlsx, sheet Sheet, row 7"
     assert voids.progress == "COMPLETE.\nAverage void now 21 days."
 
 

@@ -17,6 +17,7 @@ from improveflow.cli.common import (
     sub_app,
     table,
 )
+from improveflow.cli.import_options import column_mapping, date_reading
 from improveflow.importers.people_file import read_people_file
 from improveflow.services import importing, plans
 from improveflow.services.import_summary import show_import_report
@@ -80,6 +81,29 @@ def plan_import(
         bool, typer.Option("--dry-run", help="Read and report; store nothing.")
     ] = False,
     report: Annotated[Path | None, typer.Option(help="Write the full report as JSON here.")] = None,
+    column_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="FIELD=COLUMN: read this column (header text, letter or number) as this field, "
+            "e.g. action=B or target='Revised Target Date'. Kept with the plan for next time.",
+        ),
+    ] = None,
+    mapping_file: Annotated[
+        Path | None,
+        typer.Option("--mapping", help="A YAML file of FIELD: COLUMN lines, as --map."),
+    ] = None,
+    sheet: Annotated[
+        str | None, typer.Option(help="Read only this sheet of an .xlsx workbook.")
+    ] = None,
+    date_order: Annotated[
+        str,
+        typer.Option(help="dmy (UK, the default) or mdy for dates such as 03/31/2027."),
+    ] = "dmy",
+    financial_year_start: Annotated[
+        str,
+        typer.Option(help="MM-DD the financial year starts (04-01, April, by default)."),
+    ] = "04-01",
 ) -> None:
     """Import council plans; the report lists every action and what needs review."""
     result = importing.import_plan_files(
@@ -89,6 +113,9 @@ def plan_import(
             plan_title=plan_title,
             kind=plans.plan_kind(kind) if kind else None,
             dry_run=dry_run,
+            mapping=column_mapping(column_map or [], mapping_file),
+            sheet=sheet,
+            dates=date_reading(date_order, financial_year_start),
         ),
         people=read_people_file(people_file) if people_file else (),
     )

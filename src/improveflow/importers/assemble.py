@@ -23,13 +23,25 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 
+from improveflow.exceptions import InputFileError
 from improveflow.importers import records
-from improveflow.importers.columns import TableLayout, layout_from_texts
+from improveflow.importers.column_choice import ColumnMapping
+from improveflow.importers.columns import TableLayout
 from improveflow.importers.drafts import ThemeDraft
-from improveflow.importers.html_text import cell_blocks
+from improveflow.importers.html_text import Block, cell_blocks
 from improveflow.importers.paragraph_rules import starts_lowercase
 from improveflow.importers.place_rows import RowPlacer
+from improveflow.importers.table_choices import NO_HEADER, TableChoices, choose_tables
+from improveflow.importers.table_model import (
+    Heading,
+    PageBreak,
+    Prose,
+    Row,
+    SourceDocument,
+    TableStart,
+)
 from improveflow.importers.table_row import TableRow
 
 _RULE_CELL = re.compile("^[\\s\\-\u2013\u2014_=:|]*$")
@@ -66,9 +78,10 @@ def _one_line(text: str) -> str:
 class PlanAssembler:
     """Builds a :class:`records.ParsedPlan` from the rows and lines of one file."""
 
-    def __init__(self, file: str, untitled_theme: str) -> None:
+    def __init__(self, file: str, untitled_theme: str, choices: TableChoices) -> None:
         self._file = file
         self._untitled_theme = untitled_theme
+        self._choices = choices
         self.title: str | None = None
         self.header_seen = False
         self._placer = RowPlacer()
@@ -107,20 +120,27 @@ class PlanAssembler:
 
     # Table rows -------------------------------------------------------------------------------
 
-    def row(self, line: int, cells: Sequence[str]) -> None:
+    def table_start(self) -> None:
+        """A new sheet or table: nothing continues across it."""
+        self.prose()
+        if self._choices.headerless is not None:
+            self._start_table(self._choices.headerless, self._choices.headerless.width)
+
+    def row(self, row: Row, blocks: list[list[Block]], texts: list[str]) -> None:
         """One table row: a header, theme heading, data row, rule or narrative row."""
-        blocks = [cell_blocks(cell) for cell in cells]
-        texts = ["\n".join(block.text for block in cell) for cell in blocks]
+        cells, line = row.cells, row.line
         filled = [index for index, text in enumerate(texts) if text]
         if not filled or all(_RULE_CELL.match(cell) for cell in cells):
             self.page_break()
             return
-        layout = layout_from_texts(texts)
+        layout = self._choices.layout_for(texts)
         if layout is not None:
             self._start_table(layout, len(cells))
         elif filled == [0] and self._is_heading_row(texts[0]):
             self._theme_heading(line, texts[0])
         elif self._layout is not None and self._belongs_to_table(cells):
+            if row.continued:
+                blocks = _without_merged_groups(blocks, row.continued, self._layout)
             self._data_row(TableRow.from_blocks(self._layout, line, blocks, texts))
         elif self._outside is None:
             preview = " | ".join(texts[index] for index in filled)
@@ -128,6 +148,8 @@ class PlanAssembler:
 
     def _belongs_to_table(self, cells: Sequence[str]) -> bool:
         """After a heading, a row shaped unlike the header belongs to a different table."""
+        if self._choices.headerless is not None:
+            return True
         if not self._headings or len(cells) == self._header_cells:
             return True
         self._layout = None
@@ -160,6 +182,9 @@ class PlanAssembler:
         if row.theme:
             self._headings.clear()
             self._switch_theme(_one_line(" ".join(block.text for block in row.theme)), row.line)
+            # A row that names its own theme is a whole record (a tracker's row): an empty
+            # lead there means nobody yet, not "the same as above".
+            self._placer.start_record()
         elif self._headings:
             heading = _choose_heading(self._headings)
             heading.used = True
@@ -208,3 +233,55 @@ class PlanAssembler:
             sections_skipped=skipped + self._skipped,
             encoding=encoding,
         )
+
+
+def _without_merged_groups(
+    blocks: list[list[Block]], continued: frozenset[int], layout: TableLayout
+) -> list[list[Block]]:
+    """A merged challenge or recommendation spans its actions: below its first row, the
+    row is a further action of the same objective, so its grouping cells read as empty.
+    Other merged cells (a lead, a date) apply to each row they span and are kept."""
+    grouping = continued & layout.grouping
+    if not grouping:
+        return blocks
+    return [[] if index in grouping else cell for index, cell in enumerate(blocks)]
+
+
+def assemble_document(
+    document: SourceDocument, mapping: ColumnMapping, *, tabular: bool
+) -> records.ParsedPlan:
+    """Turn a reader's document into a plan; raises when no table of actions is found.
+
+    ``tabular``: the file is made of tables (see :func:`table_choices.choose_tables`).
+    """
+    rows = document.rows()
+    blocks = [[cell_blocks(cell) for cell in row.cells] for row in rows]
+    texts = [["\n".join(block.text for block in cell) for cell in row] for row in blocks]
+    choices = choose_tables(document, texts, mapping, tabular=tabular)
+    untitled = document.title or PurePath(document.file).stem
+    assembler = PlanAssembler(document.file, untitled_theme=untitled, choices=choices)
+    assembler.title = document.title
+    if choices.headerless is not None:
+        assembler.table_start()
+    index = 0
+    for part in document.parts:
+        if isinstance(part, Row):
+            assembler.row(part, blocks[index], texts[index])
+            index += 1
+        elif isinstance(part, Heading):
+            assembler.heading(part.line, part.text, part.level)
+        elif isinstance(part, PageBreak):
+            assembler.page_break()
+        elif isinstance(part, Prose):
+            assembler.prose()
+        elif isinstance(part, TableStart):
+            assembler.table_start()
+    if not assembler.header_seen:
+        raise InputFileError(document.file, None, NO_HEADER)
+    parsed = assembler.finish(document.encoding)
+    parsed.positions = {row.line: row.where for row in rows if row.where}
+    parsed.sections_skipped.extend(document.notes)
+    parsed.layouts = list(choices.layouts.values())
+    if choices.headerless is not None:
+        parsed.layouts.append(choices.headerless)
+    return parsed

@@ -13,12 +13,13 @@ The document title is taken from the short plain or bold lines at the very top o
 from __future__ import annotations
 
 import re
-from pathlib import Path, PurePath
+from pathlib import Path
 
-from improveflow.exceptions import InputFileError
-from improveflow.importers.assemble import PlanAssembler
+from improveflow.importers.assemble import assemble_document
+from improveflow.importers.column_choice import ColumnMapping
 from improveflow.importers.html_text import cell_text
 from improveflow.importers.records import ParsedPlan
+from improveflow.importers.table_model import Heading, PageBreak, Part, Prose, Row, SourceDocument
 from improveflow.importers.text_files import decode_plan_bytes
 
 _MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -31,48 +32,50 @@ _PAGE_FURNITURE = re.compile(
 _NUMBERED_LINE = re.compile(r"^\d+(?:\.\d+)*[.)]\s")
 _LIST_LINE = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s")
 _MAX_TITLE_LINE = 120
-_NO_HEADER = (
-    "no recognisable header row: expected a table row naming columns such as "
-    "Action, Lead, Timescale or Progress"
-)
 
 
-def read_council_file(path: Path) -> ParsedPlan:
+def read_council_file(path: Path, mapping: ColumnMapping | None = None) -> ParsedPlan:
     """Read a converted council plan; see :mod:`text_files` for the encodings accepted."""
+    return assemble_document(read_council_document(path), mapping or ColumnMapping(), tabular=False)
+
+
+def read_council_document(path: Path) -> SourceDocument:
+    """The rows, headings and breaks of a converted council plan."""
     text, encoding = decode_plan_bytes(path.read_bytes(), str(path))
-    return parse_council_text(text, str(path), encoding=encoding)
+    return council_document(text, str(path), encoding=encoding)
 
 
-def parse_council_text(text: str, file: str, *, encoding: str = "utf-8") -> ParsedPlan:
+def parse_council_text(
+    text: str, file: str, *, encoding: str = "utf-8", mapping: ColumnMapping | None = None
+) -> ParsedPlan:
     """Read a plan's text; raises :class:`InputFileError` when it holds no action table."""
+    document = council_document(text, file, encoding=encoding)
+    return assemble_document(document, mapping or ColumnMapping(), tabular=False)
+
+
+def council_document(text: str, file: str, *, encoding: str = "utf-8") -> SourceDocument:
+    """Each line of the text as a part of the table model."""
     lines = [line.rstrip("\r") for line in text.split("\n")]
     title, first_body_line = _title(lines)
-    assembler = PlanAssembler(file, untitled_theme=title or PurePath(file).stem)
-    assembler.title = title
+    parts: list[Part] = []
     for number, line in enumerate(lines[first_body_line:], start=first_body_line + 1):
-        _feed_line(assembler, number, line)
-    if not assembler.header_seen:
-        raise InputFileError(file, None, _NO_HEADER)
-    return assembler.finish(encoding)
+        parts.append(_part(number, line))
+    return SourceDocument(file=file, title=title, parts=parts, encoding=encoding)
 
 
-def _feed_line(assembler: PlanAssembler, number: int, line: str) -> None:
+def _part(number: int, line: str) -> Part:
     if "\t" in line:
-        assembler.row(number, line.split("\t"))
-        return
+        return Row(number, line.split("\t"))
     stripped = line.strip()
     if not stripped or _RULE_LINE.match(stripped):
-        assembler.page_break()
-        return
+        return PageBreak()
     heading = _heading(stripped)
     if heading is None:
-        assembler.prose()
-        return
+        return Prose()
     level, title = heading
     if not title or _PAGE_FURNITURE.match(title):
-        assembler.page_break()
-    else:
-        assembler.heading(number, title, level)
+        return PageBreak()
+    return Heading(number, title, level)
 
 
 def _heading(line: str) -> tuple[int, str] | None:

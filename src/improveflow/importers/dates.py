@@ -16,7 +16,21 @@ from itertools import pairwise
 
 from improveflow.calendar import FinancialYear
 
-__all__ = ["Milestone", "Timescale", "parse_timescale"]
+__all__ = ["DateReading", "Milestone", "Timescale", "parse_timescale"]
+
+
+@dataclass(frozen=True)
+class DateReading:
+    """How a source writes dates: UK day-first and an April-March year unless told otherwise."""
+
+    month_first: bool = False  # 03/31/2027, for a US source (--date-order mdy)
+    year_start: tuple[int, int] = (4, 1)  # (month, day) the financial year starts
+
+    def financial_year(self, start_year: int) -> FinancialYear:
+        return FinancialYear(start_year, *self.year_start)
+
+
+UK_DATES = DateReading()
 
 
 @dataclass(frozen=True)
@@ -166,13 +180,16 @@ def _day(year: int, month: int, day: int) -> _Period | str:
     return _Period(d, d, "day")
 
 
-def _period(kind: str, m: re.Match[str]) -> _Period | str:
+def _period(kind: str, m: re.Match[str], reading: DateReading) -> _Period | str:
     """The period a date-like token names, or why it names none."""
     g = m.group
     if kind == "iso":
         return _day(int(g("iso_y")), int(g("iso_m")), int(g("iso_d")))
-    if kind == "num":  # UK order: day/month/year
-        return _day(_year(g("num_y")), int(g("num_m")), int(g("num_d")))
+    if kind == "num":  # UK order day/month/year, unless the source is told to be month first
+        day, month = int(g("num_d")), int(g("num_m"))
+        if reading.month_first:
+            day, month = month, day
+        return _day(_year(g("num_y")), month, day)
     if kind in ("dmy", "mdy"):
         return _day(_year(g(kind + "_y")), _MONTH_NUMBERS[g(kind + "_m")[:3]], int(g(kind + "_d")))
     if kind == "my":
@@ -184,7 +201,7 @@ def _period(kind: str, m: re.Match[str]) -> _Period | str:
         return _Period(date(year, 1, 1), date(year, 12, 31), "year", _YEAR_ONLY)
     first, second = _year(g("fy_a")), g("fy_b")
     if int(second) == (first + 1 if len(second) == 4 else (first + 1) % 100):
-        fy = FinancialYear(first)
+        fy = reading.financial_year(first)
         return _Period(fy.start, fy.end, "fy", fy=fy)
     if len(second) == 4 and g("fy_sep") == "-" and int(second) > first:  # "2014-2017"
         return _Period(date(first, 1, 1), date(int(second), 12, 31), "years", _YEAR_ONLY)
@@ -232,7 +249,7 @@ def _combine(tokens: list[_Tok], tok: _Tok, cased: str) -> None:
     tokens.append(tok)
 
 
-def _tokenize(lower: str, cased: str) -> list[_Tok]:
+def _tokenize(lower: str, cased: str, reading: DateReading) -> list[_Tok]:
     tokens: list[_Tok] = []
     pos = 0
     while pos < len(lower):
@@ -246,7 +263,7 @@ def _tokenize(lower: str, cased: str) -> list[_Tok]:
         if kind == "hard":
             tok.number = int(bool(tok.text.strip(" ")))  # 1 for a line break, 0 for spaces
         elif kind in _DATE_KINDS:
-            found = _period(kind, m)
+            found = _period(kind, m, reading)
             if isinstance(found, str):
                 tok.kind, tok.text = "bad", _bad(found, cased[tok.start : tok.end], cased)
             else:
@@ -461,7 +478,7 @@ def _verdict(raw: str, cased: str, reading: _Reading) -> Timescale:
 
 
 @lru_cache(maxsize=8192)
-def parse_timescale(raw: str) -> Timescale:
+def parse_timescale(raw: str, reading: DateReading = UK_DATES) -> Timescale:
     """Read a timescale as written in a plan, flagging in `review` whatever is uncertain.
 
     Cached: imports repeat a few phrases ("Ongoing", "March 2017") thousands of times,
@@ -469,4 +486,4 @@ def parse_timescale(raw: str) -> Timescale:
     """
     cased = _WORD_END_DOTS.sub("", raw.translate(_NORMALISE)).strip()
     lower = cased.translate(_ASCII_LOWER)
-    return _verdict(raw, cased, _read(_tokenize(lower, cased), cased))
+    return _verdict(raw, cased, _read(_tokenize(lower, cased, reading), cased))

@@ -78,6 +78,12 @@ class ActionDraft:
     timescale: list[str] = field(default_factory=list)
     measures: list[str] = field(default_factory=list)
     progress: list[str] = field(default_factory=list)
+    original: list[str] = field(default_factory=list)
+    start: list[str] = field(default_factory=list)
+    completed: list[str] = field(default_factory=list)
+    rag: list[str] = field(default_factory=list)
+    priority: list[str] = field(default_factory=list)
+    status: list[str] = field(default_factory=list)
     extra: dict[str, list[str]] = field(default_factory=dict)
     review: list[str] = field(default_factory=list)
     lead_inherited: bool = False  # the row's lead cell was empty: the lead is the action above's
@@ -109,6 +115,12 @@ class ActionDraft:
             line=self.line,
             review=list(self.review),
             extra={key: text for key, parts in self.extra.items() if (text := joined(parts))},
+            original_timescale=joined(self.original),
+            start=joined(self.start),
+            completed=joined(self.completed),
+            rag=joined(self.rag),
+            priority=joined(self.priority),
+            status=joined(self.status),
             lead_follows_break=self.lead_follows_break,
         )
 

@@ -44,9 +44,18 @@ from improveflow.importers.paragraph_rules import (
 )
 from improveflow.importers.table_row import EXTRA_PREFIX, TableRow
 
-_FIELD_LABELS = {"lead": "lead", "timescale": "timescale", "measures": "measure"}
-# Leads and dates carry no sentence punctuation: only counting shows that they continue.
-_UNPUNCTUATED = frozenset({"lead", "timescale"})
+_FIELD_LABELS = {
+    "lead": "lead",
+    "timescale": "timescale",
+    "original": "original target",
+    "start": "start date",
+    "completed": "completed date",
+    "measures": "measure",
+}
+# Leads, dates and ratings carry no sentence punctuation: only counting shows that they continue.
+_UNPUNCTUATED = frozenset(
+    {"lead", "timescale", "original", "start", "completed", "rag", "priority", "status"}
+)
 
 
 def _texts(blocks: Sequence[Block]) -> list[str]:
@@ -78,6 +87,10 @@ class RowPlacer:
         if theme is not self._theme:
             self._theme = theme
             self._forget_objective()
+
+    def start_record(self) -> None:
+        """The next row stands alone: it inherits no lead from the row above."""
+        self._last_action = None
 
     def _forget_objective(self) -> None:
         self._objective = None

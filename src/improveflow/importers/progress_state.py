@@ -122,3 +122,49 @@ def _deferral(text: str) -> InferredState | None:
             return InferredState(IN_PROGRESS, resumed.group())
         return InferredState(DEFERRED, found.group())
     return None
+
+
+# A tracker's status column, as councils word it, and the state it means. Words that say the
+# recommendation will not be done ("Rejected", "Withdrawn") have no state: the action is
+# imported as its progress text says and flagged for a person to decide.
+_STATUS_STATES: dict[str, str] = {
+    **dict.fromkeys(
+        ("complete", "completed", "implemented", "fully implemented", "done", "achieved",
+         "closed"),
+        COMPLETE,
+    ),
+    **dict.fromkeys(("deferred", "on hold", "paused", "postponed"), DEFERRED),
+    **dict.fromkeys(
+        ("in progress", "started", "on track", "off track", "at risk", "delayed", "overdue",
+         "partly implemented", "partially implemented", "under way", "underway", "in hand",
+         "ongoing", "slipped", "behind schedule", "ahead of schedule"),
+        IN_PROGRESS,
+    ),
+    **dict.fromkeys(
+        ("not started", "not yet due", "not due", "open", "pending", "accepted", "agreed",
+         "partially accepted", "partly accepted"),
+        APPROVED,
+    ),
+}  # fmt: skip
+_STATUS_NOISE = re.compile(r"[^a-z]+")
+STATUS_NOT_A_STATE = "the status says this may not be done"
+_NOT_TO_BE_DONE = frozenset(
+    {"rejected", "not agreed", "cancelled", "withdrawn", "superseded", "no longer applicable",
+     "not implemented", "not achieved", "not accepted"}
+)  # fmt: skip
+
+
+def state_from_status(status: str | None) -> InferredState | None:
+    """The state a status cell names ("Implemented" -> complete), or None when it names none."""
+    if not status:
+        return None
+    words = _STATUS_NOISE.sub(" ", status.lower()).strip()
+    state = _STATUS_STATES.get(words)
+    return InferredState(state, f"status: {status.strip()}") if state else None
+
+
+def status_refuses_action(status: str | None) -> bool:
+    """Whether a status says the recommendation will not be carried out ("Rejected")."""
+    return (
+        bool(status) and _STATUS_NOISE.sub(" ", (status or "").lower()).strip() in _NOT_TO_BE_DONE
+    )

@@ -8,6 +8,9 @@ was written is lost and a consumer can still split them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import PurePath
+
+from improveflow.importers.columns import TableLayout
 
 # Reasons a person must look at an action. Each review entry starts with one of these; some add
 # detail after a colon, e.g. "paragraphs did not line up: 3 actions, 4 target dates".
@@ -30,7 +33,14 @@ class ParsedAction:
     progress: str | None
     line: int
     review: list[str] = field(default_factory=list)
+    # Columns improveflow has no field for, by header: kept as the action's other details.
     extra: dict[str, str] = field(default_factory=dict)
+    original_timescale: str | None = None  # the first target, where the table has a revised one
+    start: str | None = None
+    completed: str | None = None
+    rag: str | None = None
+    priority: str | None = None
+    status: str | None = None
     # The lead's row continued the action above after a page break, so the lead's first words
     # may be the end of that action's lead; only the directory can tell (see lead_breaks).
     lead_follows_break: bool = False
@@ -77,6 +87,16 @@ class ParsedPlan:
     unplaced: list[UnplacedRow] = field(default_factory=list)
     sections_skipped: list[str] = field(default_factory=list)
     encoding: str | None = "utf-8"  # how the text was decoded; None for a workbook
+    # Where a person finds a row that is not simply a line of the file: "table 2, row 5".
+    positions: dict[int, str] = field(default_factory=dict)
+    layouts: list[TableLayout] = field(default_factory=list)  # each table's columns, and why
+    layout_changes: list[str] = field(default_factory=list)  # against the plan's last import
+
+    def source(self, line: int) -> str:
+        """ "plan.txt:12", or "plan.docx, table 2, row 5" where the reader said so."""
+        name = PurePath(self.file).name
+        where = self.positions.get(line)
+        return f"{name}, {where}" if where else f"{name}:{line}"
 
     def objectives(self) -> list[ParsedObjective]:
         """Every objective in document order."""

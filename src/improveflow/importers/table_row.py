@@ -9,7 +9,18 @@ from improveflow.importers.columns import TableLayout
 from improveflow.importers.html_text import Block
 
 # Cells that belong to each action; extra columns ("extra:eina") are per action too.
-ACTION_FIELDS = ("lead", "timescale", "measures", "progress")
+ACTION_FIELDS = (
+    "lead",
+    "timescale",
+    "original",
+    "start",
+    "completed",
+    "measures",
+    "progress",
+    "rag",
+    "priority",
+    "status",
+)
 EXTRA_PREFIX = "extra:"
 _SLOTS = (
     "theme",
@@ -20,7 +31,13 @@ _SLOTS = (
     "measures",
     "lead",
     "timescale",
+    "original",
+    "start",
+    "completed",
     "progress",
+    "status",
+    "rag",
+    "priority",
     "monitoring",
     "risk",
 )

@@ -20,6 +20,13 @@ class ImportedActionLine:
     state: str
     status: str  # created, progress added, unchanged, duplicate
     needs_review: list[str] = field(default_factory=list)
+    original_target_date: str | None = None  # set only where the target was re-baselined
+    start_date: str | None = None
+    completed_date: str | None = None
+    rag: str | None = None
+    priority: str | None = None
+    status_text: str | None = None  # the file's own status ("Implemented")
+    details: dict[str, str] = field(default_factory=dict)  # other columns, by header
 
 
 @dataclass
@@ -51,6 +58,9 @@ class PlanImportReport:
     unplaced: list[UnplacedItem] = field(default_factory=list)
     sections_skipped: list[str] = field(default_factory=list)
     not_in_files: list[int] = field(default_factory=list)  # earlier actions absent now
+    # Each table's columns: which field each became, why, and a few of its values.
+    columns: list[dict[str, Any]] = field(default_factory=list)
+    layout_changes: list[str] = field(default_factory=list)  # since the plan's last import
 
     def count(self, status: str) -> int:
         return sum(line.status == status for line in self.actions)

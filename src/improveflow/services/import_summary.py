@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 from rich.table import Table
 
@@ -37,6 +39,10 @@ def show_import_report(console: Console, report: ImportReport) -> None:
             "States: " + ", ".join(f"{n} {state.replace('_', ' ')}" for state, n in states.items()),
             highlight=False,
         )
+        for change in plan.layout_changes:
+            console.print(f"[bold]Layout changed:[/bold] {change}", highlight=False)
+        if report.dry_run:
+            _show_columns(console, plan.columns)
         if plan.review:
             table = Table(title=f"{len(plan.review)} items need review", title_justify="left")
             for column in ("source", "action", "reason"):
@@ -58,6 +64,20 @@ def show_import_report(console: Console, report: ImportReport) -> None:
         if plan.not_in_files:
             ids = ", ".join(str(i) for i in plan.not_in_files[:_SHOWN_PER_LIST])
             console.print(f"Actions imported before but not in these files (kept): {ids}")
+
+
+def _show_columns(console: Console, tables: list[dict[str, Any]]) -> None:
+    """For every field, the column read as it, why, and three of its values."""
+    for number, table_columns in enumerate(tables, start=1):
+        title = "Columns" if len(tables) == 1 else f"Columns of table {number}"
+        table = Table(title=title, title_justify="left")
+        for column in ("field", "column", "why", "values"):
+            table.add_column(column, overflow="fold")
+        for choice in table_columns["columns"]:
+            column = f"{choice['letter']} {choice['column']}".strip()
+            why = choice["why"] + (f": {choice['detail']}" if choice["detail"] else "")
+            table.add_row(choice["field"], column, why, " | ".join(choice["samples"]))
+        console.print(table)
 
 
 def _short(text: str, limit: int = 70) -> str:

@@ -12,15 +12,19 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from improveflow import audit, exceptions
-from improveflow.importers.dates import Timescale, parse_timescale
+from improveflow.importers.assemble import assemble_document
+from improveflow.importers.column_choice import ColumnMapping
+from improveflow.importers.column_content import RAG_WORDS
+from improveflow.importers.dates import UK_DATES, DateReading, Timescale, parse_timescale
 from improveflow.importers.lead_breaks import join_leads_cut_by_page_breaks
 from improveflow.importers.leads import (
     REVIEW_OWNER_UNRESOLVED,
@@ -28,8 +32,15 @@ from improveflow.importers.leads import (
     LeadMatch,
     LeadMatcher,
 )
-from improveflow.importers.progress_state import COMPLETE, DEFERRED, infer_state
-from improveflow.importers.readers import read_plan_file
+from improveflow.importers.progress_state import (
+    COMPLETE,
+    DEFERRED,
+    STATUS_NOT_A_STATE,
+    infer_state,
+    state_from_status,
+    status_refuses_action,
+)
+from improveflow.importers.readers import ReadOptions, is_tabular, read_plan_document
 from improveflow.importers.records import ParsedAction, ParsedObjective, ParsedPlan
 from improveflow.models import (
     Action,
@@ -44,6 +55,12 @@ from improveflow.models import (
 from improveflow.services import escalations
 from improveflow.services import people as people_service
 from improveflow.services.context import Context
+from improveflow.services.import_mapping import (
+    layout_changes,
+    mapping_to_store,
+    stored_explicit_mapping,
+    table_columns,
+)
 from improveflow.services.import_report import (
     ImportedActionLine,
     ImportReport,
@@ -69,6 +86,10 @@ class ImportOptions:
     plan_title: str | None = None
     kind: PlanKind | None = None
     dry_run: bool = False
+    # Columns named by the person (--map, --mapping); empty: a plan's stored mapping, if any.
+    mapping: ColumnMapping = field(default_factory=ColumnMapping)
+    sheet: str | None = None
+    dates: DateReading = UK_DATES
 
 
 def guess_kind(title: str) -> PlanKind:
@@ -87,7 +108,7 @@ def import_plan_files(
     people: Sequence[people_service.PersonInput] = (),
 ) -> ImportReport:
     """Import each file as a plan (or all of them into one titled plan), all or nothing."""
-    parsed = [read_plan_file(path) for path in paths]  # bad files fail before any writing
+    parsed = _read_files(ctx, paths, options)  # bad files fail before any writing
     groups = _group_by_plan(parsed, options)
     report = ImportReport(dry_run=options.dry_run, people_created=0, people_updated=0, plans=[])
     try:
@@ -109,6 +130,32 @@ def import_plan_files(
             for item in plan.review:
                 item.action_id = None
     return report
+
+
+def _read_files(ctx: Context, paths: Sequence[Path], options: ImportOptions) -> list[ParsedPlan]:
+    """Every file read into a plan, each with the mapping its plan keeps if none is given."""
+    documents = [
+        (path, read_plan_document(path, ReadOptions(sheet=options.sheet))) for path in paths
+    ]
+    titles = {
+        (options.plan_title or document.title or Path(document.file).stem).strip()
+        for _, document in documents
+    }
+    stored: dict[str, dict[str, Any]] = {}
+    if not options.mapping:
+        with ctx.database.reading() as session:
+            rows = session.exec(
+                select(Plan.title, Plan.import_mapping).where(col(Plan.title).in_(titles))
+            ).all()
+            stored = {title: dict(mapping) for title, mapping in rows if mapping}
+    parsed = []
+    for path, document in documents:
+        title = (options.plan_title or document.title or Path(document.file).stem).strip()
+        mapping = options.mapping or stored_explicit_mapping(stored.get(title))
+        plan = assemble_document(document, mapping, tabular=is_tabular(path))
+        plan.layout_changes = layout_changes(stored.get(title), plan.layouts)
+        parsed.append(plan)
+    return parsed
 
 
 def _group_by_plan(
@@ -186,10 +233,19 @@ def _import_plan(
         files=[f.file for f in files],
         plan_created=created,
     )
-    writer = _PlanWriter(ctx, session, plan, matcher, report, now)
+    writer = _PlanWriter(ctx, session, plan, matcher, report, now, options.dates)
+    layouts = []
     for parsed in files:
         writer.write(parsed)
+        layouts.extend(parsed.layouts)
+        report.layout_changes.extend(
+            f"{Path(parsed.file).name}: {c}" for c in parsed.layout_changes
+        )
     writer.finish()
+    report.columns = table_columns(layouts)
+    mapping = options.mapping or stored_explicit_mapping(plan.import_mapping)
+    plan.import_mapping = mapping_to_store(mapping, layouts)
+    session.add(plan)
     return report
 
 
@@ -217,9 +273,11 @@ class _PlanWriter:
         matcher: LeadMatcher,
         report: PlanImportReport,
         now: datetime,
+        dates: DateReading,
     ) -> None:
         assert plan.id is not None
         self.ctx, self.session, self.plan, self.matcher = ctx, session, plan, matcher
+        self.dates = dates
         self.plan_id: int = plan.id
         self.report, self.now = report, now
         self.outline = _Outline(session, self.plan_id)
@@ -261,6 +319,7 @@ class _PlanWriter:
 
     def write(self, parsed: ParsedPlan) -> None:
         file = Path(parsed.file).name
+        self.parsed = parsed
         # Only the directory can tell where a lead cut by a page break ends.
         join_leads_cut_by_page_breaks(parsed, self.matcher)
         self.report.sections_skipped.extend(f"{file}: {s}" for s in parsed.sections_skipped)
@@ -297,11 +356,15 @@ class _PlanWriter:
         action: ParsedAction,
         key: str,
     ) -> None:
-        source = f"{file}:{action.line}"
-        timescale = parse_timescale(action.timescale) if action.timescale else None
+        source = self.parsed.source(action.line)
+        dates = _ActionDates.read(action, self.dates)
+        timescale = dates.target
         lead = self.matcher.match(action.lead)
-        review = _review_reasons(action, timescale, lead)
-        inferred = infer_state(action.progress)
+        review = _review_reasons(action, timescale, lead) + dates.review
+        inferred = state_from_status(action.status) or infer_state(action.progress)
+        if status_refuses_action(action.status):
+            review.append(f"{STATUS_NOT_A_STATE}: '{action.status}'")
+        rag = _rag(action.rag, review)
         line = ImportedActionLine(
             id=None,
             source=source,
@@ -315,6 +378,13 @@ class _PlanWriter:
             state=inferred.state,
             status="created",
             needs_review=review,
+            original_target_date=_iso(dates.original),
+            start_date=_iso(dates.start),
+            completed_date=_iso(dates.completed),
+            rag=rag,
+            priority=action.priority,
+            status_text=action.status,
+            details=dict(action.extra),
         )
         self.report.actions.append(line)
         first_seen = self.seen_here.get(key)
@@ -334,9 +404,16 @@ class _PlanWriter:
             "description": action.description,
             "owner_id": lead.owner_id,
             "lead_text": action.lead,
-            "start_date": timescale.start if timescale else None,
+            "reference": objective.reference,
+            "start_date": dates.start,
             "target_date": timescale.target if timescale else None,
-            "timescale_raw": action.timescale,
+            "timescale_raw": dates.target_text,
+            "original_target_date": dates.original,
+            "completed_date": dates.completed,
+            "priority": (action.priority or "")[:50] or None,
+            "status_text": action.status,
+            "rag": rag,
+            "details": dict(action.extra),
             "milestones": _milestones(timescale),
             "recurrence": timescale.recurrence if timescale else None,
             "measures": action.measures,
@@ -370,13 +447,13 @@ class _PlanWriter:
         """
         action_id = stored.id
         progress = action.progress
-        for field, now_says, stored_value in (
+        for name, now_says, stored_value in (
             ("lead", action.lead, stored.lead_text),
             ("timescale", action.timescale, stored.timescale_raw),
         ):
             if (now_says or None) != (stored_value or None):
                 line.needs_review.append(
-                    f"{REVIEW_CHANGED} {field} '{now_says or ''}' (kept '{stored_value or ''}')"
+                    f"{REVIEW_CHANGED} {name} '{now_says or ''}' (kept '{stored_value or ''}')"
                 )
         if inferred_state in (COMPLETE, DEFERRED) and inferred_state != stored.state:
             line.needs_review.append(
@@ -547,6 +624,67 @@ def _review_reasons(
     if not lead.parts:
         reasons.append(f"{REVIEW_OWNER_UNRESOLVED}: no lead given")
     return reasons
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _rag(text: str | None, review: list[str]) -> str | None:
+    """A RAG rating as the workflow keeps it (red, amber, green), or None with a review note."""
+    if not text:
+        return None
+    folded = " ".join(text.lower().replace("/", " ").split())
+    rating = RAG_WORDS.get(folded) or _RAG_STATUSES.get(folded)
+    if rating in ("red", "amber", "green"):
+        return rating
+    review.append(f"RAG rating '{text}' not understood: set it on the action")
+    return None
+
+
+_RAG_STATUSES = {"on track": "green", "at risk": "amber", "off track": "red"}
+
+
+@dataclass(frozen=True)
+class _ActionDates:
+    """The dates of one action row: the current target, the first one, start and completion."""
+
+    target_text: str | None
+    target: Timescale | None
+    original: date | None
+    start: date | None
+    completed: date | None
+    review: list[str]
+
+    @classmethod
+    def read(cls, action: ParsedAction, reading: DateReading) -> _ActionDates:
+        review: list[str] = []
+        # The current target is the revised date where the row gives one.
+        text = action.timescale or action.original_timescale
+        target = parse_timescale(text, reading) if text else None
+        original = None
+        if action.timescale and action.original_timescale:
+            first = parse_timescale(action.original_timescale, reading)
+            if first.review:
+                review.append(f"original target: {first.review}")
+            if first.target != (target.target if target else None):
+                original = first.target
+        start = target.start if target else None
+        if action.start:
+            start = cls._day(action.start, "start date", reading, review)
+        completed = cls._day(action.completed, "completed date", reading, review)
+        return cls(text, target, original, start, completed, review)
+
+    @staticmethod
+    def _day(text: str | None, label: str, reading: DateReading, review: list[str]) -> date | None:
+        if not text:
+            return None
+        read = parse_timescale(text, reading)
+        day = read.target or read.start
+        if day is None or read.review:
+            review.append(f"{label} not understood: '{text}'")
+            return None
+        return day
 
 
 def _milestones(timescale: Timescale | None) -> list[dict[str, str | None]]:
