@@ -1,12 +1,15 @@
-"""Importing a generated 10,000-row council plan, in rows per second.
+"""Importing generated council plans, in rows per second: converted text, XLSX and DOCX.
 
-The plan is written in the councils' converted-table format (themes, repeated headers, HTML in
-cells, several paragraphs per row, page-break noise) by this script, then imported into a fresh
-SQLite database. Two baselines are measured in the same run: parsing the file alone, and a
-bare Core `executemany` of the same number of action rows. The ratio says how much the whole
-import (parse, dates, owner matching, state, audit, progress) costs beyond those two.
+Three plans are written by this script: 10,000 rows in the councils' converted-table format
+(themes, repeated headers, HTML in cells, several paragraphs per row, page-break noise), a
+10,000-row audit tracker workbook (title row, real Excel dates, RAG, priority, revised dates),
+and a 2,000-row Word plan (a table per theme, merged recommendation cells). Each is imported
+into a fresh SQLite database. Two baselines are measured in the same run for each: parsing the
+file alone, and a bare Core `executemany` of the same number of action rows. The ratio says how
+much the whole import (parse, columns, dates, owner matching, state, audit, progress) costs
+beyond those two.
 
-    python benchmarks/import_bench.py [--rows 10000]
+    python benchmarks/import_bench.py [--rows 10000] [--xlsx-rows 10000] [--docx-rows 2000]
 
 The last line of output is JSON with the figures.
 """
@@ -18,12 +21,13 @@ import json
 import random
 import tempfile
 import time
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from improveflow.importers.council_table import read_council_file
+from improveflow.importers.readers import read_plan_file
 from improveflow.models import Action
 from improveflow.services import importing, plans
 from improveflow.store import table_of
@@ -96,69 +100,183 @@ def generate_plan(rows: int, seed: int = 7) -> str:
     return "\n".join(lines) + "\n"
 
 
+def generate_xlsx(path: Path, rows: int, seed: int = 11) -> None:
+    """An audit tracker: a title row, a blank row, the header, then one recommendation a row."""
+    import openpyxl
+
+    rng = random.Random(seed)
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet("Tracker")
+    sheet.append(["Benchmark Council Internal Audit Recommendations Tracker"])
+    sheet.append([])
+    sheet.append(XLSX_HEADER)
+    for number in range(rows):
+        original = date(2025, 4, 1) + timedelta(days=rng.randrange(700))
+        revised = original + timedelta(days=90) if number % 3 == 0 else None
+        sheet.append(
+            [
+                f"IA{number // 1000 + 24}-{number % 1000:03d}",
+                f"Audit {number // 8 + 1}",
+                f"Controls over process {number} should be documented and checked monthly.",
+                rng.choice(["High", "Medium", "Low"]),
+                f"Management will document process {number} and check it each month.",
+                rng.choice(LEADS),
+                original,
+                revised,
+                rng.choice(["Implemented", "Partly implemented", "Not yet due", "Overdue"]),
+                rng.choice(["Red", "Amber", "Green"]),
+                rng.choice(["Checks in place.", "Procedure drafted.", ""]),
+            ]
+        )
+    workbook.save(path)
+
+
+def generate_docx(path: Path, rows: int) -> None:
+    """A Word plan: a heading and a table per theme, recommendations merged over 3 actions."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Benchmark Council Peer Challenge Improvement Plan", level=1)
+    per_table = 200
+    for first in range(0, rows, per_table):
+        count = min(per_table, rows - first)
+        document.add_heading(f"Theme {first // per_table + 1}", level=2)
+        table = document.add_table(rows=count + 1, cols=6)
+        for cell, text in zip(table.rows[0].cells, DOCX_HEADER, strict=True):
+            cell.text = text
+        for offset in range(count):
+            number = first + offset
+            cells = table.rows[offset + 1].cells
+            values = [
+                f"R{number // 3 + 1}" if number % 3 == 0 else "",
+                f"Improve service {number // 3} for residents." if number % 3 == 0 else "",
+                f"Deliver improvement {number} for the service and its users.",
+                LEADS[number % len(LEADS)],
+                DATES[number % len(DATES)],
+                PROGRESS[number % 3] if "<" not in PROGRESS[number % 3] else "",
+            ]
+            for cell, text in zip(cells, values, strict=True):
+                cell.text = text
+        for group in range(1, count, 3):  # merge each recommendation over its three actions
+            end = min(group + 2, count)
+            for column in (0, 1):
+                table.cell(group, column).merge(table.cell(end, column))
+    document.save(str(path))
+
+
+XLSX_HEADER = [
+    "Ref", "Audit", "Recommendation", "Priority", "Management Response",
+    "Responsible Officer", "Original Target Date", "Revised Target Date", "Status", "RAG",
+    "Latest Update",
+]  # fmt: skip
+DOCX_HEADER = ["Ref", "Recommendation", "Action", "Lead Officer", "Target Date", "Progress"]
+
+
+@dataclass
+class Measured:
+    """One format's figures: the import and its two baselines, in rows per second."""
+
+    rows: int
+    parsed_rows: int
+    import_s: float
+    parse_s: float
+    insert_s: float
+
+    @property
+    def rows_per_s(self) -> float:
+        return round(self.rows / self.import_s, 1)
+
+    @property
+    def ratio(self) -> float:
+        return round(self.import_s / (self.parse_s + self.insert_s), 2)
+
+
+def measure(folder: Path, plan_file: Path) -> Measured:
+    """Parse alone, the whole import, and bare inserts of as many rows, in one run."""
+    started = time.perf_counter()
+    parsed = read_plan_file(plan_file)
+    parse_s = time.perf_counter() - started
+    parsed_rows = len(parsed.actions())
+
+    name = plan_file.stem
+    context = make_context(f"sqlite:///{folder / f'{name}.db'}")
+    add_sample_people(context)
+    started = time.perf_counter()
+    report = importing.import_plan_files(context, [plan_file], importing.ImportOptions())
+    import_s = time.perf_counter() - started
+    imported = len(report.plans[0].actions)
+
+    # Baseline: the same number of bare action rows in one executemany.
+    floor = make_context(f"sqlite:///{folder / f'{name}-floor.db'}")
+    plan_id = add_plan(floor)
+    with floor.database.writing() as session:
+        theme = plans.find_or_add_theme(session, plan_id, "Theme")
+        objective_id = plans.find_or_add_objective(session, theme, "Objective").id
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "plan_id": plan_id,
+            "objective_id": objective_id,
+            "description": f"Action {n}",
+            "state": "approved",
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for n in range(imported)
+    ]
+    started = time.perf_counter()
+    with floor.database.writing() as session:
+        session.connection().execute(sa.insert(table_of(Action)), rows)
+    insert_s = time.perf_counter() - started
+    context.close()
+    floor.close()
+    return Measured(imported, parsed_rows, import_s, parse_s, insert_s)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--xlsx-rows", type=int, default=10_000)
+    parser.add_argument("--docx-rows", type=int, default=2_000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        plan_file = Path(folder) / "generated_plan.txt"
-        plan_file.write_text(generate_plan(args.rows), encoding="utf-8")
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        text_file = folder / "generated_plan.txt"
+        text_file.write_text(generate_plan(args.rows), encoding="utf-8")
+        xlsx_file = folder / "generated_tracker.xlsx"
+        generate_xlsx(xlsx_file, args.xlsx_rows)
+        docx_file = folder / "generated_plan.docx"
+        generate_docx(docx_file, args.docx_rows)
+        text = measure(folder, text_file)
+        xlsx = measure(folder, xlsx_file)
+        word = measure(folder, docx_file)
 
-        started = time.perf_counter()
-        parsed = read_council_file(plan_file)
-        parse_s = time.perf_counter() - started
-        parsed_rows = len(parsed.actions())
-
-        context = make_context(f"sqlite:///{Path(folder) / 'import.db'}")
-        add_sample_people(context)
-        started = time.perf_counter()
-        report = importing.import_plan_files(context, [plan_file], importing.ImportOptions())
-        import_s = time.perf_counter() - started
-        imported = len(report.plans[0].actions)
-
-        # Baseline: the same number of bare action rows in one executemany.
-        floor = make_context(f"sqlite:///{Path(folder) / 'floor.db'}")
-        plan_id = add_plan(floor)
-        with floor.database.writing() as session:
-            theme = plans.find_or_add_theme(session, plan_id, "Theme")
-            objective_id = plans.find_or_add_objective(session, theme, "Objective").id
-        now = datetime.now(UTC)
-        rows = [
-            {
-                "plan_id": plan_id,
-                "objective_id": objective_id,
-                "description": f"Action {n}",
-                "state": "approved",
-                "version": 1,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for n in range(imported)
-        ]
-        started = time.perf_counter()
-        with floor.database.writing() as session:
-            session.connection().execute(sa.insert(table_of(Action)), rows)
-        insert_s = time.perf_counter() - started
-        context.close()
-        floor.close()
-
-    baseline_s = parse_s + insert_s
-    result = {
+    result: dict[str, object] = {
         "bench": "import",
-        "rows": imported,
-        "parsed_rows": parsed_rows,
-        "import_rows_per_s": round(imported / import_s, 1),
-        "parse_rows_per_s": round(parsed_rows / parse_s, 1),
-        "bare_insert_rows_per_s": round(imported / insert_s, 1),
-        "import_s": round(import_s, 3),
-        "ratio": round(import_s / baseline_s, 2),
+        "rows": text.rows,
+        "parsed_rows": text.parsed_rows,
+        "import_rows_per_s": text.rows_per_s,
+        "parse_rows_per_s": round(text.parsed_rows / text.parse_s, 1),
+        "bare_insert_rows_per_s": round(text.rows / text.insert_s, 1),
+        "import_s": round(text.import_s, 3),
+        "ratio": text.ratio,
+        "xlsx_rows": xlsx.rows,
+        "xlsx_rows_per_s": xlsx.rows_per_s,
+        "xlsx_parse_rows_per_s": round(xlsx.parsed_rows / xlsx.parse_s, 1),
+        "xlsx_ratio": xlsx.ratio,
+        "docx_rows": word.rows,
+        "docx_rows_per_s": word.rows_per_s,
+        "docx_parse_rows_per_s": round(word.parsed_rows / word.parse_s, 1),
+        "docx_ratio": word.ratio,
     }
-    print(f"actions imported:        {imported} ({parsed_rows} parsed)")
-    rate = result["import_rows_per_s"]
-    print(f"full import:             {rate:>10,.0f} rows/s ({import_s:.2f} s)")
-    print(f"baseline, parse only:    {result['parse_rows_per_s']:>10,.0f} rows/s")
-    print(f"baseline, bare inserts:  {result['bare_insert_rows_per_s']:>10,.0f} rows/s")
-    print(f"import costs {result['ratio']}x parse + bare insert")
+    for label, figures in (("text", text), ("xlsx", xlsx), ("docx", word)):
+        print(
+            f"{label:5} {figures.rows:>6} actions: import {figures.rows_per_s:>8,.0f} rows/s "
+            f"({figures.import_s:.2f} s); parse only {figures.parsed_rows / figures.parse_s:>8,.0f}"
+            f" rows/s; bare inserts {figures.rows / figures.insert_s:>9,.0f} rows/s; "
+            f"import costs {figures.ratio}x parse + bare insert"
+        )
     print(json.dumps(result))
 
 
