@@ -105,8 +105,10 @@ def generate_xlsx(path: Path, rows: int, seed: int = 11) -> None:
     import openpyxl
 
     rng = random.Random(seed)
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet("Tracker")
+    # Shared strings, as Excel writes them (a write-only workbook's inline strings read slower).
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Tracker"
     sheet.append(["Benchmark Council Internal Audit Recommendations Tracker"])
     sheet.append([])
     sheet.append(XLSX_HEADER)

@@ -167,3 +167,57 @@ def test_dry_run_prints_dry_run_and_stores_nothing(cli: Cli) -> None:
     assert report["plans"][0]["counts"]["actions"] == 16
     assert cli("action", "list", "--json").json() == []
     assert cli("plan", "list", "--json").json() == []
+
+
+def test_dry_run_shows_each_fields_column_why_and_samples(cli: Cli) -> None:
+    """The dry run names, for every field, the column chosen, why and three of its values."""
+    run = cli("plan", "import", str(PLANS / "audit_tracker.xlsx"), "--dry-run")
+    lines = {line.split("│")[1].strip(): line for line in run.out.splitlines() if "│" in line}
+    assert "G Original Target Date" in lines["original-target"]
+    assert "H Revised Target Date" in lines["target"]
+    assert "header" in lines["target"]
+    assert "D Priority" in lines["priority"]
+    assert "content: 10 of 10 cells are priorities" in lines["priority"]
+    assert "High | Medium | Low" in lines["priority"]
+    assert cli("plan", "list", "--json").json() == []
+
+
+def test_headerless_table_imports_with_map_by_letter(cli: Cli) -> None:
+    """A table with no header row is refused with the fix, then imports with --map letters."""
+    plan = str(PLANS / "headerless_plan.csv")
+    refused = cli("plan", "import", plan, expect=1)
+    assert "no recognisable header row" in refused.err
+    assert "--map action=A" in refused.err
+    assert "Traceback" not in refused.err
+    flags = ["--map", "action=A", "--map", "lead=B", "--map", "target=C", "--map", "progress=D"]
+    cli("plan", "import", plan, *flags)
+    actions = {a["description"]: a for a in cli("action", "list", "--json").json()}
+    train = actions["Train front-line staff on the duty to refer"]
+    assert (train["lead"], train["target_date"]) == ("Housing Options Manager", "2026-01-31")
+
+
+def test_mapping_file_and_bad_map_are_read_with_clear_errors(cli: Cli) -> None:
+    """--mapping reads FIELD: COLUMN lines; an unknown field is a usage error naming it."""
+    (cli.folder / "map.yaml").write_text(
+        "action: A\nlead: B\ntarget: C\nprogress: D\n", encoding="utf-8"
+    )
+    plan = str(PLANS / "headerless_plan.csv")
+    cli("plan", "import", plan, "--mapping", "map.yaml", "--dry-run")
+    bad = cli("plan", "import", plan, "--map", "owner=B", expect=2)
+    assert "'owner' is not a field" in bad.err
+
+
+def test_month_first_dates_and_another_financial_year(cli: Cli) -> None:
+    """--date-order mdy reads 03/31/2027 as 31 March; --financial-year-start moves quarters."""
+    (cli.folder / "us.csv").write_text(
+        "Action,Owner,Due Date\n"
+        "Publish the annual report on the website,Head of Communications,03/31/2027\n"
+        "Agree the schools budget with the forum,Head of Finance,Q1 2026/27\n",
+        encoding="utf-8",
+    )
+    flags = ["--date-order", "mdy", "--financial-year-start", "09-01"]
+    cli("plan", "import", "us.csv", *flags)
+    actions = {a["description"]: a for a in cli("action", "list", "--json").json()}
+    assert actions["Publish the annual report on the website"]["target_date"] == "2027-03-31"
+    # A year starting 1 September: its first quarter ends on 30 November.
+    assert actions["Agree the schools budget with the forum"]["target_date"] == "2026-11-30"
