@@ -263,13 +263,17 @@ def assemble_document(
     assembler.title = document.title
     if choices.headerless is not None:
         assembler.table_start()
+    title_key = _theme_key(document.title or "")
     index = 0
     for part in document.parts:
         if isinstance(part, Row):
             assembler.row(part, blocks[index], texts[index])
             index += 1
         elif isinstance(part, Heading):
-            assembler.heading(part.line, part.text, part.level)
+            if _theme_key(part.text) == title_key:
+                assembler.page_break()  # the plan's own title names the plan, not a theme
+            else:
+                assembler.heading(part.line, part.text, part.level)
         elif isinstance(part, PageBreak):
             assembler.page_break()
         elif isinstance(part, Prose):
