@@ -61,8 +61,6 @@ class TableChoices:
 
     def layout_for(self, texts: Sequence[str]) -> TableLayout | None:
         """The layout a header row starts, or None when the row is not a header row."""
-        if not self.layouts or not texts or (not texts[0] and len(texts) < 2):
-            return None
         return self.layouts.get(signature(texts))
 
     @property
