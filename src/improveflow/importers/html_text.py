@@ -21,6 +21,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from html.parser import HTMLParser
 
 # A cell is treated as HTML only when it holds something that looks like a tag.
@@ -155,6 +156,12 @@ def cell_blocks(cell: str | None) -> list[Block]:
     """The paragraphs of a cell, each marked as list item or not."""
     if not cell or cell.isspace():
         return []
+    # Leads, dates, RAG and priority cells repeat down a table: read each text once.
+    return list(_cached_blocks(cell))
+
+
+@lru_cache(maxsize=4096)
+def _cached_blocks(cell: str) -> tuple[Block, ...]:
     if _LOOKS_LIKE_HTML.search(cell):
         parser = _CellParser()
         parser.feed(cell)
@@ -162,7 +169,7 @@ def cell_blocks(cell: str | None) -> list[Block]:
         blocks = parser.blocks
     else:
         blocks = _plain_blocks(cell)
-    return _attach_lists_to_introductions(blocks)
+    return tuple(_attach_lists_to_introductions(blocks))
 
 
 def cell_paragraphs(cell: str | None) -> list[str]:

@@ -21,6 +21,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time
@@ -35,6 +36,7 @@ from improveflow.importers.html_text import cell_text
 from improveflow.importers.records import ParsedPlan
 from improveflow.importers.table_model import Part, Row, SourceDocument, TableStart
 from improveflow.importers.text_files import decode_plan_bytes
+from improveflow.importers.xlsx_sheets import CellValue, WorkbookError, XlsxWorkbook
 
 _SNIFF_SAMPLE = 64 * 1024
 _MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
@@ -125,69 +127,64 @@ def read_xlsx_document(path: Path, sheet: str | None = None) -> SourceDocument:
     """A workbook's sheets (or one named sheet) as rows of cells."""
     file = str(path)
     try:
-        import openpyxl  # slow to import; only workbooks need it
-
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a damaged file
-        raise InputFileError(
-            file,
-            None,
-            f"not a readable .xlsx workbook ({type(error).__name__}: {error}): open it in Excel "
-            "and save it again as an .xlsx workbook",
-        ) from error
-    try:
-        sheets = [ws for ws in workbook.worksheets if ws.sheet_state == "visible"]
+        workbook = XlsxWorkbook(file)
+    except (WorkbookError, OSError) as error:
+        raise _unreadable(file, error) from error
+    with workbook:
+        sheets = [entry for entry in workbook.sheets if entry.visible]
         if sheet is not None:
-            sheets = [ws for ws in workbook.worksheets if ws.title == sheet]
+            sheets = [entry for entry in workbook.sheets if entry.name == sheet]
             if not sheets:
-                names = ", ".join(f"'{ws.title}'" for ws in workbook.worksheets)
+                names = ", ".join(f"'{entry.name}'" for entry in workbook.sheets)
                 raise InputFileError(file, None, f"no sheet '{sheet}' (the sheets: {names})")
         parts: list[Part] = []
         notes: list[str] = []
         line = 0
         title: str | None = None
-        for worksheet in sheets:
-            worksheet.reset_dimensions()  # some exporters record a wrong used range
-            merges = _merged_ranges(workbook, worksheet)
-            numbered = list(_sheet_rows(worksheet.iter_rows(values_only=True), merges))
-            if not numbered:
-                notes.append(f"sheet '{worksheet.title}': empty")
-                continue
-            rows = [(number, cells) for number, cells, _ in numbered]
-            if title is None and not parts:
-                title, rows = _take_title(rows)
-            kept = {number for number, _ in rows}
-            parts.append(TableStart(name=f"sheet {worksheet.title}"))
-            for number, cells, continued in numbered:
-                if number not in kept:
+        try:
+            for entry in sheets:
+                data = workbook.sheet_xml(entry)
+                numbered = list(_sheet_rows(workbook.rows(data), _merged_ranges(data)))
+                if not numbered:
+                    notes.append(f"sheet '{entry.name}': empty")
                     continue
-                line += 1
-                where = f"sheet {worksheet.title}, row {number}"
-                parts.append(Row(line, cells, where, continued))
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise InputFileError(file, None, f"not a readable .xlsx workbook: {error}") from error
-    finally:
-        workbook.close()
+                rows = [(number, cells) for number, cells, _ in numbered]
+                if title is None and not parts:
+                    title, rows = _take_title(rows)
+                kept = {number for number, _ in rows}
+                parts.append(TableStart(name=f"sheet {entry.name}"))
+                for number, cells, continued in numbered:
+                    if number not in kept:
+                        continue
+                    line += 1
+                    where = f"sheet {entry.name}, row {number}"
+                    parts.append(Row(line, cells, where, continued))
+        except (WorkbookError, zipfile.BadZipFile, zlib.error, OSError) as error:
+            raise _unreadable(file, error) from error
     if not parts:
-        names = ", ".join(f"'{ws.title}'" for ws in sheets) or "none visible"
+        names = ", ".join(f"'{entry.name}'" for entry in sheets) or "none visible"
         raise InputFileError(
             file, None, f"nothing to import: the workbook's sheets ({names}) are empty"
         )
-    if title is None and len(sheets) == 1 and not _DEFAULT_SHEET_NAME.match(sheets[0].title):
-        title = sheets[0].title  # Planner and other exports name the sheet after the plan
+    if title is None and len(sheets) == 1 and not _DEFAULT_SHEET_NAME.match(sheets[0].name):
+        title = sheets[0].name  # Planner and other exports name the sheet after the plan
     return SourceDocument(file=file, title=title, parts=parts, encoding=None, notes=notes)
 
 
-def _merged_ranges(workbook: Any, worksheet: Any) -> list[tuple[int, int, int, int]]:
+def _unreadable(file: str, error: Exception) -> InputFileError:
+    return InputFileError(
+        file,
+        None,
+        f"not a readable .xlsx workbook ({error}): open it in Excel and save it again as an "
+        ".xlsx workbook",
+    )
+
+
+def _merged_ranges(data: bytes) -> list[tuple[int, int, int, int]]:
     """(first row, first column, last row, last column) of each merged range, 1-based.
 
-    Read-only worksheets (needed for large files) do not parse merges, so they are read from
-    the sheet's XML, where they follow the cells.
+    Merges follow the cells in the sheet's XML, so they are found before the rows are read.
     """
-    try:
-        data: bytes = workbook._archive.read(worksheet._worksheet_path)
-    except (AttributeError, KeyError):
-        return []
     tail = data[data.rfind(b"</sheetData>") :] if b"</sheetData>" in data else data
     ranges = []
     for first_col, first_row, last_col, last_row in _MERGE_REF.findall(tail):
@@ -210,7 +207,7 @@ def _column_number(letters: bytes) -> int:
 
 
 def _sheet_rows(
-    values: Iterable[tuple[Any, ...]], merges: list[tuple[int, int, int, int]]
+    values: Iterable[tuple[int, list[CellValue]]], merges: list[tuple[int, int, int, int]]
 ) -> Iterator[tuple[int, list[str], frozenset[int]]]:
     """Non-empty rows as (row number, cells, merged-from-above columns)."""
     # For each covered cell below the first row of a vertical merge: the merge's top-left cell.
@@ -220,7 +217,7 @@ def _sheet_rows(
             below[(row, first_col)] = (first_row, first_col)
     kept: dict[tuple[int, int], str] = {}
     wanted = set(below.values())
-    for number, row_values in enumerate(values, start=1):
+    for number, row_values in values:
         cells = [_cell_string(value) for value in row_values]
         continued: set[int] = set()
         if below:

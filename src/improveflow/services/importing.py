@@ -260,6 +260,8 @@ def _import_key(theme: str, objective: ParsedObjective, description: str, seen: 
 
 _ACTION = table_of(Action)
 _PROGRESS = table_of(ProgressUpdate)
+_OBJECTIVE = table_of(Objective)
+_THEME = table_of(Theme)
 
 
 class _PlanWriter:
@@ -287,7 +289,7 @@ class _PlanWriter:
         self.seen_here: dict[str, str] = {}  # import key -> where this import first had it
         self.pending: list[tuple[dict[str, object], ImportedActionLine, str | None, str]] = []
         self.themes: set[int] = set()
-        self.objectives: set[int] = set()
+        self.objectives: set[int | _NewObjective] = set()
 
     def _existing_actions(self) -> dict[str, _Stored]:
         rows = self.session.connection().execute(
@@ -352,7 +354,7 @@ class _PlanWriter:
         file: str,
         theme: str,
         objective: ParsedObjective,
-        objective_id: int,
+        objective_id: int | _NewObjective,
         action: ParsedAction,
         key: str,
     ) -> None:
@@ -487,14 +489,23 @@ class _PlanWriter:
         if not self.pending:
             return
         connection = self.session.connection()
+        self.outline.insert_new_objectives()
+        for row, *_ in self.pending:
+            objective_id = row["objective_id"]
+            if isinstance(objective_id, _NewObjective):
+                row["objective_id"] = objective_id.id
+        # Matched by import key, unique within an import: asking the database to return ids
+        # in parameter order makes SQLite insert one row per statement.
         inserted = connection.execute(
-            sa.insert(_ACTION).returning(_ACTION.c.id, sort_by_parameter_order=True),
+            sa.insert(_ACTION).returning(_ACTION.c.import_key, _ACTION.c.id),
             [row for row, *_ in self.pending],
-        ).all()
+        )
+        ids: dict[str, int] = {}
+        for import_key, action_id in inserted:
+            ids[import_key] = action_id
         progress_rows = []
-        for (action_id,), (row, line, progress, evidence) in zip(
-            inserted, self.pending, strict=True
-        ):
+        for row, line, progress, evidence in self.pending:
+            action_id = ids[str(row["import_key"])]
             line.id = action_id
             self.touched.add(action_id)
             audit.append(
@@ -516,6 +527,7 @@ class _PlanWriter:
 
     def finish(self) -> None:
         self._flush()
+        self.outline.insert_new_objectives()  # objectives whose actions were all duplicates
         self.report.review = [
             ReviewItem(
                 source=line.source, action_id=line.id, description=line.description, reason=r
@@ -554,8 +566,9 @@ class _Outline:
         for theme in session.exec(select(Theme).where(Theme.plan_id == plan_id)).all():
             assert theme.id is not None
             self.theme_ids[_fold(theme.title)] = theme.id
-        self.objective_ids: dict[tuple[int, str], int] = {}
+        self.objective_ids: dict[tuple[int, str], int | _NewObjective] = {}
         self.objective_counts: dict[int, int] = {}
+        self.new_objectives: list[_NewObjective] = []
         rows = session.exec(
             select(Objective).where(col(Objective.theme_id).in_(list(self.theme_ids.values())))
         ).all()
@@ -572,17 +585,25 @@ class _Outline:
         known = self.theme_ids.get(_fold(title))
         if known is not None:
             return known
-        theme = Theme(plan_id=self.plan_id, title=title, position=len(self.theme_ids))
-        self.session.add(theme)
-        self.session.flush()
-        assert theme.id is not None
-        self.theme_ids[_fold(title)] = theme.id
-        return theme.id
+        # Core, not the ORM: a tracker grouped by audit has a theme every few rows.
+        theme_id: int = (
+            self.session.connection()
+            .execute(
+                sa.insert(_THEME).returning(_THEME.c.id),
+                {"plan_id": self.plan_id, "title": title, "position": len(self.theme_ids)},
+            )
+            .scalar_one()
+        )
+        self.theme_ids[_fold(title)] = theme_id
+        return theme_id
 
-    def objective(self, theme_id: int, record: ParsedObjective) -> int:
+    def objective(self, theme_id: int, record: ParsedObjective) -> int | _NewObjective:
+        """The objective's id, or a handle whose id is set when the new ones are inserted."""
         key = (theme_id, _fold(record.reference or record.text))
         known = self.objective_ids.get(key)
         if known is not None:
+            if isinstance(known, _NewObjective):
+                return known
             objective = self.session.get(Objective, known)
             assert objective is not None
             # The document is the source of these texts; keep what it says now.
@@ -591,21 +612,54 @@ class _Outline:
             objective.risk_rating = record.risk_rating or objective.risk_rating
             return known
         position = self.objective_counts.get(theme_id, 0)
-        objective = Objective(
-            theme_id=theme_id,
-            reference=record.reference,
-            text=record.text,
-            outcomes=record.outcomes,
-            monitoring=record.monitoring,
-            risk_rating=record.risk_rating,
-            position=position,
+        new = _NewObjective(
+            key,
+            position,
+            {
+                "theme_id": theme_id,
+                "reference": record.reference,
+                "text": record.text,
+                "outcomes": record.outcomes,
+                "monitoring": record.monitoring,
+                "risk_rating": record.risk_rating,
+                "position": position,
+            },
         )
-        self.session.add(objective)
-        self.session.flush()
-        assert objective.id is not None
+        self.new_objectives.append(new)
         self.objective_counts[theme_id] = position + 1
-        self.objective_ids[key] = objective.id
-        return objective.id
+        self.objective_ids[key] = new
+        return new
+
+    def insert_new_objectives(self) -> None:
+        """Insert the objectives met since the last call in one statement.
+
+        One ORM flush per objective was most of the time of a tracker import, where every
+        row is an objective of its own.
+        """
+        if not self.new_objectives:
+            return
+        inserted = self.session.connection().execute(
+            sa.insert(_OBJECTIVE).returning(
+                _OBJECTIVE.c.theme_id, _OBJECTIVE.c.position, _OBJECTIVE.c.id
+            ),
+            [new.row for new in self.new_objectives],
+        )
+        # New objectives have distinct positions in their theme (see `objective`).
+        ids = {(theme_id, position): objective_id for theme_id, position, objective_id in inserted}
+        for new in self.new_objectives:
+            new.id = ids[(new.key[0], new.position)]
+            self.objective_ids[new.key] = new.id
+        self.new_objectives.clear()
+
+
+class _NewObjective:
+    """An objective queued for insertion; `id` is known once it is inserted."""
+
+    __slots__ = ("id", "key", "position", "row")
+
+    def __init__(self, key: tuple[int, str], position: int, row: dict[str, object]) -> None:
+        self.key, self.position, self.row = key, position, row
+        self.id: int | None = None
 
 
 def _fold(text: str) -> str:
