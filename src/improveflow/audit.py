@@ -3,25 +3,43 @@
 Each event's hash covers its own fields and the previous event's hash, so editing, removing or
 reordering any stored event breaks the chain from that point on. Writers lock the single
 `audit_head` row, which serialises appends across processes and keeps the chain linear.
+
+With IMPROVEFLOW_AUDIT_KEY set, each hash is an HMAC keyed with it, so someone who can write to
+the database but does not hold the key cannot recompute the chain after an edit. Events written
+before the key was set stay plain SHA-256 and still verify; each event records which it is,
+and a keyed event is never followed by an unkeyed one. Neither kind shows events removed from
+the end with the head moved back, nor a chain recomputed by someone holding the key: signed
+checkpoints kept outside the database (`audit_checkpoint`) do.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from improveflow import exceptions
+from improveflow.audit_checkpoint import Checkpoint
+from improveflow.audit_key import AuditKey
 from improveflow.models import AuditEvent, AuditHead
 
 GENESIS_HASH = "0" * 64
 _VERIFY_BATCH = 1000
+
+
+class HashScheme(StrEnum):
+    """How an event's hash was made (stored on each event)."""
+
+    SHA256 = "sha256"  # unkeyed: anyone who can write to the database can recompute it
+    HMAC_SHA256 = "hmac-sha256"  # keyed with IMPROVEFLOW_AUDIT_KEY
 
 
 def canonical_json(data: Mapping[str, Any]) -> str:
@@ -41,7 +59,9 @@ def event_hash(
     comment: str | None,
     data: str,
     prev_hash: str,
+    key: AuditKey | None = None,
 ) -> str:
+    """The event's hash: HMAC-SHA256 with `key`, plain SHA-256 without one."""
     body = canonical_json(
         {
             "seq": seq,
@@ -56,14 +76,30 @@ def event_hash(
             "data": data,
             "prev_hash": prev_hash,
         }
-    )
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    ).encode("utf-8")
+    if key is None:
+        return hashlib.sha256(body).hexdigest()
+    return key.chain_digest(body)
 
 
 _HEAD_FOR_UPDATE = (
     sa.select(col(AuditHead.seq), col(AuditHead.hash))
     .where(col(AuditHead.id) == 1)
     .with_for_update()
+)
+# Without a key, the writer must also know how the newest event was hashed: after a keyed
+# event only keyed ones may follow.
+_HEAD_AND_TIP_SCHEME_FOR_UPDATE = (
+    sa.select(
+        col(AuditHead.seq),
+        col(AuditHead.hash),
+        sa.select(col(AuditEvent.hash_scheme))
+        .where(col(AuditEvent.seq) == col(AuditHead.seq))
+        .scalar_subquery()
+        .label("tip_scheme"),
+    )
+    .where(col(AuditHead.id) == 1)
+    .with_for_update(of=AuditHead)
 )
 # A database trigger (migration 0002) moves the head to each inserted event.
 _INSERT_EVENTS = sa.insert(AuditEvent)
@@ -75,6 +111,7 @@ class _Pending:
 
     seq: int
     hash: str
+    key: AuditKey | None
     rows: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -82,10 +119,24 @@ def _pending(session: Session) -> _Pending:
     pending = session.info.get("audit_pending")
     if isinstance(pending, _Pending):
         return pending
+    # Database.writing() puts the installation's audit key (or None) on every write session.
+    key = session.info.get("audit_key")
+    if not isinstance(key, AuditKey):
+        key = None
     # Locks the head row (PostgreSQL) until commit, so concurrent writers chain one at a time;
     # SQLite write transactions already hold the database's write lock.
-    row = session.connection().execute(_HEAD_FOR_UPDATE).one()
-    pending = _Pending(seq=row.seq, hash=row.hash)
+    connection = session.connection()
+    if key is not None:
+        row = connection.execute(_HEAD_FOR_UPDATE).one()
+    else:
+        row = connection.execute(_HEAD_AND_TIP_SCHEME_FOR_UPDATE).one()
+        if row.tip_scheme not in (None, HashScheme.SHA256):
+            raise exceptions.ConfigurationError(
+                f"IMPROVEFLOW_AUDIT_KEY is not set, but the audit log's newest event (#{row.seq}) "
+                "is keyed with it, and an unkeyed event may never follow a keyed one: set "
+                "IMPROVEFLOW_AUDIT_KEY to this installation's audit key to record changes"
+            )
+    pending = _Pending(seq=row.seq, hash=row.hash, key=key)
     session.info["audit_pending"] = pending
     session.info.setdefault("before_commit", []).append(_write_pending)
     return pending
@@ -114,8 +165,8 @@ def append(
 ) -> int:
     """Add one event to the chain, written when the caller's transaction commits.
 
-    The session must come from `Database.writing()`, which writes the events before commit.
-    Returns the event's sequence number.
+    The session must come from `Database.writing()`, which writes the events before commit and
+    carries the audit key. Returns the event's sequence number.
     """
     pending = _pending(session)
     at = at.astimezone(UTC)
@@ -134,17 +185,35 @@ def append(
         "data": stored_data,
         "prev_hash": pending.hash,
     }
-    digest = event_hash(**row)
+    digest = event_hash(**row, key=pending.key)
     row["hash"] = digest
+    row["hash_scheme"] = HashScheme.SHA256 if pending.key is None else HashScheme.HMAC_SHA256
     pending.rows.append(row)
     pending.seq, pending.hash = seq, digest
     return seq
 
 
+# Verifying --------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class VerifyReport:
+    """What a verification walked and matched; `audit_assurance` says what that proves."""
+
     events: int
     head_hash: str
+    key_set: bool
+    # The first keyed event: every event from it on is keyed, every one before it is not.
+    keyed_from: int | None = None
+    checkpoints: tuple[Checkpoint, ...] = ()
+
+    @property
+    def unkeyed_events(self) -> int:
+        return self.events if self.keyed_from is None else self.keyed_from - 1
+
+    @property
+    def newest_checkpoint(self) -> Checkpoint | None:
+        return max(self.checkpoints, key=lambda c: c.seq, default=None)
 
 
 def _stored_events(session: Session) -> Iterator[AuditEvent]:
@@ -163,10 +232,22 @@ def _stored_events(session: Session) -> Iterator[AuditEvent]:
         session.expunge_all()
 
 
-def verify(session: Session) -> VerifyReport:
-    """Recompute the whole chain; raise AuditChainBroken naming the first bad event."""
+def verify(
+    session: Session, key: AuditKey | None = None, checkpoints: Sequence[Checkpoint] = ()
+) -> VerifyReport:
+    """Recompute the whole chain and match it against each (already signature-checked)
+    checkpoint.
+
+    Raises AuditChainBroken naming the first bad event or the checkpoint the log no longer
+    matches, and AuditNotVerifiable when keyed events meet a missing key.
+    """
+    at_seq: dict[int, list[Checkpoint]] = defaultdict(list)
+    for checkpoint in checkpoints:
+        at_seq[checkpoint.seq].append(checkpoint)
+    _match_checkpoints(at_seq.pop(0, []), GENESIS_HASH, "the empty log")
     expected_prev = GENESIS_HASH
     expected_seq = 0
+    keyed_from: int | None = None
     for stored in _stored_events(session):
         expected_seq += 1
         where = _describe(stored)
@@ -178,6 +259,7 @@ def verify(session: Session) -> VerifyReport:
             raise exceptions.AuditChainBroken(
                 f"{where}: does not follow the event before it; the log was reordered or cut"
             )
+        keyed_from = _check_scheme(stored, where, keyed_from, key)
         recomputed = event_hash(
             seq=stored.seq,
             at=stored.at,
@@ -190,17 +272,80 @@ def verify(session: Session) -> VerifyReport:
             comment=stored.comment,
             data=stored.data,
             prev_hash=stored.prev_hash,
+            key=key if stored.hash_scheme == HashScheme.HMAC_SHA256 else None,
         )
         if recomputed != stored.hash:
+            if stored.hash_scheme == HashScheme.HMAC_SHA256:
+                raise exceptions.AuditChainBroken(
+                    f"{where}: its keyed hash does not match: its contents were changed after "
+                    "writing (and the chain recomputed by someone without the audit key), or "
+                    "IMPROVEFLOW_AUDIT_KEY here is not the key it was written with"
+                )
             raise exceptions.AuditChainBroken(f"{where}: its contents were changed after writing")
+        _match_checkpoints(at_seq.pop(stored.seq, []), stored.hash, where)
         expected_prev = stored.hash
+    if at_seq:
+        seq = min(at_seq)
+        beyond = at_seq[seq][0]
+        raise exceptions.AuditChainBroken(
+            f"{beyond.describe()} records {beyond.events} events, up to #{seq}, but the log "
+            f"now ends at #{expected_seq}: {_removed(expected_seq + 1, seq)} from the end"
+        )
     head = session.exec(select(AuditHead).where(AuditHead.id == 1)).one()
     if head.seq != expected_seq or head.hash != expected_prev:
         raise exceptions.AuditChainBroken(
             f"the audit log ends at #{expected_seq} but its head records #{head.seq}; "
             "events were removed from the end"
         )
-    return VerifyReport(events=expected_seq, head_hash=expected_prev)
+    return VerifyReport(
+        events=expected_seq,
+        head_hash=expected_prev,
+        key_set=key is not None,
+        keyed_from=keyed_from,
+        checkpoints=tuple(sorted(checkpoints, key=lambda c: (c.seq, c.made_at))),
+    )
+
+
+def _check_scheme(
+    stored: AuditEvent, where: str, keyed_from: int | None, key: AuditKey | None
+) -> int | None:
+    """The first keyed event so far, after checking this event's scheme may come here."""
+    if stored.hash_scheme == HashScheme.SHA256:
+        if keyed_from is not None:
+            raise exceptions.AuditChainBroken(
+                f"{where}: is unkeyed, yet keyed events began at #{keyed_from}, and a keyed "
+                "event is never followed by an unkeyed one: the log was rewritten from here on "
+                "by someone without the audit key"
+            )
+        return None
+    if stored.hash_scheme != HashScheme.HMAC_SHA256:
+        raise exceptions.AuditChainBroken(
+            f"{where}: names a way of hashing improveflow does not know ({stored.hash_scheme!r})"
+        )
+    if key is None:
+        raise exceptions.AuditNotVerifiable(
+            f"The audit log's events from #{stored.seq} on are keyed with "
+            "IMPROVEFLOW_AUDIT_KEY, which is not set here, so they cannot be checked and "
+            "nothing has been verified: set IMPROVEFLOW_AUDIT_KEY to this installation's "
+            "audit key and verify again"
+        )
+    return stored.seq if keyed_from is None else keyed_from
+
+
+def _match_checkpoints(checkpoints: list[Checkpoint], stored_hash: str, where: str) -> None:
+    for checkpoint in checkpoints:
+        if checkpoint.head_hash != stored_hash:
+            raise exceptions.AuditChainBroken(
+                f"{where} is not the event {checkpoint.describe()} recorded as #{checkpoint.seq} "
+                f"(its hash was {checkpoint.head_hash[:16]}…, now {stored_hash[:16]}…): the log "
+                f"at or before #{checkpoint.seq} has been rewritten since"
+            )
+
+
+def _removed(first: int, last: int) -> str:
+    if first == last:
+        return f"event #{first} has been removed"
+    return f"events #{first} to #{last} have been removed"
 
 
 def _describe(event: AuditEvent) -> str:

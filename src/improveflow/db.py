@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+
+if TYPE_CHECKING:
+    from improveflow.audit_key import AuditKey
 
 # How long a SQLite writer waits for another writer before giving up, in milliseconds.
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -56,10 +59,17 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 class Database:
-    """The process's engine and its units of work."""
+    """The process's engine and its units of work.
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    `audit_key` (IMPROVEFLOW_AUDIT_KEY, or None) travels with every write session, so the
+    audit log keys the events a service appends without each caller passing it along.
+    """
+
+    def __init__(
+        self, url: str, *, audit_key: AuditKey | None = None, **engine_kwargs: Any
+    ) -> None:
         self.url = url
+        self.audit_key = audit_key
         self.engine = create_database_engine(url, **engine_kwargs)
         self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
 
@@ -72,7 +82,8 @@ class Database:
         """One transaction that commits when the block ends, or rolls back on any error.
 
         Callables in `session.info["before_commit"]` run just before the commit, inside the
-        transaction (the audit log writes its buffered events there).
+        transaction (the audit log writes its buffered events there). `session.info["audit_key"]`
+        is the key the audit log hashes this transaction's events with.
         """
         # The session joins a transaction begun on the connection: cheaper than letting the
         # session manage its own, which matters on the approval hot path.
@@ -80,6 +91,7 @@ class Database:
             self._writer.begin() as connection,
             Session(bind=connection, expire_on_commit=False) as session,
         ):
+            session.info["audit_key"] = self.audit_key
             yield session
             session.flush()
             for hook in session.info.pop("before_commit", []):

@@ -135,6 +135,14 @@ class AuditChainBroken(ImproveflowError):
     """The audit log does not verify."""
 
 
+class AuditNotVerifiable(ImproveflowError):
+    """The audit log could not be verified: nothing has been proved."""
+
+
+class CheckpointInvalid(ImproveflowError):
+    """This audit checkpoint is not valid, so it proves nothing."""
+
+
 # The web app ------------------------------------------------------------------------------------
 
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PURPOSES", "LinkSigner"]
 
-PURPOSES = frozenset({"action", "approval", "preferences", "sign_in"})
+PURPOSES = frozenset({"action", "approval", "preferences", "sign_in", "unsubscribe"})
 NONCE_KEY = "n"
 MIN_SECRET_LENGTH = 16
 
@@ -152,6 +152,15 @@ class LinkSigner:
         """The page where `person_id` chooses how reminders reach them."""
         token = self.token("preferences", {"person": person_id})
         return f"{self._base_url}/preferences?token={token}"
+
+    def unsubscribe_link(self, person_id: int) -> str:
+        """The List-Unsubscribe address for `person_id` (RFC 8058 one-click).
+
+        Its token is made for this one change and nothing else: no page but /unsubscribe
+        takes it, and it never signs anyone in.
+        """
+        token = self.token("unsubscribe", {"person": person_id})
+        return f"{self._base_url}/unsubscribe?token={token}"
 
     def sign_in_link(self, person_id: int) -> str:
         """A link that signs `person_id` in."""

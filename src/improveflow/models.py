@@ -278,6 +278,12 @@ class AuditEvent(SQLModel, table=True):
     data: str = Field(default="{}", sa_type=sa.Text)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    # How `hash` was made: "sha256" (unkeyed: every event before keys existed) or
+    # "hmac-sha256" (keyed with IMPROVEFLOW_AUDIT_KEY). A keyed event is never followed by an
+    # unkeyed one.
+    hash_scheme: str = Field(
+        default="sha256", max_length=20, sa_column_kwargs={"server_default": sa.text("'sha256'")}
+    )
 
 
 class AuditHead(SQLModel, table=True):
@@ -350,13 +356,26 @@ class Notice(SQLModel, table=True):
 class OutboxStatus(StrEnum):
     QUEUED = "queued"
     SENT = "sent"
-    FAILED = "failed"
+    FAILED = "failed"  # refused for good, or not sent while it was still useful
+    SUPERSEDED = "superseded"  # no longer worth sending (superseded_reason says why)
+
+
+class DeliveryFault(StrEnum):
+    """Whose fault an attempt's failure was: it decides what the failure says about the mail."""
+
+    SERVER = "server"  # no connection, no reply, a refused login or sender: no email can go
+    RECIPIENT = "recipient"  # a refusal of this recipient or this message
+    MESSAGE = "message"  # the message could not be built
 
 
 class Outbox(SQLModel, table=True):
     """An email to send. Sending marks it sent; a crash resends at most the one in flight."""
 
-    __table_args__ = (sa.Index("ix_outbox_status_due", "status", "due_at"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_status_due", "status", "due_at"),
+        # The newest failed attempt, for the delivery status (`improveflow status`, /healthz).
+        sa.Index("ix_outbox_status_attempt", "status", "last_attempt_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=200, unique=True)
     template: str = Field(max_length=50)
@@ -370,6 +389,11 @@ class Outbox(SQLModel, table=True):
     next_attempt_at: datetime | None = _moment(default=None)
     lease_until: datetime | None = _moment(default=None)  # a sender holds it until then
     last_error: str | None = Field(default=None, sa_type=sa.Text)
+    fault: str | None = Field(default=None, max_length=20)  # a DeliveryFault: last_error's kind
+    last_attempt_at: datetime | None = _moment(default=None)
+    superseded_reason: str | None = Field(default=None, sa_type=sa.Text)
+    # An administrator asked for it again by name: sent even if it no longer seems to matter.
+    send_anyway: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     message_id: str | None = Field(default=None, max_length=300)
     created_at: datetime = _moment()
     sent_at: datetime | None = _moment(default=None, index=True)
@@ -410,8 +434,24 @@ class WebSession(SQLModel, table=True):
     # Every form of this session carries it; a POST without it is refused.
     csrf_token: str = Field(max_length=64)
     via: str = Field(max_length=20)  # the link purpose that started it: sign_in, action, approval
+    # What the session may reach: "all" when started by signing in, else the one page its
+    # link was for ("action:12", "approval:7", "preferences"). Read by services.link_scope.
+    scope: str = Field(max_length=40)
     created_at: datetime = _moment()
     expires_at: datetime = _moment(index=True)
+
+
+class SignInRequest(SQLModel, table=True):
+    """One sign-in link asked for, kept for an hour so the form's limits can count it.
+
+    Neither the address nor the client is stored: only keyed hashes of them.
+    """
+
+    __tablename__ = "sign_in_request"
+    id: int | None = Field(default=None, primary_key=True)
+    address_key: str = Field(max_length=64, index=True)
+    client_key: str = Field(max_length=64, index=True)
+    asked_at: datetime = _moment(index=True)
 
 
 # A plan's table pages through its actions in order (SQLite keeps rowid order per plan_id).

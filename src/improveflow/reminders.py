@@ -26,6 +26,7 @@ STALLED = "stalled"
 STALLED_LEVEL = 0
 # action.escalation_level when only a 'stalled' escalation is open (0 means none at all).
 ONLY_STALLED = -1
+_ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,32 @@ class SweepPlanner:
         """The first moment from `now` inside working hours (Monday 09:00 for a Saturday)."""
         return self.calendar.next_send_moment(require_aware(now, "now"), self.reminders.send_time)
 
+    def in_working_hours(self, now: datetime) -> bool:
+        """Whether `now` is inside working hours of a working day of this workflow's calendar.
+
+        Escalations are raised only then, so they are raised when people are told, and the
+        working days counted in the email are those of the day it arrives.
+        """
+        return self.send_at(now) <= now
+
+    def first_working_moment(self, now: datetime) -> datetime:
+        """`now` on a working day; at a weekend or on a bank holiday, the next working day at
+        the send time. Nothing is sent on a day off, though a request may go out in the
+        evening of a working day."""
+        if self.calendar.is_working_day(self.today(now)):
+            return now
+        return self.send_at(now)
+
     # Reminders before the target date ---------------------------------------------------------
+
+    def reminder_day(self, target: date, offset: int) -> date:
+        """The working day on which exactly `offset` working days are left before `target`.
+
+        Counted as `working_days_left` counts them (working days after that day, up to and
+        including the target), so the 5-working-day reminder says "in 5 working days" even
+        when the target falls on a weekend or a bank holiday.
+        """
+        return self.calendar.subtract_working_days(target + _ONE_DAY, offset + 1)
 
     def _moment(self, day: date) -> datetime:
         return self.calendar.next_send_moment(
@@ -101,7 +127,7 @@ class SweepPlanner:
         while the scheduler was down still goes once; of several, only the latest is sent.
         """
         for offset in sorted(self.reminders.offsets_working_days):
-            moment = self._moment(self.calendar.subtract_working_days(target, offset))
+            moment = self._moment(self.reminder_day(target, offset))
             if moment <= now < moment + self.catch_up:
                 return DueReminder(offset, moment, self.working_days_left(target, now))
         return None
@@ -112,10 +138,20 @@ class SweepPlanner:
     # Escalations --------------------------------------------------------------------------------
 
     def overdue_thresholds(self, now: datetime) -> list[tuple[EscalationLevel, date]]:
-        """Each level reached by lateness, with the latest target date that has reached it."""
-        today = self.today(now)
+        """Each level reached by lateness, with the latest target date that has reached it.
+
+        The latest target date with `working_days_overdue` at least the level's: the day before
+        the level's n-th working day counting back from today. A target on a weekend or bank
+        holiday reaches the level on the same day as the working day before it, as the ladder
+        counts it (not a day later, and so never on a Saturday).
+        """
+        after_today = self.today(now) + _ONE_DAY
         return [
-            (level, self.calendar.subtract_working_days(today, level.working_days_overdue))
+            (
+                level,
+                self.calendar.subtract_working_days(after_today, level.working_days_overdue)
+                - _ONE_DAY,
+            )
             for level in self.escalation.levels
         ]
 

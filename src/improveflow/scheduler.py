@@ -1,14 +1,16 @@
-"""The scheduler: runs the sweep and the dispatch on a timetable, inside one process.
+"""The scheduler: runs the sweep, the dispatch and the daily audit checkpoint on a timetable.
 
 APScheduler 3 keeps its jobs in memory, one set per process: its job stores must never be
 shared between processes. All correctness lives in the database (unique notice keys, leased
 outbox rows claimed with SKIP LOCKED), so several `improveflow scheduler run` processes may
-run against one PostgreSQL database at once.
+run against one PostgreSQL database at once (the day's audit checkpoint is emailed once, under
+its outbox key, and saved once, as a file never overwritten).
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import time
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -16,12 +18,15 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from improveflow import exceptions
 from improveflow.calendar import LONDON
-from improveflow.notify.dispatch import send_due
-from improveflow.services import sweep
+from improveflow.services import audit_checkpoints, delivery, sweep
 from improveflow.services.context import Context
 
 log = logging.getLogger(__name__)
+
+# Before the working day's reminders, covering everything recorded the day before.
+AUDIT_CHECKPOINT_AT = time(6, 0)
 
 
 def sweep_job(ctx: Context) -> None:
@@ -40,19 +45,41 @@ def dispatch_job(ctx: Context) -> None:
     """Queue the emails for notices due now (approval requests, decisions) and send."""
     now = ctx.clock.now()
     queued = sweep.queue_due_notices(ctx, now=now)
-    report = send_due(ctx, now=now)
+    report = delivery.send_due(ctx, now)
     log.info(
-        "dispatch at %s: %d queued, %d sent, %d to retry, %d failed",
+        "dispatch at %s: %d queued, %d sent, %d to retry, %d failed, %d no longer needed",
         now.isoformat(),
         queued,
         report.sent,
         report.retried,
         report.failed,
+        report.superseded,
+    )
+
+
+def audit_checkpoint_job(ctx: Context) -> None:
+    """Make the day's signed audit checkpoint and email it and/or save it, as configured."""
+    try:
+        done = audit_checkpoints.daily(ctx)
+    except exceptions.ImproveflowError as error:
+        # A log that no longer verifies gets no checkpoint: the missing day is itself a signal.
+        log.error("audit checkpoint not made: %s", error)
+        return
+    log.info(
+        "audit checkpoint at %s: %d events, head %s; emailed to %s; saved to %s",
+        done.checkpoint.made_at.isoformat(),
+        done.checkpoint.events,
+        done.checkpoint.head_hash[:16],
+        done.emailed_to or "nobody",
+        done.saved_to or "no file",
     )
 
 
 def build_scheduler(ctx: Context, *, blocking: bool) -> BaseScheduler:
-    """A scheduler with the sweep (cron, every N minutes) and the dispatch (every minute)."""
+    """A scheduler with the sweep (cron, every N minutes), the dispatch (every minute) and,
+    when IMPROVEFLOW_AUDIT_CHECKPOINT_EMAIL or _DIR is set, the daily audit checkpoint.
+
+    ConfigurationError when a daily checkpoint is asked for and cannot be made."""
     scheduler: BaseScheduler = (
         BlockingScheduler(timezone=LONDON) if blocking else BackgroundScheduler(timezone=LONDON)
     )
@@ -76,4 +103,15 @@ def build_scheduler(ctx: Context, *, blocking: bool) -> BaseScheduler:
         name="dispatch: send queued email",
         **common,
     )
+    if audit_checkpoints.check_daily_settings(settings, ctx.database.audit_key):
+        scheduler.add_job(
+            audit_checkpoint_job,
+            CronTrigger(
+                hour=AUDIT_CHECKPOINT_AT.hour, minute=AUDIT_CHECKPOINT_AT.minute, timezone=LONDON
+            ),
+            args=[ctx],
+            id="audit_checkpoint",
+            name="audit checkpoint: the day's signed checkpoint, out of the database's reach",
+            **common,
+        )
     return scheduler

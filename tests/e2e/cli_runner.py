@@ -22,15 +22,22 @@ class Run:
 
 
 class Cli:
-    """`improveflow` against a SQLite file in `folder`; checks each exit code."""
+    """`improveflow` against a SQLite file in `folder`; checks each exit code.
 
-    def __init__(self, folder: Path, database: str = "improveflow.db") -> None:
+    Its output goes to a pipe, as into a script or a file. `columns` sets COLUMNS, the width
+    a terminal would have; None leaves it unset, as in most pipelines.
+    """
+
+    def __init__(
+        self, folder: Path, database: str = "improveflow.db", *, columns: int | None = 200
+    ) -> None:
         self.folder = folder
         self.env = {
-            **os.environ,
-            "IMPROVEFLOW_DATABASE_URL": f"sqlite:///{folder / database}",
-            "COLUMNS": "200",
+            key: value for key, value in os.environ.items() if key not in ("COLUMNS", "LINES")
         }
+        self.env["IMPROVEFLOW_DATABASE_URL"] = f"sqlite:///{folder / database}"
+        if columns is not None:
+            self.env["COLUMNS"] = str(columns)
 
     def __call__(self, *args: str, expect: int = 0) -> Run:
         done = subprocess.run(

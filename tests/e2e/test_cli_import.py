@@ -73,7 +73,7 @@ def test_import_prints_a_summary_and_writes_the_report(imported: Imported) -> No
     assert "3 themes, 6 objectives, 16 actions: 16 new" in run.out
     assert "items need review" in run.out
     assert "peer_challenge.txt:22" in run.out  # the unresolved Estates Manager
-    assert "1 rows could not be placed" in run.out
+    assert "1 row could not be placed" in run.out
 
     report = json.loads((cli.folder / "report.json").read_text(encoding="utf-8"))
     assert report["dry_run"] is False
@@ -221,3 +221,26 @@ def test_month_first_dates_and_another_financial_year(cli: Cli) -> None:
     assert actions["Publish the annual report on the website"]["target_date"] == "2027-03-31"
     # A year starting 1 September: its first quarter ends on 30 November.
     assert actions["Agree the schools budget with the forum"]["target_date"] == "2026-11-30"
+
+
+def test_two_councils_each_name_their_plan_with_organisation(cli: Cli) -> None:
+    """Once people of two councils exist, an import must say whose plan it is; then it is
+    that council's alone, with its leads matched among that council's people."""
+    (cli.folder / "two.csv").write_text(
+        "name,email,aliases,organisation\n"
+        "Nia North,nia@northshire.example,Head of Finance,Northshire\n"
+        "Sol South,sol@southshire.example,Head of Finance,Southshire\n",
+        encoding="utf-8",
+    )
+    refused = cli("plan", "import", str(PEER), "--people", "two.csv", expect=1)
+    assert "'Northshire', 'Southshire'" in refused.err
+    assert "--organisation NAME" in refused.err
+    assert "Traceback" not in refused.err
+    assert cli("plan", "list", "--json").json() == []
+
+    cli("plan", "import", str(PEER), "--people", "two.csv", "--organisation", "Northshire")
+    (plan,) = cli("plan", "list", "--json").json()
+    assert plan["organisation"] == "Northshire"
+    owners = {action["owner_email"] for action in cli("action", "list", "--json").json()}
+    assert "nia@northshire.example" in owners
+    assert "sol@southshire.example" not in owners

@@ -59,7 +59,8 @@ def test_walkthrough(cli: Cli) -> None:
     ]  # fmt: skip
     cli("approvals", "approve", "1", "--as", "dana@council.example", "--comment", "Agreed at CMT")
     assert (
-        "in_progress" in cli("action", "request", "1", "start", "--as", "owen@council.example").out
+        cli("action", "request", "1", "start", "--as", "owen@council.example").out
+        == "Action 1 is now in progress.\n"
     )
     cli("action", "update", "1", "--progress", "Five-year model drafted", "--rag", "amber",
         "--as", "owen@council.example")  # fmt: skip

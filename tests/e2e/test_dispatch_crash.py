@@ -1,4 +1,5 @@
-"""A dispatch process killed mid-run loses nothing, and repeats at most the email in flight."""
+"""A dispatch process killed mid-run loses nothing, repeats at most the email in flight, and
+holds what it had claimed for no more than a minute."""
 
 from __future__ import annotations
 
@@ -42,7 +43,8 @@ def _send(env: dict[str, str], now: datetime, *, errors: bool) -> subprocess.Pop
 
 
 def test_killed_dispatch_loses_nothing(tmp_path: Path) -> None:
-    """SIGKILL mid-dispatch, then a later run: every email arrives, at most one of them twice."""
+    """SIGKILL mid-dispatch, then a run a minute later: every email arrives, at most one of
+    them twice."""
     url = f"sqlite:///{tmp_path / 'crash.db'}"
     _queue_reminders(url)
     with CapturingSmtpServer() as smtp:
@@ -56,6 +58,7 @@ def test_killed_dispatch_loses_nothing(tmp_path: Path) -> None:
             # One connection: "in flight" is then exactly one message.
             "IMPROVEFLOW_SMTP_POOL_SIZE": "1",
         }
+        started = time.monotonic()
         first = _send(env, NOW, errors=False)
         deadline = time.monotonic() + 60
         while smtp.count < 20 and time.monotonic() < deadline and first.poll() is None:
@@ -66,8 +69,10 @@ def test_killed_dispatch_loses_nothing(tmp_path: Path) -> None:
         delivered_before = smtp.count
         assert 0 < delivered_before < OWNERS
 
-        # The claimed rows' lease runs out; a later run (as the restarted scheduler) sends them.
-        second = _send(env, NOW + timedelta(minutes=20), errors=True)
+        # The claim it held lapses a minute after its last renewal, at the latest a minute
+        # after it died; a run then (as the restarted scheduler's) sends the rest.
+        died = timedelta(seconds=time.monotonic() - started)
+        second = _send(env, NOW + died + timedelta(minutes=1, seconds=1), errors=True)
         _, errors = second.communicate(timeout=120)
         assert second.returncode == 0, errors.decode()
         copies = Counter(r for message in smtp.received for r in message.recipients)

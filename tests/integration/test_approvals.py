@@ -6,11 +6,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from improveflow import exceptions, store
+from improveflow import audit, exceptions, store
 from improveflow.clock import FrozenClock
 from improveflow.models import PlanKind, Rag, Verdict
-from improveflow.services import approvals, progress, views
+from improveflow.services import approval_queue, approvals, progress, views
 from improveflow.services.context import Context
+from improveflow.services.request_record import Change, RequestRecord
 from improveflow.testing import add_action, add_plan, add_sample_people, make_context
 from improveflow.workflow.loader import load_workflow
 
@@ -269,3 +270,73 @@ def test_history_records_times_from_the_injected_clock(
     history = views.action_detail(ctx, action_id)["history"]
     assert history[0]["at"] == "2014-06-02T09:00:00+00:00"
     assert history[1]["at"] == "2014-06-05T09:00:00+00:00"
+
+
+def _request_record(ctx: Context, request_id: int) -> RequestRecord:
+    record = approval_queue.request_view(ctx, request_id, None).record
+    assert record is not None
+    return record
+
+
+def test_a_request_keeps_the_date_it_would_replace(ctx: Context, plan_id: int) -> None:
+    """A closed date change remembers the date of its day, whatever the action's date is now."""
+    action_id = _approved_in_progress(ctx, plan_id)
+    rejected = approvals.request_change(
+        ctx, action_id, "revise_target", by_email=OWEN, reason="Late",
+        new_target_date=date(2015, 4, 30),
+    ).request_id  # fmt: skip
+    assert rejected is not None
+    approvals.decide(ctx, rejected, Verdict.REJECT, by_email=SAM, comment="Not yet")
+    approved = approvals.request_change(
+        ctx, action_id, "revise_target", by_email=OWEN, reason="Later",
+        new_target_date=date(2015, 6, 30),
+    ).request_id  # fmt: skip
+    assert approved is not None
+    approvals.decide(ctx, approved, Verdict.APPROVE, by_email=SAM)
+
+    first = _request_record(ctx, rejected)
+    assert first.asked == Change("in_progress", "in_progress", date(2015, 2, 28), date(2015, 4, 30))
+    assert first.closing is not None
+    assert (first.closing.status, first.closing.by, first.closing.comment) == (
+        "rejected", "Sam Patel", "Not yet",
+    )  # fmt: skip
+    assert (first.closing.stayed_state, first.closing.stayed_target) == (
+        "in_progress", date(2015, 2, 28),
+    )  # fmt: skip
+    assert first.closing.made is None
+    second = _request_record(ctx, approved)
+    assert second.closing is not None
+    assert second.closing.made == Change(
+        "in_progress", "in_progress", date(2015, 2, 28), date(2015, 6, 30)
+    )
+
+
+def test_requests_made_before_the_date_was_kept_still_show_it(ctx: Context, plan_id: int) -> None:
+    """A request whose event lacks the replaced date takes it from the next date change."""
+    action_id = _approved_in_progress(ctx, plan_id)
+    now = ctx.clock.now()
+    # As earlier versions stored a request: the new date only.
+    with ctx.database.writing() as session:
+        owen = store.actor_by_email(session, OWEN)
+        old_request = store.insert_request(
+            session,
+            {
+                "action_id": action_id, "transition": "revise_target", "requester_id": owen.id,
+                "body": "CMT", "quorum": 1, "reason": "Late", "status": "pending",
+                "new_target_date": date(2015, 4, 30), "version": 1, "created_at": now,
+            },
+        )  # fmt: skip
+        audit.append(
+            session, at=now, event="requested", action_id=action_id, request_id=old_request,
+            actor_id=owen.id, from_state="in_progress", to_state="in_progress",
+            data={"transition": "revise_target", "new_target_date": date(2015, 4, 30)},
+        )  # fmt: skip
+    approvals.withdraw(ctx, old_request, by_email=OWEN)
+    assert _request_record(ctx, old_request).asked.target_from == date(2015, 2, 28)
+    later = approvals.request_change(
+        ctx, action_id, "revise_target", by_email=OWEN, reason="Later",
+        new_target_date=date(2015, 6, 30),
+    ).request_id  # fmt: skip
+    assert later is not None
+    approvals.decide(ctx, later, Verdict.APPROVE, by_email=SAM)
+    assert _request_record(ctx, old_request).asked.target_from == date(2015, 2, 28)

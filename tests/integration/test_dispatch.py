@@ -24,7 +24,7 @@ from sqlmodel import select
 
 from improveflow import store
 from improveflow.links import LinkSigner
-from improveflow.models import Outbox, OutboxStatus
+from improveflow.models import DeliveryFault, Outbox, OutboxStatus
 from improveflow.notify import outbox
 from improveflow.notify.dispatch import (
     LEASE,
@@ -92,7 +92,9 @@ def with_settings(ctx: Context, smtp: CapturingSmtpServer, **changes: object) ->
             **changes,
         }
     )
-    return Context(settings=settings, database=ctx.database, workflows=ctx.workflows)
+    return Context(
+        settings=settings, database=ctx.database, workflows=ctx.workflows, clock=ctx.clock
+    )
 
 
 def address(number: int) -> str:
@@ -353,6 +355,7 @@ def test_server_down_then_back_delivers_everything_once(
         assert row.next_attempt_at == NOW + timedelta(minutes=1)
         assert row.lease_until is None
         assert "Could not connect to the mail server" in (row.last_error or "")
+        assert (row.fault, row.last_attempt_at) == (DeliveryFault.SERVER, NOW)
 
     smtp.start()
     assert run(mail, timedelta(seconds=30)).sent == 0  # still backing off
@@ -457,23 +460,34 @@ def test_a_database_that_cannot_record_stops_the_run_at_once(
     assert all(row.status == OutboxStatus.QUEUED for row in rows(pool).values())
 
 
-def test_retries_stop_at_the_maximum(ctx: Context, smtp: CapturingSmtpServer) -> None:
-    """A recipient refused temporarily on every attempt ends failed after smtp_max_attempts."""
-    mail = with_settings(ctx, smtp, smtp_max_attempts=3)
-    smtp.defer(address(0), times=100)
+def test_temporary_failures_are_retried_until_the_email_is_no_longer_useful(
+    mail: Context, smtp: CapturingSmtpServer
+) -> None:
+    """A recipient put off on every attempt is tried, at most half an hour apart, until the
+    email has been due for email_useful_days (3 days), then fails with the reason."""
+    smtp.defer(address(0), times=10_000)
     (row_id,) = enqueue(mail, 1)
+    useful_until = NOW + timedelta(days=3)
 
-    assert run(mail).retried == 1
-    assert run(mail, timedelta(minutes=1)).retried == 1  # then waits 2 minutes
-    assert run(mail, timedelta(minutes=2)).retried == 0
-    last = run(mail, timedelta(minutes=3))
+    gaps = []
+    at = NOW
+    while (row := rows(mail)[row_id]).status == OutboxStatus.QUEUED:
+        report = run(mail, at - NOW)
+        assert report.sent == 0
+        retry_at = rows(mail)[row_id].next_attempt_at
+        if retry_at is not None:
+            gaps.append(retry_at - at)
+            at = retry_at
 
-    assert (last.retried, last.failed) == (0, 1)
-    row = rows(mail)[row_id]
-    assert (row.status, row.attempts) == (OutboxStatus.FAILED, 3)
-    assert (row.last_error or "").startswith("gave up after 3 attempts: 451")
-    assert run(mail, timedelta(days=1)).failed == 0
-    assert smtp.attempts_for(address(0)) == 3
+    assert gaps[:6] == [timedelta(minutes=m) for m in (1, 2, 4, 8, 16, 30)]
+    assert max(gaps) == timedelta(minutes=30)  # capped, not hours apart
+    assert at == useful_until  # the last try falls when it stops being useful
+    assert row.status == OutboxStatus.FAILED
+    assert row.attempts == smtp.attempts_for(address(0)) == len(gaps) + 1
+    assert (row.last_error or "").startswith(
+        f"gave up after 3 days of trying ({row.attempts} attempts): 451 4.3.0"
+    )
+    assert run(mail, timedelta(days=4)).failed == 0  # failed is final until asked again
 
 
 def test_a_message_that_cannot_be_built_fails_visibly(
@@ -593,7 +607,7 @@ def test_a_dead_workers_row_is_sent_again_after_its_lease(
         )
     )
 
-    during = run(mail, timedelta(minutes=5))
+    during = run(mail, timedelta(seconds=30))
     assert during.sent == 2  # the held row is left alone while its lease runs
     after = run(mail, LEASE + timedelta(seconds=1))
 
@@ -614,7 +628,14 @@ def _dispatch_in_child(url: str, port: int) -> None:
     settings = context.settings.model_copy(
         update={"smtp_host": LOOPBACK, "smtp_port": port, "smtp_from": SENDER, "smtp_pool_size": 4}
     )
-    run(Context(settings=settings, database=context.database, workflows=context.workflows))
+    run(
+        Context(
+            settings=settings,
+            database=context.database,
+            workflows=context.workflows,
+            clock=context.clock,
+        )
+    )
 
 
 def test_a_run_killed_mid_dispatch_loses_nothing(mail: Context, smtp: CapturingSmtpServer) -> None:
@@ -633,7 +654,7 @@ def test_a_run_killed_mid_dispatch_loses_nothing(mail: Context, smtp: CapturingS
     if delivered_before >= total:
         pytest.skip("the run finished before it could be killed")
 
-    assert run(mail, timedelta(minutes=1)).sent == 0  # the dead run's lease still holds
+    assert run(mail, timedelta(seconds=30)).sent == 0  # the dead run's lease still holds
     after = run(mail, LEASE + timedelta(seconds=1))
 
     got = copies(smtp)
@@ -749,6 +770,6 @@ def test_the_default_factory_renders_real_templates(
     assert signer.verify(token.group(1), "action", NOW)["action"] == 7
     unsubscribe = re.search(r"token=([\w.-]+)>", message["List-Unsubscribe"])
     assert unsubscribe is not None
-    assert signer.verify(unsubscribe.group(1), "preferences", NOW)["person"] == owner.id
+    assert signer.verify(unsubscribe.group(1), "unsubscribe", NOW)["person"] == owner.id
     (stored,) = rows(mail).values()
     assert stored.message_id == message["Message-ID"]

@@ -11,8 +11,7 @@ import pytest
 
 from improveflow.calendar import LONDON
 from improveflow.clock import FrozenClock
-from improveflow.notify.dispatch import send_due
-from improveflow.services import sweep
+from improveflow.services import delivery, sweep
 from improveflow.testing import add_owners_with_actions, make_context
 from improveflow.testing_smtp import CapturingSmtpServer
 
@@ -22,7 +21,8 @@ TICKS = 8  # the workers' minutes
 
 
 def _worker(url: str, smtp_port: int, barrier: Barrier, results: object) -> None:
-    """One scheduler process: each minute, the sweep then the dispatch, as its jobs do."""
+    """One scheduler process: each minute, the sweep then the dispatch (checking first that
+    each email still matters), as its jobs do."""
     clock = FrozenClock(START)
     context = make_context(
         url, clock=clock, migrate=False, smtp_port=smtp_port, secret_key="k" * 32,
@@ -35,7 +35,7 @@ def _worker(url: str, smtp_port: int, barrier: Barrier, results: object) -> None
             clock.set(now)
             barrier.wait(timeout=120)
             done["queued"] += sweep.sweep(context, now=now).emails_queued
-            done["sent"] += send_due(context, now=now).sent
+            done["sent"] += delivery.send_due(context, now).sent
     finally:
         context.close()
     results.put(done)  # type: ignore[attr-defined]

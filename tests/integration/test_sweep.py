@@ -51,8 +51,8 @@ def run(ctx: Context, clock: FrozenClock, when: datetime) -> sweep.SweepReport:
 
 
 def kinds(report: sweep.SweepReport) -> list[tuple[str, int | None]]:
-    """What was decided, leaving out 'stalling' notices (tested on their own)."""
-    return [(d.kind, d.action_id) for d in report.decisions if not d.why.startswith("stalling")]
+    """What was decided, leaving out no-progress notices (tested on their own)."""
+    return [(d.kind, d.action_id) for d in report.decisions if d.kind != "no_progress"]
 
 
 def outbox_rows(ctx: Context) -> list[dict[str, Any]]:
@@ -205,7 +205,7 @@ def test_overdue_action_climbs_all_three_levels_then_closes_on_completion(
     assert emails_to(ctx, SAM, "escalation")
     assert emails_to(ctx, RUTH, "escalation")
     assert emails_to(ctx, "pia@peers.example", "escalation")
-    assert emails_to(ctx, RUTH, "escalation")[0]["context"]["level"] == 3
+    assert emails_to(ctx, RUTH, "escalation")[0]["context"]["items"][0]["level"] == 3
 
     clock.set(london(2014, 10, 1, 10, 0))
     approvals.request_change(ctx, action_id, "start", by_email=OWEN)
@@ -232,7 +232,7 @@ def test_a_late_sweep_raises_every_level_reached_in_one_email_each(
         3,
     ]
     assert len(emails_to(ctx, OWEN, "escalation")) == 1  # at most one overdue email a day
-    assert emails_to(ctx, OWEN, "escalation")[0]["context"]["level"] == 3
+    assert emails_to(ctx, OWEN, "escalation")[0]["context"]["items"][0]["level"] == 3
 
 
 def test_new_approved_target_date_closes_the_escalation(
@@ -396,16 +396,25 @@ def test_dry_run_stores_nothing(ctx: Context, plan_id: int, clock: FrozenClock) 
     assert kinds(real) == kinds(dry)
 
 
-def test_quiet_action_is_reported_as_stalling_until_the_owner_writes(
+def test_quiet_action_gets_a_no_progress_notice_until_the_owner_writes(
     ctx: Context, plan_id: int, clock: FrozenClock
 ) -> None:
-    """42 days without news raise a 'stalled' escalation; a progress update closes it."""
+    """42 days without news send the owner a no-progress notice (not an escalation, and with
+    no level); a progress update answers it."""
     action_id = approved(ctx, plan_id, "Agree the budget", date(2015, 3, 31))
     clock.set(london(2014, 12, 1, 10, 0))
     progress.record_progress(ctx, action_id, "Started", None, by_email=OWEN)
     assert run(ctx, clock, london(2015, 1, 12, 9, 30)).decisions == []  # 42 days less a bit
     stalled = run(ctx, clock, london(2015, 1, 13, 9, 30))
-    assert [d.why for d in stalled.decisions] == ["stalling: no news for 42 days or more"]
+    assert [(d.kind, d.why) for d in stalled.decisions] == [
+        ("no_progress", "no progress update for 6 weeks")
+    ]
+    assert emails_to(ctx, OWEN, "escalation") == []
+    (email,) = emails_to(ctx, OWEN, "no_progress")
+    assert [(i["action_id"], i["days_quiet"], i["role"]) for i in email["context"]["items"]] == [
+        (action_id, 42, "owner")
+    ]
+    assert "level" not in email["context"]["items"][0]
     assert [(r["level"], r["reason"]) for r in views.escalation_rows(ctx)] == [(0, "stalled")]
     assert run(ctx, clock, london(2015, 1, 14, 9, 30)).decisions == []
     clock.set(london(2015, 1, 15, 10, 0))

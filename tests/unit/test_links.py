@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -16,6 +17,7 @@ from improveflow.exceptions import (
     LinkInvalid,
 )
 from improveflow.links import LinkSigner
+from improveflow.services.link_scope import LinkScope, UnreadableScope, stored_scope
 
 SECRET = "a-test-secret-of-sufficient-length"
 BASE = "https://plans.council.example"
@@ -65,6 +67,22 @@ def test_preferences_and_sign_in_links_carry_the_person(signer: LinkSigner) -> N
     assert sign_in.startswith(f"{BASE}/sign-in?token=")
     assert signer.verify(token_of(preferences), "preferences", ISSUED)["person"] == 5
     assert signer.verify(token_of(sign_in), "sign_in", ISSUED)["person"] == 5
+
+
+def test_unsubscribe_link_has_its_own_address_and_purpose(signer: LinkSigner) -> None:
+    """The List-Unsubscribe link goes to /unsubscribe and carries only the person; its token
+    opens no other page, and no other page's token unsubscribes."""
+    unsubscribe = signer.unsubscribe_link(5)
+    assert unsubscribe.startswith(f"{BASE}/unsubscribe?token=")
+    payload = signer.verify(token_of(unsubscribe), "unsubscribe", ISSUED)
+    assert set(payload) == {"person", "n"}
+    assert payload["person"] == 5
+    for purpose in ("action", "approval", "preferences", "sign_in"):
+        with pytest.raises(LinkInvalid):
+            signer.verify(token_of(unsubscribe), purpose, ISSUED)
+    for other in (signer.preferences_link(5), signer.sign_in_link(5)):
+        with pytest.raises(LinkInvalid):
+            signer.verify(token_of(other), "unsubscribe", ISSUED)
 
 
 def test_every_token_carries_a_fresh_nonce(signer: LinkSigner) -> None:
@@ -281,3 +299,41 @@ def test_a_maximum_age_must_be_positive(clock: FrozenClock) -> None:
     """Links that expire at once are a configuration mistake."""
     with pytest.raises(ConfigurationError):
         LinkSigner(SECRET, BASE, timedelta(0), clock=clock)
+
+
+# What a link's session may reach ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("purpose", "payload", "stored"),
+    [
+        ("action", {"person": 3, "action": 12}, "action:12"),
+        ("approval", {"person": 3, "request": 7}, "approval:7"),
+        ("preferences", {"person": 3}, "preferences"),
+        ("sign_in", {"person": 3}, "all"),
+    ],
+)
+def test_each_link_kind_has_its_own_scope(
+    purpose: str, payload: dict[str, int], stored: str
+) -> None:
+    """Only a sign-in link's session reaches everything; each other link's, its own page."""
+    scope = LinkScope.for_link(purpose, payload)
+    assert stored_scope(scope) == stored
+    assert LinkScope.from_stored(stored) == scope
+
+
+@pytest.mark.parametrize("stored", ["", "everything", "action", "action:", "action:x", "prefs"])
+def test_a_scope_that_cannot_be_read_reaches_nothing(stored: str) -> None:
+    """A stored scope this version does not know is refused, never read as a whole session."""
+    with pytest.raises(UnreadableScope):
+        LinkScope.from_stored(stored)
+
+
+@pytest.mark.parametrize(
+    ("purpose", "payload"),
+    [("action", {"person": 3}), ("approval", {"person": 3, "request": "7"}), ("unsubscribe", {})],
+)
+def test_a_link_that_names_no_page_starts_no_session(purpose: str, payload: dict[str, Any]) -> None:
+    """An action or approval link without its record, or an unsubscribe link, has no scope."""
+    with pytest.raises(LinkInvalid):
+        LinkScope.for_link(purpose, payload)

@@ -22,7 +22,7 @@ from improveflow.notify.render import EmailRenderer, RenderedEmail
 SENT_AT = datetime(2015, 7, 24, 9, 0, tzinfo=UTC)
 BASE = "https://plans.council.example"
 UNSUBSCRIBE = (
-    f"{BASE}/preferences?token="
+    f"{BASE}/unsubscribe?token="
     "eyJwZXJzb24iOjQsIm4iOiIzaGRqcWVXU1h1VSJ9.VbHwgA.zyYGXu2E3543HgoZuCJzSl51GBE"
 )
 RENDERED = RenderedEmail(
@@ -120,6 +120,40 @@ def test_headers_say_who_what_when_and_how_to_stop() -> None:
     assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert received["Auto-Submitted"] == "auto-generated"
     assert received["MIME-Version"] == "1.0"
+
+
+def test_one_click_is_promised_only_where_it_works() -> None:
+    """Someone with no record is sent to the preferences page, which has no one-click POST."""
+    received = parsed(build(list_unsubscribe_url=f"{BASE}/preferences"))
+    assert received["List-Unsubscribe"] == f"<{BASE}/preferences>"
+    assert received["List-Unsubscribe-Post"] is None
+
+
+def test_exchange_is_told_not_to_answer_with_out_of_office_replies() -> None:
+    """Every email asks Exchange to suppress automatic replies, and has no Reply-To unless
+    one is set."""
+    received = parsed(build())
+    assert received["X-Auto-Response-Suppress"] == "All"
+    assert received["Reply-To"] is None
+
+
+def test_a_reply_to_address_is_added_when_set() -> None:
+    """A Reply-To setting, with or without a name, becomes the Reply-To header."""
+    received = parsed(build(reply_to="Improvement team <improvement.team@council.example>"))
+    (reply_to,) = received["Reply-To"].addresses
+    assert (reply_to.display_name, reply_to.addr_spec) == (
+        "Improvement team",
+        "improvement.team@council.example",
+    )
+    bare = parsed(build(reply_to="plans@council.example"))
+    assert bare["Reply-To"].addresses[0].addr_spec == "plans@council.example"
+
+
+@pytest.mark.parametrize("reply_to", ["improvement team", "Team <plans@council.example>\nBcc: x"])
+def test_a_bad_reply_to_is_refused(reply_to: str) -> None:
+    """A Reply-To that is not an address, or carries a line break, never reaches a header."""
+    with pytest.raises(InvalidValue):
+        build(reply_to=reply_to)
 
 
 def test_the_unsubscribe_link_is_sent_as_written() -> None:
@@ -326,7 +360,7 @@ def test_links_from_rendered_templates_verify_after_the_trip() -> None:
         },
     }
     rendered = renderer.render("decision", context, recipient_name="Owen Marsh", person_id=4)
-    received = parsed(build(rendered, list_unsubscribe_url=signer.preferences_link(4)))
+    received = parsed(build(rendered, list_unsubscribe_url=signer.unsubscribe_link(4)))
     assert received["Subject"] == rendered.subject
     for kind in ("plain", "html"):
         part = received.get_body(preferencelist=(kind,))
@@ -334,4 +368,4 @@ def test_links_from_rendered_templates_verify_after_the_trip() -> None:
         (token,) = re.findall(r"/actions/17\?token=([A-Za-z0-9_.-]+)", content(part))
         assert signer.verify(token, "action", SENT_AT)["action"] == 17
     unsubscribe = str(received["List-Unsubscribe"]).strip("<>").split("token=")[1]
-    assert signer.verify(unsubscribe, "preferences", SENT_AT)["person"] == 4
+    assert signer.verify(unsubscribe, "unsubscribe", SENT_AT)["person"] == 4

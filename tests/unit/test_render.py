@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from jinja2 import UndefinedError
 
-from improveflow import resources
+from improveflow import audit_checkpoint, resources
+from improveflow.audit_key import AuditKey
 from improveflow.clock import FrozenClock
+from improveflow.config import load_settings
 from improveflow.exceptions import NotFound
 from improveflow.links import LinkSigner
 from improveflow.notify.render import (
@@ -26,6 +28,7 @@ from improveflow.notify.render import (
     shorten,
     working_days,
 )
+from improveflow.services.audit_checkpoints import email_context
 
 BASE = "https://plans.council.example"
 NOW = datetime(2015, 7, 24, 8, 0, tzinfo=UTC)
@@ -66,6 +69,7 @@ def reminder_item(**changes: Any) -> dict[str, Any]:
         "theme": "Financial sustainability",
         "objective": "Set a balanced budget for the next four years",
         "target_date": "2015-07-31",
+        "as_of": "2015-07-24",
         "working_days_left": 5,
         "state": "in_progress",
         "latest_progress": "Draft strategy taken to CMT on 2 June.",
@@ -101,17 +105,47 @@ def escalation_item(**changes: Any) -> dict[str, Any]:
         "description": MTFS,
         "plan": "Peer Challenge Improvement Plan",
         "owner_name": "Owen Marsh",
-        "target_date": "2015-07-24",
+        "target_date": "2015-07-17",
+        "as_of": "2015-07-24",
         "working_days_overdue": 5,
         "reason": "overdue",
+        "level": 2,
+        "role": "body",
+        "body_title": "Corporate Management Team",
         "latest_progress": None,
+        "latest_progress_at": None,
         "rag": "amber",
     }
     return item | changes
 
 
-def escalation(*items: dict[str, Any], level: int = 2, audience: str = "body") -> dict[str, Any]:
-    return {"level": level, "audience": audience, "items": list(items) or [escalation_item()]}
+def escalation(*items: dict[str, Any]) -> dict[str, Any]:
+    return {"items": list(items) or [escalation_item()]}
+
+
+def no_progress_item(**changes: Any) -> dict[str, Any]:
+    item = reminder_item(
+        action_id=23,
+        description="Agree the workforce strategy",
+        target_date="2015-11-30",
+        working_days_left=88,
+        latest_progress="Consultation planned.",
+        latest_progress_at="2015-06-12T10:00:00+01:00",
+    )
+    return (
+        item
+        | {
+            "days_quiet": 42,
+            "role": "owner",
+            "owner_name": "Owen Marsh",
+            "body_title": None,
+        }
+        | changes
+    )
+
+
+def no_progress(*items: dict[str, Any]) -> dict[str, Any]:
+    return {"items": list(items) or [no_progress_item()]}
 
 
 def approval(**changes: Any) -> dict[str, Any]:
@@ -170,7 +204,8 @@ def digest() -> dict[str, Any]:
                 ),
             },
             {"kind": "progress_prompt", "context": prompt()},
-        ]
+        ],
+        "daily": True,
     }
 
 
@@ -178,6 +213,7 @@ CONTEXTS: dict[str, Callable[[], dict[str, Any]]] = {
     "reminder": reminder,
     "progress_prompt": prompt,
     "escalation": escalation,
+    "no_progress": no_progress,
     "approval_needed": approval,
     "decision": decision,
     "sign_in": lambda: {
@@ -186,7 +222,13 @@ CONTEXTS: dict[str, Callable[[], dict[str, Any]]] = {
         "link_lasts": "1 hour",
     },
     "digest": digest,
+    "audit_checkpoint": lambda: email_context(
+        load_settings(base_url=BASE),
+        audit_checkpoint.make(AuditKey("x" * 32), seq=15, head_hash="ab" * 32, made_at=NOW),
+    ),
 }
+# Sent to the audit committee chair, who has no reminder preferences: no preferences footer.
+PREFERENCE_KINDS = tuple(kind for kind in KINDS if kind != "audit_checkpoint")
 
 
 # Every kind ------------------------------------------------------------------------------------
@@ -197,7 +239,7 @@ def test_the_contexts_here_cover_every_kind() -> None:
     assert set(CONTEXTS) == set(KINDS)
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", PREFERENCE_KINDS)
 def test_every_kind_renders_subject_text_and_html(renderer: EmailRenderer, kind: str) -> None:
     """Each kind gives a one-line subject, a text part and an HTML part with greeting and footer."""
     email = render(renderer, kind, CONTEXTS[kind]())
@@ -222,7 +264,9 @@ def test_html_has_no_remote_assets(renderer: EmailRenderer, kind: str) -> None:
     assert "src=" not in html
     assert "<link" not in html
     assert "<script" not in html
-    assert all(url.startswith(BASE + "/") for url in LINK.findall(html))
+    # A URL ending a sentence ("... at https://plans.council.example.") keeps its full stop.
+    urls = [url.rstrip(".,;") for url in LINK.findall(html)]
+    assert all(url == BASE or url.startswith(BASE + "/") for url in urls)
 
 
 def test_reminder_body_says_what_where_when_and_how(renderer: EmailRenderer) -> None:
@@ -261,34 +305,165 @@ def test_progress_prompt_says_how_long_since_the_last_update(renderer: EmailRend
     assert f"Add a progress update:\n{BASE}/actions/22?token=" in text
 
 
+def links_to(body: str, path: str) -> int:
+    return len(re.findall(rf"{re.escape(BASE)}/{path}\?token=", body))
+
+
+def button_labels(html: str) -> list[tuple[str, str]]:
+    """Each green button in an HTML email: (the page it opens, its words)."""
+    return re.findall(
+        r'<a href="'
+        + re.escape(BASE)
+        + r'/(actions/\d+)\?token=[^"]+" style="display:inline-block;'
+        r'[^"]*">([^<]+)</a>',
+        html,
+    )
+
+
 def test_escalation_to_the_owner_asks_for_action(renderer: EmailRenderer) -> None:
-    """The owner is asked to update the action or ask for a new date."""
-    text = render(renderer, "escalation", escalation(audience="owner", level=1)).text
-    assert "Your action has slipped and has reached escalation level 1." in text
-    assert "ask for a new target date" in text
-    assert "It is 5 working days late." in text
-    assert "Owner:" not in text
-    assert "because you own this action" in text
+    """The owner is asked to update the action or ask for a new date, and offered the update."""
+    context = escalation(escalation_item(role="owner", level=1, working_days_overdue=1))
+    email = render(renderer, "escalation", context)
+    assert "Your action has been escalated. Add a progress update, or ask for a new target " in (
+        email.text
+    )
+    assert "It is 1 working day late, so it has reached escalation level 1." in email.text
+    assert "Owner:" not in email.text
+    assert "For information" not in email.text
+    assert f"Update this action:\n{BASE}/actions/17?token=" in email.text
+    assert "You are getting this email because you own this action." in email.text
+    assert button_labels(email.html) == [("actions/17", "Update this action")]
 
 
 def test_escalation_to_a_body_is_for_information(renderer: EmailRenderer) -> None:
-    """CMT or Cabinet members are told it is for information, who owns it and what a level is."""
-    text = render(renderer, "escalation", escalation(audience="body", level=2)).text
-    assert text.count("For information") == 1
-    assert "You do not need to do anything" in text
-    assert "Owner: Owen Marsh" in text
-    assert "Escalation levels show how far an action has slipped." in text
-    assert "escalations at level 2 are sent" in text
+    """CMT or Cabinet members are told it is for information, who owns it and which body
+    they are told as; they are not asked to update an action they do not own."""
+    email = render(renderer, "escalation", escalation())
+    assert email.text.count("For information: an action has been escalated.") == 1
+    assert "You do not need to do anything" in email.text
+    assert "Owner: Owen Marsh" in email.text
+    assert "It is 5 working days late, so it has reached escalation level 2." in email.text
+    assert "Update this action" not in email.text + email.html
+    assert f"See this action:\n{BASE}/actions/17?token=" in email.text
+    assert (
+        "because you are a member of the Corporate Management Team, which is told of "
+        "escalations at level 2." in email.text
+    )
+    assert button_labels(email.html) == []
 
 
-def test_escalation_to_a_lead_names_the_peer_challenge(renderer: EmailRenderer) -> None:
+def test_escalation_to_a_lead_says_leads_are_told(renderer: EmailRenderer) -> None:
     """The peer-challenge lead is told why they, in particular, receive it."""
     context = escalation(
-        escalation_item(reason="rag_red", working_days_overdue=None), level=3, audience="lead"
+        escalation_item(
+            reason="rag_red", working_days_overdue=None, level=3, role="lead", body_title=None
+        )
     )
     text = render(renderer, "escalation", context).text
-    assert "rated it red" in text
-    assert "you lead the peer challenge" in text
+    assert "It is rated red: it is unlikely to be delivered as planned, so it has reached " in (
+        text
+    )
+    assert (
+        "because you are a peer-challenge lead, and peer-challenge leads are told of "
+        "escalations at level 3." in text
+    )
+
+
+def test_one_email_words_each_action_for_the_recipients_role_in_it(
+    renderer: EmailRenderer,
+) -> None:
+    """A CMT member who owns one escalated action and hears of another as CMT is asked to act
+    on hers only, told of the other for information, and offered only her own update."""
+    context = escalation(
+        escalation_item(
+            action_id=18,
+            description="Review every savings target",
+            owner_name="Dana Reeve",
+            role="owner",
+            level=3,
+            working_days_overdue=21,
+        ),
+        escalation_item(role="body", level=2),
+    )
+    email = renderer.render("escalation", context, recipient_name="Dana Reeve", person_id=PERSON)
+    assert email.subject == "Escalation: 2 actions are overdue, 1 of them yours"
+    text = email.text
+    mine, theirs = text.split("\nFor information\n")
+    assert "Your actions\nYour action has been escalated. Add a progress update" in mine
+    assert "Review every savings target" in mine
+    assert "It is 21 working days late, so it has reached escalation level 3." in mine
+    assert f"Update this action:\n{BASE}/actions/18?token=" in mine
+    assert MTFS not in mine
+    assert theirs.startswith(
+        "An action you do not own has been escalated. You do not need to do anything, but you "
+        "may want to ask its owner about it.\n"
+    )
+    assert f"{MTFS}\nOwner: Owen Marsh\n" in theirs
+    assert "It is 5 working days late, so it has reached escalation level 2." in theirs
+    assert f"See this action:\n{BASE}/actions/17?token=" in theirs
+    assert "Update this action" not in theirs
+    assert "2 of your actions" not in text
+    assert (
+        "You are getting this email because you own one of these actions, and because you "
+        "are a member of the Corporate Management Team, which is told of escalations at "
+        "level 2." in text
+    )
+    html = email.html
+    assert button_labels(html) == [("actions/18", "Update this action")]
+    assert ">Your actions</h2>" in html
+    assert ">For information</h2>" in html
+    assert "An action you do not own has been escalated." in html
+    assert "<strong>Owner:</strong> Owen Marsh" in html
+    assert ">See this action</a>" in html
+    assert links_to(html, "actions/17") == 1
+
+
+def test_an_action_with_no_owner_is_never_offered_as_the_recipients(
+    renderer: EmailRenderer,
+) -> None:
+    """An escalated action nobody owns says so, and nobody is asked to update it."""
+    context = escalation(escalation_item(owner_name=None, role="body", body_title="Cabinet"))
+    email = render(renderer, "escalation", context)
+    assert "Owner: nobody is recorded" in email.text
+    assert "Update this action" not in email.text + email.html
+    assert button_labels(email.html) == []
+
+
+def test_no_progress_is_its_own_notice_not_an_escalation(renderer: EmailRenderer) -> None:
+    """An action with no news for six weeks is told as that, with the real interval, and is
+    never called an escalation, a slip or a level."""
+    email = render(renderer, "no_progress", no_progress())
+    assert email.subject == "No progress update for 6 weeks: 'Agree the workforce strategy'"
+    assert (
+        "There has been no progress update on your action for 6 weeks. Please add one: a short "
+        "note on what has happened is enough." in email.text
+    )
+    assert "Target date: Monday 30 November 2015 (in 88 working days)" in email.text
+    assert "No progress update for 6 weeks." in email.text
+    assert f"Add a progress update:\n{BASE}/actions/23?token=" in email.text
+    assert button_labels(email.html) == [("actions/23", "Add a progress update")]
+    for words in (email.subject, email.text, email.html):
+        assert "escalat" not in words.lower().replace("escalations and approval requests", "")
+        assert "slipped" not in words
+        assert "level" not in words
+    longer = render(renderer, "no_progress", no_progress(no_progress_item(days_quiet=66)))
+    assert longer.subject.startswith("No progress update for 9 weeks: ")
+
+
+def test_no_progress_to_a_member_is_for_information(renderer: EmailRenderer) -> None:
+    """A member told of an action without news is not asked to update it."""
+    context = no_progress(
+        no_progress_item(role="body", body_title="Corporate Management Team", days_quiet=45)
+    )
+    email = render(renderer, "no_progress", context)
+    assert (
+        "For information: an action has had no progress update for 6 weeks. You do not "
+        "need to do anything, but you may want to ask its owner for news." in email.text
+    )
+    assert "Owner: Owen Marsh" in email.text
+    assert "No progress update for 6 weeks." in email.text
+    assert "Add a progress update" not in email.text + email.html
+    assert button_labels(email.html) == []
 
 
 def test_approval_request_gives_the_change_and_one_link(renderer: EmailRenderer) -> None:
@@ -356,14 +531,73 @@ def test_digest_may_carry_escalations_and_decisions(renderer: EmailRenderer) -> 
     """Escalation and decision sections render inside a digest too."""
     context = {
         "sections": [
-            {"kind": "escalation", "context": escalation(audience="owner")},
+            {"kind": "escalation", "context": escalation(escalation_item(role="owner"))},
             {"kind": "decision", "context": decision()},
-        ]
+        ],
+        "daily": False,
     }
     email = render(renderer, "digest", context)
-    assert email.subject == "Your improvement plan actions: 1 escalation, 1 decision"
-    assert "It is 5 working days late." in email.text
+    assert email.subject == "Improvement plan actions: 1 escalation, 1 decision"
+    assert "It is 5 working days late, so it has reached escalation level 2." in email.text
     assert "Dana Reeve approved your request" in email.text
+
+
+def test_a_digest_says_daily_only_to_who_chose_it(renderer: EmailRenderer) -> None:
+    """Only someone who chose a daily summary is told it is one; anyone else is told why
+    each part concerns them."""
+    daily = render(renderer, "digest", digest())
+    assert "Here is your daily summary of improvement plan actions." in daily.text
+    assert (
+        "You are getting this email because you own the actions it asks you to update. You "
+        "chose one email a day for your reminders." in daily.text
+    )
+    several = {
+        "sections": [
+            {"kind": "escalation", "context": escalation()},
+            {"kind": "reminder", "context": reminder()},
+        ],
+        "daily": False,
+    }
+    email = render(renderer, "digest", several)
+    for words in (email.text, email.html):
+        assert "daily" not in words
+        assert "one email a day" not in words
+        assert (
+            "You are getting this email because you own the actions it asks you to update, and "
+            "because you are a member of the Corporate Management Team, which is told of "
+            "escalations at level 2." in words
+        )
+
+
+def test_an_escalation_queued_by_an_older_version_still_renders_truthfully(
+    renderer: EmailRenderer,
+) -> None:
+    """A row queued before the upgrade (one level and audience for the email, 'stalled' at
+    level 0) still goes out, with no 'level 0' and nothing called slipped."""
+    old = {
+        "level": 0,
+        "audience": "owner",
+        "items": [
+            {
+                key: value
+                for key, value in escalation_item(
+                    reason="stalled", target_date="2015-11-30"
+                ).items()
+                if key not in ("level", "role", "body_title", "as_of", "latest_progress_at")
+            }
+        ],
+    }
+    email = render(renderer, "escalation", old)
+    assert email.subject == f"No recent progress update: '{MTFS}'"
+    assert "It has had no progress update for some weeks." in email.text
+    for words in (email.subject, email.text, email.html):
+        assert "level 0" not in words
+        assert "slipped" not in words
+    digest_of_old = render(
+        renderer, "digest", {"sections": [{"kind": "escalation", "context": old}]}
+    )
+    assert "level 0" not in digest_of_old.text
+    assert "one email a day" not in digest_of_old.text
 
 
 # Subjects --------------------------------------------------------------------------------------
@@ -373,20 +607,36 @@ def test_digest_may_carry_escalations_and_decisions(renderer: EmailRenderer) -> 
     ("changes", "expected"),
     [
         ({}, f"Reminder: '{MTFS}' is due in 5 working days"),
-        ({"working_days_left": 0}, f"Reminder: '{MTFS}' is due today"),
-        # Thursday 30 July is a working day, so Friday's date is tomorrow.
-        ({"working_days_left": 1}, f"Reminder: '{MTFS}' is due tomorrow"),
-        # Asked on a Friday, a Monday date is one working day away but not tomorrow.
+        ({"working_days_left": 0, "as_of": "2015-07-31"}, f"Reminder: '{MTFS}' is due today"),
+        # Counted on Thursday 30 July, Friday's date is tomorrow.
+        ({"working_days_left": 1, "as_of": "2015-07-30"}, f"Reminder: '{MTFS}' is due tomorrow"),
+        # Counted on a Friday, a Monday date is one working day away but not tomorrow.
         (
-            {"working_days_left": 1, "target_date": "2015-08-03"},
+            {"working_days_left": 1, "target_date": "2015-08-03", "as_of": "2015-07-31"},
             f"Reminder: '{MTFS}' is due on Monday",
         ),
-        # Monday 25 May 2015 was the Spring bank holiday.
+        # Counted on Friday 22 May 2015 with the Monday a bank holiday, as the workflow's own
+        # calendar counted it: the day is named.
         (
-            {"working_days_left": 1, "target_date": "2015-05-26"},
+            {"working_days_left": 1, "target_date": "2015-05-26", "as_of": "2015-05-22"},
             f"Reminder: '{MTFS}' is due on Tuesday",
         ),
-        ({"working_days_left": -2}, f"Reminder: '{MTFS}' was due 2 working days ago"),
+        # The same Tuesday counted by a calendar where Monday is a working day: 2 days left.
+        (
+            {"working_days_left": 2, "target_date": "2015-05-26", "as_of": "2015-05-22"},
+            f"Reminder: '{MTFS}' is due in 2 working days",
+        ),
+        # A Saturday target counted on the Thursday before: one working day (Friday) is left.
+        (
+            {"working_days_left": 1, "target_date": "2015-08-01", "as_of": "2015-07-30"},
+            f"Reminder: '{MTFS}' is due on Saturday",
+        ),
+        (
+            {"working_days_left": -2, "as_of": "2015-08-04"},
+            f"Reminder: '{MTFS}' was due 2 working days ago",
+        ),
+        # Queued by an older version, without the day it was counted on: the count alone.
+        ({"working_days_left": 1, "as_of": None}, f"Reminder: '{MTFS}' is due in 1 working day"),
     ],
 )
 def test_reminder_subject_for_one_action(
@@ -425,25 +675,54 @@ def test_progress_prompt_subjects(renderer: EmailRenderer) -> None:
 
 
 def test_escalation_subjects(renderer: EmailRenderer) -> None:
-    """One escalation says the level and how late; several are counted."""
+    """One escalation says the level and how late; several are counted, and say which are
+    the recipient's; a level is named only when every action is at it."""
     assert (
         render(renderer, "escalation", escalation()).subject
         == f"Overdue (level 2): '{MTFS}' is 5 working days late"
     )
     assert (
         render(
-            renderer, "escalation", escalation(escalation_item(working_days_overdue=1), level=1)
+            renderer,
+            "escalation",
+            escalation(escalation_item(working_days_overdue=1, level=1, role="owner")),
         ).subject
         == f"Overdue (level 1): '{MTFS}' is 1 working day late"
     )
-    red = escalation(escalation_item(reason="rag_red"), level=3)
+    red = escalation(escalation_item(reason="rag_red", level=3))
     assert render(renderer, "escalation", red).subject == f"Rated red (level 3): '{MTFS}'"
-    stalled = escalation(escalation_item(reason="stalled"), level=1)
-    assert render(renderer, "escalation", stalled).subject.startswith("Stalled (level 1): ")
     several = escalation(*(escalation_item(action_id=n) for n in range(4)))
     assert (
         render(renderer, "escalation", several).subject
-        == "Escalation (level 2): 4 actions have slipped"
+        == "Escalation (level 2): 4 actions are overdue"
+    )
+    mine = escalation(*(escalation_item(action_id=n, role="owner", level=n) for n in (1, 3)))
+    assert (
+        render(renderer, "escalation", mine).subject == "Escalation: 2 of your actions are overdue"
+    )
+    mixed = escalation(
+        escalation_item(role="owner", reason="rag_red", level=3),
+        escalation_item(action_id=18, level=3),
+    )
+    assert (
+        render(renderer, "escalation", mixed).subject
+        == "Escalation (level 3): 2 actions have been escalated, 1 of them yours"
+    )
+
+
+def test_no_progress_subjects(renderer: EmailRenderer) -> None:
+    """Several actions without news are counted, with the shortest time without one."""
+    two = no_progress(no_progress_item(), no_progress_item(action_id=24, days_quiet=50))
+    assert (
+        render(renderer, "no_progress", two).subject
+        == "No progress update for 6 weeks or more on 2 of your actions"
+    )
+    same = no_progress(
+        no_progress_item(), no_progress_item(action_id=24, days_quiet=43, role="body")
+    )
+    assert (
+        render(renderer, "no_progress", same).subject
+        == "No progress update for 6 weeks on 2 actions"
     )
 
 
@@ -473,7 +752,7 @@ def test_decision_subjects(renderer: EmailRenderer) -> None:
 def test_digest_subject_counts_each_kind(renderer: EmailRenderer) -> None:
     """The digest subject counts reminders and prompts across its sections."""
     subject = render(renderer, "digest", digest()).subject
-    assert subject == "Your improvement plan actions: 3 reminders, 1 progress update needed"
+    assert subject == "Improvement plan actions: 3 reminders, 1 progress update needed"
 
 
 def test_subject_never_carries_a_line_break(renderer: EmailRenderer) -> None:
@@ -521,8 +800,10 @@ def test_a_missing_key_is_an_error_not_a_blank(renderer: EmailRenderer) -> None:
     del item["plan"]
     with pytest.raises(UndefinedError):
         render(renderer, "reminder", reminder(item))
+    item = escalation_item()
+    del item["working_days_overdue"]
     with pytest.raises(UndefinedError):
-        render(renderer, "escalation", {"items": [escalation_item()], "audience": "owner"})
+        render(renderer, "escalation", escalation(item))
 
 
 def test_an_unknown_kind_is_not_found(renderer: EmailRenderer) -> None:
@@ -633,8 +914,11 @@ def test_digest_summary_counts_items_and_sections() -> None:
         {"kind": "progress_prompt", "context": {"items": [1]}},
         {"kind": "escalation", "context": {"items": []}},
         {"kind": "decision", "context": {"status": "rejected"}},
+        {"kind": "no_progress", "context": {"items": [1, 2]}},
     ]
-    assert digest_summary(sections) == "3 reminders, 1 progress update needed, 2 decisions"
+    assert digest_summary(sections) == (
+        "3 reminders, 1 progress update needed, 2 actions with no recent progress, 2 decisions"
+    )
 
 
 def test_sign_in_email_carries_a_sign_in_link(renderer: EmailRenderer) -> None:

@@ -1,4 +1,4 @@
-"""Reading workbook cells straight from the XML: the values openpyxl would give, and clear refusals."""
+"""Reading workbook cells from the XML: the values openpyxl would give, and clear refusals."""
 
 from __future__ import annotations
 
@@ -55,7 +55,8 @@ def test_values_match_what_openpyxl_reads(tmp_path: Path) -> None:
     assert rows[1][1] == "Recommendation"
     assert rows[2][1] == "Review the scheme of delegation\r\nby Cabinet"
     assert rows[2][2] == datetime(2025, 3, 31)
-    assert rows[5][9] == "far out" and rows[5][:9] == [None] * 9
+    assert rows[5][9] == "far out"
+    assert rows[5][:9] == [None] * 9
 
 
 def test_hidden_sheets_are_marked_and_1904_dates_read(tmp_path: Path) -> None:
@@ -133,7 +134,7 @@ def test_a_file_that_is_not_a_zip_is_refused(tmp_path: Path) -> None:
     """A file named .xlsx that is not a workbook at all is refused with the same sentence."""
     path = tmp_path / "plan.xlsx"
     path.write_bytes(b"Action,Lead\nPublish,CEO\n")
-    with pytest.raises(InputFileError, match="not a readable .xlsx workbook"):
+    with pytest.raises(InputFileError, match=r"not a readable \.xlsx workbook"):
         read_xlsx_document(path)
     with pytest.raises(WorkbookError, match="not a zip archive"):
         XlsxWorkbook(str(path))

@@ -7,8 +7,8 @@ output folder (IMPROVEFLOW_TEST_OUTPUT, or pytest's temporary folder).
 
 from __future__ import annotations
 
-import os
 import re
+import smtplib
 import threading
 import time
 import urllib.request
@@ -16,11 +16,13 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from browser_support import launched_chromium, needs_chromium, output_folder, serving
 from web_helpers import SECRET, start_action, tampered
 
 from improveflow import store
@@ -34,25 +36,11 @@ from improveflow.testing import add_action, add_plan, add_sample_people, make_co
 from improveflow.testing_smtp import CapturingSmtpServer, free_port
 from improveflow.web.serve import server_for
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Monday 2 June 2014, 10:00 in London: the owner's action is due in 5 working days.
 START = datetime(2014, 6, 2, 10, 0, tzinfo=LONDON)
 TARGET = date(2014, 6, 9)
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)",
-)
+pytestmark = needs_chromium
 
 
 @dataclass
@@ -108,11 +96,7 @@ class Live:
 
 @pytest.fixture
 def screenshots(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    given = os.environ.get("IMPROVEFLOW_TEST_OUTPUT")
-    base = Path(given) if given else tmp_path_factory.getbasetemp() / "test-output"
-    folder = base / "screenshots" / request.node.name
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return output_folder(tmp_path_factory.getbasetemp(), request.node.name)
 
 
 @pytest.fixture
@@ -148,13 +132,8 @@ def live(tmp_path: Path, screenshots: Path) -> Iterator[Live]:
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with launched_chromium() as launched:
+        yield launched
 
 
 def _person(browser: Any) -> Any:
@@ -317,3 +296,60 @@ def test_action_page_is_readable_on_a_phone(live: Live, browser: Any) -> None:
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 375
     live.shot(phone, "owner-action-page-phone")
+
+
+HOSTILE_HTML = """\
+<!doctype html><html><head><title>Trap</title></head><body>
+<h1 style="color:#00703c">Reminder for Owen</h1>
+<p id="said">Nothing ran.</p>
+<script>document.getElementById("said").textContent = "A script ran.";</script>
+<img src="data:," onerror="document.getElementById('said').textContent = 'A handler ran.'">
+<a href="{base}/help">Open the help page</a>
+</body></html>
+"""
+
+
+def test_demo_mail_shows_an_email_as_a_mail_client_does_and_runs_nothing_in_it(
+    tmp_path: Path, browser: Any, screenshots: Path
+) -> None:
+    """An email's HTML shows in the demo mailbox's frame, styled, with no script or handler run;
+    its links open in the whole window; its text is one click away."""
+    from playwright.sync_api import expect
+
+    from improveflow.demo.run import demo_app
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with CapturingSmtpServer() as smtp:
+        message = EmailMessage()
+        message["From"], message["To"] = "improveflow@council.example", "owen@council.example"
+        message["Subject"] = "Reminder: a test of the mailbox"
+        message["Date"] = "Mon, 02 Jun 2014 09:00:00 +0100"
+        message.set_content(f"Plain words for Owen.\n\nHelp: {base}/help\n")
+        message.add_alternative(HOSTILE_HTML.format(base=base), subtype="html")
+        with smtplib.SMTP(smtp.host, smtp.port) as client:
+            client.send_message(message)
+        ctx = make_context(f"sqlite:///{tmp_path / 'demo.db'}", secret_key=SECRET, base_url=base)
+        try:
+            with serving(demo_app(ctx, smtp), port):
+                page = browser.new_page()
+                page.goto(f"{base}/demo/mail")
+                page.get_by_role("link", name="Reminder: a test of the mailbox").click()
+                expect(page.get_by_role("heading", level=1)).to_have_text(
+                    "Reminder: a test of the mailbox"
+                )
+                frame = page.frame_locator("iframe.mail-frame")
+                expect(frame.get_by_role("heading", name="Reminder for Owen")).to_be_visible()
+                expect(frame.locator("#said")).to_have_text("Nothing ran.")
+                expect(frame.get_by_role("heading")).to_have_css("color", "rgb(0, 112, 60)")
+                live_shot = screenshots / "demo-mail-email.png"
+                page.screenshot(path=str(live_shot), full_page=True)
+                frame.get_by_role("link", name="Open the help page").click()
+                expect(page).to_have_url(f"{base}/help")  # the whole window, not the frame
+                page.go_back()
+                page.get_by_role("link", name="Show the plain text version").click()
+                expect(page.get_by_text("Plain words for Owen.")).to_be_visible()
+                expect(page.get_by_role("link", name=f"{base}/help")).to_be_visible()
+                assert live_shot.stat().st_size > 0
+        finally:
+            ctx.close()

@@ -5,16 +5,20 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
+from httpx2 import Response
 from web_helpers import Council, csrf, follow, new_client, path_of, sign_in, tampered
 
-from improveflow import store
+from improveflow import exceptions, store
 from improveflow.clock import FrozenClock
 from improveflow.importers.people_file import read_people_file
-from improveflow.models import PersonOrganisation, Plan
+from improveflow.models import PersonOrganisation, Plan, Verdict
 from improveflow.services import approvals, people, progress, tokens
+from improveflow.services.context import Context
+from improveflow.web.app import create_app
 
 SCRIPT = "<script>alert('owned')</script>"
 
@@ -432,3 +436,138 @@ def test_a_link_followed_while_signed_in_is_spent_too(app: FastAPI, council: Cou
         sign_in(owen, council, "owen@council.example")
         assert owen.get(path_of(link)).status_code == 200
         assert stranger.get(path_of(link)).status_code == 410
+
+
+# Lesser holes: ids out of range, headers on every error, long reasons, redirects ---------------
+
+TOO_BIG = str(2**63)
+
+
+def _assert_security_headers(response: Response) -> None:
+    assert "script-src 'none'" in response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_ids_too_large_for_the_database_are_pages_not_found(
+    client: TestClient, council: Council
+) -> None:
+    """An id of 2^63 or more, in the path, the query or a form, is a page not found with the
+    security headers, not an overflow and a bare 500."""
+    _add_progress(council)
+    request_id = _open_request(council)
+    sign_in(client, council, "owen@council.example")
+    for url in (
+        f"/actions/{TOO_BIG}",
+        f"/approvals/{TOO_BIG}",
+        f"/plans/{TOO_BIG}",
+        f"/plans/{TOO_BIG}0000/dashboard",
+        f"/workflow?plan={TOO_BIG}",
+        f"/approvals?page={TOO_BIG}",
+        f"/actions/-{TOO_BIG}",
+    ):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "Page not found" in response.text, url
+        assert "If you typed the address, check it is correct." in response.text, url
+        _assert_security_headers(response)
+    page = client.get(f"/actions/{council.action_id}")
+    withdrawn = client.post(
+        f"/actions/{council.action_id}/withdraw",
+        data={"csrf_token": csrf(page.text), "request_id": TOO_BIG},
+    )
+    assert withdrawn.status_code == 404
+    assert "Page not found" in withdrawn.text
+    _assert_security_headers(withdrawn)
+    with council.ctx.database.reading() as session:
+        assert store.request_by_id(session, request_id).status == "pending"
+
+
+def test_a_page_that_fails_still_sends_the_security_headers(
+    web_ctx: Context, council: Council
+) -> None:
+    """A 500 comes from Starlette's outermost error middleware: it too carries the headers,
+    with a plain page and no trace."""
+    failing = APIRouter()
+
+    @failing.get("/failing-page")
+    def fail() -> None:
+        raise RuntimeError("a fault in a page's own code")
+
+    app = create_app(web_ctx, extra_routers=[failing])
+    with TestClient(app, raise_server_exceptions=False) as browser:
+        response = browser.get("/failing-page")
+    assert response.status_code == 500
+    assert "Sorry, there is a problem with the service" in response.text
+    assert "a fault in a page's own code" not in response.text
+    _assert_security_headers(response)
+
+
+def test_a_slash_too_many_redirects_by_path_alone(client: TestClient, council: Council) -> None:
+    """`/plans/` goes to `/plans` on this site, whatever Host header was sent."""
+    sign_in(client, council, "owen@council.example")
+    response = client.get(
+        "/plans/?page=2", headers={"host": "evil.example"}, follow_redirects=False
+    )
+    assert response.status_code == 307
+    assert response.headers["location"] == "/plans?page=2"
+    _assert_security_headers(response)
+    assert client.get("/nowhere/", follow_redirects=False).status_code == 404
+
+
+def test_a_change_reason_has_a_limit_shown_on_the_page(
+    client: TestClient, council: Council
+) -> None:
+    """A reason of a megabyte is refused with a clear message; nothing is stored or emailed."""
+    _add_progress(council)
+    sign_in(client, council, "owen@council.example")
+    page = client.get(f"/actions/{council.action_id}")
+    response = client.post(
+        f"/actions/{council.action_id}/change",
+        data={"csrf_token": csrf(page.text), "trigger": "defer", "reason": "x" * 1_000_000},
+    )
+    assert response.status_code == 400
+    assert "A reason must be 5,000 characters or fewer; this one has 1,000,000" in response.text
+    with council.ctx.database.reading() as session:
+        assert store.pending_request_for(session, council.action_id) is None
+        emails = session.connection().execute(sa.text("SELECT count(*) FROM outbox"))
+        assert emails.scalar_one() == 0
+
+
+def test_a_decision_comment_has_a_limit_shown_beside_it(
+    client: TestClient, council: Council
+) -> None:
+    """A comment over the limit is refused next to its field, and the request stays open."""
+    _add_progress(council)
+    request_id = _open_request(council)
+    sign_in(client, council, "dana@council.example")
+    page = client.get(f"/approvals/{request_id}")
+    response = client.post(
+        f"/approvals/{request_id}",
+        data={"csrf_token": csrf(page.text), "verdict": "reject", "comment": "y" * 5_001},
+    )
+    assert response.status_code == 400
+    message = "A comment must be 5,000 characters or fewer; this one has 5,001"
+    assert f'<a href="#comment">{message}' in response.text
+    assert response.text.count(message) == 2
+    with council.ctx.database.reading() as session:
+        assert store.request_by_id(session, request_id).status == "pending"
+
+
+def test_reasons_are_limited_whoever_asks(council: Council) -> None:
+    """The limit is the service's, so the command line and email replies meet it too."""
+    _add_progress(council)
+    with pytest.raises(exceptions.InvalidValue, match="5,000 characters or fewer"):
+        approvals.request_change(
+            council.ctx, council.action_id, "defer", by_email="owen@council.example",
+            reason="z" * 5_001,
+        )  # fmt: skip
+    request_id = _open_request(council, reason="r" * 5_000)
+    with pytest.raises(exceptions.InvalidValue, match="5,000 characters or fewer"):
+        approvals.decide(
+            council.ctx, request_id, Verdict.APPROVE, by_email="dana@council.example",
+            comment="c" * 5_001,
+        )  # fmt: skip

@@ -12,6 +12,7 @@ import typer
 from improveflow.cli.actions import action_app
 from improveflow.cli.admin import audit_app, init, workflow_app
 from improveflow.cli.approvals import approvals_app
+from improveflow.cli.outbox_commands import status_command  # and `outbox retry`
 from improveflow.cli.people import people_app
 from improveflow.cli.plans import plan_app
 from improveflow.cli.scheduling import (
@@ -48,6 +49,9 @@ app.command("sweep", help="Decide which reminders and escalations are due, and q
 app.command("serve", help="Serve the web app, with the scheduler beside it.")(serve_command)
 app.command("demo", help="Run a demo council on this machine, with its email on a page.")(
     demo_command
+)
+app.command("status", help="Whether email is getting out: the queue and the last error.")(
+    status_command
 )
 for sub, name in (
     (people_app, "people"),

@@ -9,20 +9,23 @@ from typing import Annotated
 
 import typer
 
+from improveflow.cli import history
 from improveflow.cli.common import (
     AsOption,
     DateOption,
     JsonOption,
     as_date,
     context_of,
-    local,
     out,
     print_json,
     reports_refusals,
     sub_app,
     table,
 )
-from improveflow.services import approvals, plans, progress, views
+from improveflow.cli.wording import change_message, day, rag_label, state_label
+from improveflow.services import action_history, approvals, dashboard, plans, progress, views
+from improveflow.services.context import Context
+from improveflow.workflow.definition import Workflow
 
 action_app = sub_app("Actions within plans.")
 
@@ -73,28 +76,31 @@ def action_list(
     as_json: JsonOption = False,
 ) -> None:
     """List actions in creation order."""
-    rows = views.action_rows(context_of(ctx), plan_id=plan, state=state, owner_email=owner)
+    context = context_of(ctx)
+    rows = views.action_rows(context, plan_id=plan, state=state, owner_email=owner)
     if as_json:
         sys.stdout.write("[")
         for index, row in enumerate(rows):
             sys.stdout.write(("," if index else "") + "\n  " + json.dumps(row, ensure_ascii=False))
         sys.stdout.write("\n]\n")
         return
+    workflows = WorkflowsByPlan(context)
     table(
         "Actions",
-        ["id", "plan", "description", "owner", "target", "state", "rag"],
+        ["id", "plan", "action", "lead", "target date", "state", "RAG"],
         (
             (
                 r["id"],
                 r["plan"],
                 r["description"],
-                r["owner_email"] or r["lead"],
-                r["target_date"],
-                r["state"],
-                r["rag"],
+                lead_and_owner(r["owner_name"], r["lead"]),
+                day(r["target_date"]) or r["timescale"] or "No date",
+                state_label(workflows.of(r["plan_id"]), r["state"]),
+                rag_label(r["rag"]),
             )
             for r in rows
         ),
+        empty="No actions.",
     )
 
 
@@ -102,26 +108,32 @@ def action_list(
 @reports_refusals
 def action_show(ctx: typer.Context, action_id: int, as_json: JsonOption = False) -> None:
     """Show an action and its whole history."""
-    detail = views.action_detail(context_of(ctx), action_id)
+    context = context_of(ctx)
+    detail = views.action_detail(context, action_id)
     if as_json:
         print_json(detail)
         return
+    workflow = views.workflow_of(context, action_id)
+    owner = f"{detail['owner_name']} <{detail['owner_email']}>" if detail["owner_email"] else None
+    waiting = detail["pending_request_id"]
     out.print(f"[bold]Action {detail['id']}[/bold]: {detail['description']}", markup=True)
-    for label, key in (
-        ("Plan", "plan"), ("Theme", "theme"), ("Objective", "objective"), ("Owner", "owner_email"),
-        ("Lead", "lead"), ("Target date", "target_date"), ("State", "state"), ("RAG", "rag"),
-        ("Latest progress", "latest_progress"), ("Waiting request", "pending_request_id"),
-    ):  # fmt: skip
-        if detail.get(key) is not None:
-            out.print(f"{label}: {detail[key]}", markup=False)
-    table(
-        "History",
-        ["at", "event", "by", "from", "to", "comment"],
-        (
-            (local(h["at"]), h["event"], h["by"], h["from_state"], h["to_state"], h["comment"])
-            for h in detail["history"]
-        ),
-    )
+    for label, value in (
+        ("Plan", f"{detail['plan']} (plan {detail['plan_id']})"),
+        ("Theme", detail["theme"]),
+        ("Objective", detail["objective"]),
+        ("Lead in the plan", detail["lead"]),
+        ("Owner", owner or "No owner yet"),
+        ("Target date", day(detail["target_date"]) or detail["timescale"] or "No date"),
+        ("State", state_label(workflow, detail["state"])),
+        ("RAG", rag_label(detail["rag"])),
+        ("Latest progress", detail["latest_progress"] or "None yet"),
+        ("Waiting for a decision", f"request {waiting}" if waiting else None),
+    ):
+        if value is not None:
+            out.print(f"{label}: {value}", markup=False)
+    out.print("\nHistory, oldest first:")
+    for line in history.lines(action_history.history_of(context, action_id)):
+        out.print(f"  {line}", markup=False)
 
 
 @action_app.command("update")
@@ -137,7 +149,7 @@ def action_update(
     update_id = progress.record_progress(
         context_of(ctx), action_id, progress_text, progress.parse_rag(rag), by_email=acting
     )
-    out.print(f"Progress update {update_id} recorded on action {action_id}.")
+    out.print(f"Progress update {update_id} recorded on action {action_id}.", markup=False)
 
 
 @action_app.command("request")
@@ -152,22 +164,42 @@ def action_request(
     as_json: JsonOption = False,
 ) -> None:
     """Ask for a change of state (applied at once when it needs no approval)."""
+    context = context_of(ctx)
     result = approvals.request_change(
-        context_of(ctx),
+        context,
         action_id,
         transition,
         by_email=acting,
         reason=reason,
         new_target_date=as_date(new_target),
     )
-    show_result(result, as_json)
+    show_result(context, result, as_json)
 
 
-def show_result(result: approvals.ChangeResult, as_json: bool) -> None:
+def show_result(context: Context, result: approvals.ChangeResult, as_json: bool) -> None:
     if as_json:
         print_json(result.__dict__)
     else:
-        out.print(result.message, markup=False)
+        workflow = views.workflow_of(context, result.action_id)
+        out.print(change_message(result, workflow), markup=False)
 
 
-# approvals --------------------------------------------------------------------------------------
+def lead_and_owner(owner: str | None, lead: str | None) -> str:
+    """As the plan tables show it: 'Dana Reeve (Head of Finance)'."""
+    if owner:
+        return f"{owner} ({lead})" if lead and lead != owner else owner
+    return f"{lead} (no person matched yet)" if lead else "No owner yet"
+
+
+class WorkflowsByPlan:
+    """Each plan's workflow, looked up once."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.found: dict[int, Workflow] = {}
+
+    def of(self, plan_id: int) -> Workflow:
+        if plan_id not in self.found:
+            name = dashboard.plan_for(self.context, plan_id, None).workflow
+            self.found[plan_id] = self.context.workflows.workflow(name)
+        return self.found[plan_id]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -16,10 +16,21 @@ from improveflow.cli.common import (
     sub_app,
     table,
 )
+from improveflow.cli.wording import body_name, change_label, day
 from improveflow.models import Verdict
 from improveflow.services import approvals, views
+from improveflow.workflow.definition import Workflow
 
 approvals_app = sub_app("Requests waiting for CMT or Cabinet.")
+
+
+STATUS_LABELS = {
+    "pending": "Waiting for a decision",
+    "approved": "Approved",
+    "rejected": "Rejected",
+    "withdrawn": "Withdrawn",
+    "superseded": "Closed: no longer applied",
+}
 
 
 @approvals_app.command("list")
@@ -33,27 +44,40 @@ def approvals_list(
     as_json: JsonOption = False,
 ) -> None:
     """Requests waiting for a decision, oldest first."""
-    rows = views.approval_rows(
-        context_of(ctx), body=body, status=None if status == "all" else status
-    )
+    context = context_of(ctx)
+    rows = views.approval_rows(context, body=body, status=None if status == "all" else status)
     if as_json:
         print_json(rows)
         return
+    workflows: dict[int, Workflow] = {}
+
+    def workflow(action_id: int) -> Workflow:
+        if action_id not in workflows:
+            workflows[action_id] = views.workflow_of(context, action_id)
+        return workflows[action_id]
+
+    def change(row: dict[str, Any]) -> str:
+        asked = change_label(workflow(row["action_id"]), row["transition"])
+        new_date = row["new_target_date"]
+        return f"{asked} to {day(new_date)}" if new_date else asked
+
+    waiting = "waiting for a decision" if status == "pending" else ""
     table(
         "Approval requests",
-        ["id", "action", "transition", "body", "asked by", "reason", "status"],
+        ["id", "action", "change asked for", "decided by", "asked by", "reason", "status"],
         (
             (
                 r["id"],
                 r["action_id"],
-                r["transition"],
-                r["body"],
+                change(r),
+                body_name(workflow(r["action_id"]), r["body"]),
                 r["requested_by"],
-                r["reason"],
-                r["status"],
+                r["reason"] or "None given",
+                STATUS_LABELS.get(r["status"], r["status"]),
             )
             for r in rows
         ),
+        empty=f"No requests {waiting}{' for ' + body if body else ''}.".replace("  ", " "),
     )
 
 
@@ -67,10 +91,11 @@ def approvals_approve(
     as_json: JsonOption = False,
 ) -> None:
     """Approve a request as a member of its body."""
+    context = context_of(ctx)
     result = approvals.decide(
-        context_of(ctx), request_id, Verdict.APPROVE, by_email=acting, comment=comment
+        context, request_id, Verdict.APPROVE, by_email=acting, comment=comment
     )
-    show_result(result, as_json)
+    show_result(context, result, as_json)
 
 
 @approvals_app.command("reject")
@@ -83,10 +108,9 @@ def approvals_reject(
     as_json: JsonOption = False,
 ) -> None:
     """Reject a request, saying why."""
-    result = approvals.decide(
-        context_of(ctx), request_id, Verdict.REJECT, by_email=acting, comment=comment
-    )
-    show_result(result, as_json)
+    context = context_of(ctx)
+    result = approvals.decide(context, request_id, Verdict.REJECT, by_email=acting, comment=comment)
+    show_result(context, result, as_json)
 
 
 @approvals_app.command("withdraw")
@@ -95,4 +119,5 @@ def approvals_withdraw(
     ctx: typer.Context, request_id: int, acting: AsOption, as_json: JsonOption = False
 ) -> None:
     """Withdraw your own pending request."""
-    show_result(approvals.withdraw(context_of(ctx), request_id, by_email=acting), as_json)
+    context = context_of(ctx)
+    show_result(context, approvals.withdraw(context, request_id, by_email=acting), as_json)

@@ -14,15 +14,27 @@ from rich.console import Console
 from rich.table import Table
 
 from improveflow import exceptions, schema
-from improveflow.calendar import as_london, parse_moment
+from improveflow.calendar import parse_moment
 from improveflow.config import load_settings
 from improveflow.services.context import Context
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# On a terminal, lines wrap at its width, between words. Anything else (a pipe, a file)
+# gets each line whole, so nothing is broken mid-word for the program or file reading it.
+UNWRAPPED = 100_000
+
+
+def console(*, stderr: bool = False) -> Console:
+    found = Console(stderr=stderr, highlight=False)
+    if found.is_terminal:
+        return found
+    return Console(stderr=stderr, highlight=False, width=UNWRAPPED, soft_wrap=True)
+
+
+out = console()
+err = console(stderr=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 AsOption = Annotated[str, typer.Option("--as", help="Email of the person acting.")]
@@ -69,17 +81,24 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
 
 
-def table(title: str, columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> None:
+def table(
+    title: str, columns: Iterable[str], rows: Iterable[Iterable[Any]], *, empty: str | None = None
+) -> None:
+    """A table of `rows` under `title`; the sentence `empty`, when given, if there are none."""
     table = Table(title=title, title_justify="left")
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*("" if cell is None else str(cell) for cell in row))
-    out.print(table)
+    if table.row_count or empty is None:
+        out.print(table)
+    else:
+        out.print(empty, markup=False)
 
 
-def local(moment: str) -> str:
-    return f"{as_london(datetime.fromisoformat(moment)):%Y-%m-%d %H:%M}"
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """'1 action', '2 actions'; `many` for a plural that is not `one` + 's'."""
+    return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
 def as_date(value: datetime | None) -> date | None:

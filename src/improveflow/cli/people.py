@@ -11,6 +11,7 @@ from improveflow.cli.common import (
     JsonOption,
     context_of,
     out,
+    plural,
     print_json,
     reports_refusals,
     sub_app,
@@ -28,7 +29,10 @@ def people_import(ctx: typer.Context, file: Path) -> None:
     """Import people from a CSV (name,email,aliases,bodies,roles,organisation) or YAML file."""
     context = context_of(ctx)
     result = people.import_people(context, read_people_file(file))
-    out.print(f"{result.created} people added, {result.updated} updated.")
+    out.print(
+        f"{plural(result.created, 'person', 'people')} added, {result.updated} updated.",
+        markup=False,
+    )
 
 
 @people_app.command("list")
@@ -54,6 +58,7 @@ def people_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
             )
             for p in rows
         ),
+        empty="Nobody is in the directory yet: add people with 'improveflow people import'.",
     )
 
 
@@ -70,5 +75,6 @@ def people_delivery(
     """Choose immediate reminders or one daily digest (escalations always go at once)."""
     people.set_delivery(context_of(ctx), email, choice)
     out.print(
-        f"Reminders for {email} now go {'in a daily digest' if 'digest' in choice else 'at once'}."
+        f"Reminders for {email} now go {'in a daily digest' if 'digest' in choice else 'at once'}.",
+        markup=False,
     )

@@ -18,9 +18,10 @@ from improveflow.cli.common import (
     table,
 )
 from improveflow.cli.import_options import column_mapping, date_reading
+from improveflow.cli.import_summary import show_import_report
 from improveflow.importers.people_file import read_people_file
+from improveflow.notify.render import humanise
 from improveflow.services import importing, plans
-from improveflow.services.import_summary import show_import_report
 
 plan_app = sub_app("Improvement plans.")
 
@@ -57,7 +58,7 @@ def plan_create(
     if as_json:
         print_json({"id": view.id, "title": view.title, "kind": view.kind})
     else:
-        out.print(f"Plan {view.id} created: {view.title}")
+        out.print(f"Plan {view.id} created: {view.title}", markup=False)
 
 
 @plan_app.command("import")
@@ -104,6 +105,10 @@ def plan_import(
         str,
         typer.Option(help="MM-DD the financial year starts (04-01, April, by default)."),
     ] = "04-01",
+    organisation: Annotated[
+        str | None,
+        typer.Option(help="The council the plan belongs to (needed once there are several)."),
+    ] = None,
 ) -> None:
     """Import council plans; the report lists every action and what needs review."""
     result = importing.import_plan_files(
@@ -116,6 +121,7 @@ def plan_import(
             mapping=column_mapping(column_map or [], mapping_file),
             sheet=sheet,
             dates=date_reading(date_order, financial_year_start),
+            organisation=organisation,
         ),
         people=read_people_file(people_file) if people_file else (),
     )
@@ -133,12 +139,18 @@ def plan_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List plans."""
     rows = plans.list_plans(context_of(ctx))
     if as_json:
-        print_json([{"id": p.id, "title": p.title, "kind": p.kind} for p in rows])
+        print_json(
+            [
+                {"id": p.id, "title": p.title, "kind": p.kind, "organisation": p.organisation}
+                for p in rows
+            ]
+        )
         return
     table(
         "Plans",
-        ["id", "title", "kind", "workflow"],
-        ((p.id, p.title, p.kind, p.workflow) for p in rows),
+        ["id", "title", "kind", "organisation", "workflow"],
+        ((p.id, p.title, humanise(p.kind), p.organisation or "", p.workflow) for p in rows),
+        empty="There are no plans yet: create one with 'improveflow plan create' or import one.",
     )
 
 

@@ -22,11 +22,14 @@ from improveflow.cli.common import (
     sub_app,
     table,
 )
+from improveflow.models import OutboxStatus
 from improveflow.notify import outbox
 from improveflow.services import deputies, sweep, views
 
 outbox_app = sub_app("Email waiting to go, sent or failed.")
-escalations_app = sub_app("Actions that have slipped, by level.")
+escalations_app = sub_app("Actions that are late or rated red, by level, and those without news.")
+# How each reason for an escalation row is said in the listing.
+_REASONS = {"overdue": "overdue", "rag_red": "rated red", "stalled": "no progress update"}
 deputies_app = sub_app("Deputies who decide for absent members.")
 scheduler_app = sub_app("Run the sweep and the dispatch on a timetable.")
 
@@ -94,17 +97,25 @@ def outbox_list(
     failed: Annotated[
         bool, typer.Option("--failed", help="Only emails that failed for good.")
     ] = False,
+    superseded: Annotated[
+        bool,
+        typer.Option("--superseded", help="Only emails set aside because they no longer matter."),
+    ] = False,
     limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 200,
     as_json: JsonOption = False,
 ) -> None:
-    """Email waiting to go, sent, or failed (with why)."""
-    rows = outbox.list_rows(context_of(ctx).database, failed_only=failed, limit=limit)
+    """Email waiting to go, sent, failed or set aside (with why)."""
+    status = OutboxStatus.SUPERSEDED if superseded else None
+    rows = outbox.list_rows(
+        context_of(ctx).database, failed_only=failed, limit=limit, status=status
+    )
     if as_json:
         print_json(rows)
         return
+    title = "Failed email" if failed else "Email set aside" if superseded else "Outbox"
     table(
-        "Failed email" if failed else "Outbox",
-        ["id", "template", "to", "status", "attempts", "due", "sent", "last error"],
+        title,
+        ["id", "template", "to", "status", "attempts", "due", "sent", "why"],
         (
             (
                 r["id"],
@@ -114,7 +125,7 @@ def outbox_list(
                 r["attempts"],
                 r["due_at"],
                 r["sent_at"],
-                r["last_error"],
+                r["why"],
             )
             for r in rows
         ),
@@ -127,16 +138,17 @@ def outbox_send(ctx: typer.Context, now: NowOption = None, as_json: JsonOption =
     """Queue the notices due now and send what is due (the same clock as `sweep --now`)."""
     context = context_of(ctx)
     when = moment(now) or context.clock.now()
-    from improveflow.notify.dispatch import send_due  # aiosmtplib only when sending
+    from improveflow.services import delivery  # aiosmtplib only when sending
 
     queued = sweep.queue_due_notices(context, now=when)
-    report = send_due(context, now=when)
+    report = delivery.send_due(context, when)
     if as_json:
         print_json({"queued": queued, **report.__dict__})
         return
     out.print(
         f"{queued} emails queued; {report.sent} sent, {report.retried} to retry later, "
-        f"{report.failed} failed, {report.deferred_by_rate_limit} waiting for the rate limit."
+        f"{report.failed} failed, {report.superseded} no longer needed (set aside), "
+        f"{report.deferred_by_rate_limit} waiting for the rate limit."
     )
 
 
@@ -149,22 +161,24 @@ def escalations_list(
     closed: Annotated[bool, typer.Option("--all", help="Closed ones too.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Open escalations: which actions have slipped, how far, since when."""
+    """Open escalations: which actions are late or rated red, how far, since when; and which
+    have had no progress update for a while (shown with no level)."""
     context = context_of(ctx)
     rows = views.escalation_rows(context, plan_id=plan, level=level, open_only=not closed)
     if as_json:
         print_json(rows)
         return
     table(
-        "Escalations",
+        "Escalations, and actions with no progress update",
         ["id", "action", "plan", "level", "reason", "target", "raised", "closed"],
         (
             (
                 r["id"],
                 f"{r['action_id']}: {r['description']}",
                 r["plan"],
-                r["level"],
-                r["reason"],
+                # No news is recorded below the ladder, but it is not a level: none is shown.
+                r["level"] if r["level"] > 0 else "-",
+                _REASONS.get(r["reason"], r["reason"]),
                 r["target_date"],
                 r["raised_at"],
                 r["closed_at"] or "",

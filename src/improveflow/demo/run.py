@@ -13,14 +13,16 @@ import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from starlette.types import ASGIApp
+
 from improveflow import exceptions, schema
 from improveflow.calendar import LONDON, as_london
 from improveflow.clock import FrozenClock, SystemClock
 from improveflow.config import load_settings
 from improveflow.demo.sample import PEOPLE, plan_text
-from improveflow.notify.dispatch import send_due
 from improveflow.services import importing, people, sweep
 from improveflow.services.context import Context
+from improveflow.services.delivery import send_due
 from improveflow.testing_smtp import CapturingSmtpServer
 
 _SPAN = re.compile(r"^\s*(\d+)\s*([dw])\s*$")
@@ -78,13 +80,23 @@ def _tick(ctx: Context, clock: FrozenClock, moment: datetime) -> None:
     clock.set(moment)
     sweep.sweep(ctx, now=moment)
     sweep.queue_due_notices(ctx, now=moment)
-    send_due(ctx, now=moment)
+    send_due(ctx, moment)
+
+
+def demo_app(ctx: Context, smtp: CapturingSmtpServer) -> ASGIApp:
+    """The web app with the demo's mailbox: its pages, and the emails' HTML in front."""
+    from improveflow.demo.mail_body import MailBodies
+    from improveflow.demo.mail_view import mail_router
+    from improveflow.web.app import create_app
+
+    return MailBodies(create_app(ctx, [mail_router(smtp)]), smtp)
 
 
 def run_demo(port: int, fast_forward: timedelta | None, announce: object = print) -> None:
-    """Prepare the demo and serve it until interrupted."""
-    from improveflow.demo.mail_view import mail_router
-    from improveflow.web.serve import serve_app
+    """Prepare the demo and serve it, with the scheduler beside it, until interrupted."""
+    import uvicorn
+
+    from improveflow.scheduler import build_scheduler
 
     with (
         tempfile.TemporaryDirectory(prefix="improveflow-demo-") as folder,
@@ -98,7 +110,13 @@ def run_demo(port: int, fast_forward: timedelta | None, announce: object = print
             f"  (the emails it has sent, with working links; the plans are at {url}/plans)\n"
             "  stop with Ctrl+C"
         )
+        config = uvicorn.Config(
+            demo_app(ctx, smtp), host="127.0.0.1", port=port, server_header=False, lifespan="off"
+        )
+        scheduler = build_scheduler(ctx, blocking=False)
+        scheduler.start()
         try:
-            serve_app(ctx, "127.0.0.1", port, run_scheduler=True, extra_routers=[mail_router(smtp)])
+            uvicorn.Server(config).run()
         finally:
+            scheduler.shutdown(wait=False)
             ctx.close()

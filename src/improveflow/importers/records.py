@@ -7,6 +7,7 @@ was written is lost and a consumer can still split them.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
@@ -94,7 +95,7 @@ class ParsedPlan:
 
     def source(self, line: int) -> str:
         """ "plan.txt:12", or "plan.docx, table 2, row 5" where the reader said so."""
-        name = PurePath(self.file).name
+        name = _file_name(self.file)
         where = self.positions.get(line)
         return f"{name}, {where}" if where else f"{name}:{line}"
 
@@ -105,3 +106,8 @@ class ParsedPlan:
     def actions(self) -> list[ParsedAction]:
         """Every action in document order."""
         return [action for objective in self.objectives() for action in objective.actions]
+
+
+@functools.lru_cache(maxsize=64)  # asked once per action of a file
+def _file_name(file: str) -> str:
+    return PurePath(file).name

@@ -1,11 +1,18 @@
-"""Send the outbox rows that are due: claim, build, deliver through a small pool, record.
+"""Send the outbox rows that are due: claim, check, build, deliver through a small pool, record.
 
 Each delivery is recorded within milliseconds of the server accepting it (deliveries landing
 together share one transaction), and a sender starts its next message only once its last is
-recorded, so a crash repeats at most one message per connection: those in flight. A
-temporary failure (4xx, no connection, timeout) is retried with exponential backoff until
-`smtp_max_attempts`; a permanent one (5xx to the recipient or the message) fails the row at
-once, visibly, and the other messages still go.
+recorded, so a crash, or the database going away, repeats at most one message per connection:
+those in flight. A claim is a lease of a minute, renewed while the run lives: a run that cannot
+renew it (the database has gone) stops every sender before its next message, and the rows of
+a run that died are free for the next within a minute.
+
+Before anything is sent, the caller's relevance check sets aside emails that no longer matter
+(superseded, with the reason) instead of sending them late. A temporary failure (no
+connection, no reply, 4xx) is retried with capped exponential backoff for as long as the email
+is useful (`email_useful_days` after it was due); a permanent one (5xx to the recipient or the
+message) fails the row at once, visibly, and the other messages still go. A run that sends
+nothing because of errors says so in a warning, with the reason.
 """
 
 from __future__ import annotations
@@ -13,78 +20,43 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import random
 import socket
-import time
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import aiosmtplib
 import sqlalchemy as sa
 
+from improveflow.clock import Clock
 from improveflow.config import Settings
 from improveflow.exceptions import SmtpUnavailable
 from improveflow.notify import outbox
+from improveflow.notify.dispatch_run import LEASE, DispatchReport, DispatchRun, MessageFactory
 from improveflow.notify.outbox import OutboxRow
-from improveflow.notify.smtp_pool import SmtpPool, describe
+from improveflow.notify.relevance import RelevanceCheck
+from improveflow.notify.retry_policy import backoff, is_permanent
+from improveflow.notify.smtp_pool import SmtpPool
+from improveflow.notify.spans import describe_span
 from improveflow.services.context import Context
 
 if TYPE_CHECKING:
     # Only for types: this module (and the scheduler) load without the rendering stack.
     from improveflow.notify.message import OutgoingEmail
 
+__all__ = [
+    "LEASE",
+    "DispatchReport",
+    "MessageFactory",
+    "backoff",
+    "default_message_factory",
+    "dispatch_due",
+    "is_permanent",
+    "send_due",
+]
+
 log = logging.getLogger(__name__)
-
-MessageFactory = Callable[[OutboxRow], "OutgoingEmail"]
-
-# Long enough for a whole run against a slow server; a crashed run's rows wait this long.
-LEASE = timedelta(minutes=15)
-# Stop taking new rows once this share of the lease has passed, so none is sent after it lapses.
-_LEASE_SHARE = 0.8
-BACKOFF_FIRST = timedelta(minutes=1)
-BACKOFF_CAP = timedelta(hours=1)
-# How long the first delivery waits for others to share its transaction, and how many rows
-# commit at once without waiting longer (see _Run._recorded).
-GROUP_COMMIT_WINDOW_S = 0.003
-GROUP_COMMIT_ROWS = 4
-# Jitter only shortens a wait, by up to this share, so retries of one outage spread out.
-JITTER = 0.2
-
-
-@dataclass
-class DispatchReport:
-    """What one run did."""
-
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    deferred_by_rate_limit: int = 0
-    errors: list[str] = field(default_factory=list)
-
-
-def backoff(attempt: int, *, jitter: bool = True, rng: random.Random | None = None) -> timedelta:
-    """The wait after failed attempt number `attempt` (1, 2, ...): 1 min, 2, 4, ... at most 1 h."""
-    wait: timedelta = min(BACKOFF_FIRST * 2 ** min(max(attempt, 1) - 1, 16), BACKOFF_CAP)
-    if jitter:
-        wait *= 1 - JITTER * (rng or random).random()
-    return wait
-
-
-def is_permanent(error: BaseException) -> bool:
-    """Whether retrying cannot help: a 5xx about this recipient or message, or an unsendable one.
-
-    A 5xx to the greeting, EHLO, login or sender concerns the server or our settings, not
-    this message: those are retried (and end failed after the maximum attempts).
-    """
-    if isinstance(error, aiosmtplib.SMTPRecipientRefused | aiosmtplib.SMTPDataError):
-        return error.code >= 500
-    # An address aiosmtplib will not put on the wire, or UTF-8 the server cannot take.
-    return isinstance(error, aiosmtplib.SMTPNotSupported | ValueError)
 
 
 def default_message_factory(
@@ -110,9 +82,10 @@ def default_message_factory(
             row.template, row.context, recipient_name=row.recipient_name, person_id=row.person_id
         )
         if row.person_id is not None:
-            preferences = signer.preferences_link(row.person_id)
+            # RFC 8058 one-click: a token for unsubscribing this person and nothing else.
+            unsubscribe = signer.unsubscribe_link(row.person_id)
         else:
-            preferences = f"{signer.base_url}/preferences"  # the page asks them to sign in
+            unsubscribe = f"{signer.base_url}/preferences"  # the page asks them to sign in
         return build_message(
             rendered,
             sender=settings.smtp_from,
@@ -120,8 +93,9 @@ def default_message_factory(
             recipient_name=row.recipient_name,
             message_id_domain=domain,
             idempotency_key=row.idempotency_key,
-            list_unsubscribe_url=preferences,
+            list_unsubscribe_url=unsubscribe,
             sent_at=now,
+            reply_to=settings.smtp_reply_to,
         )
 
     return build
@@ -129,121 +103,6 @@ def default_message_factory(
 
 def _domain_of(address: str) -> str:
     return parseaddr(address)[1].rpartition("@")[2] or "localhost"
-
-
-class _Run:
-    """One run's rows, pool and tally."""
-
-    def __init__(
-        self,
-        ctx: Context,
-        now: datetime,
-        factory: MessageFactory,
-        rows: list[OutboxRow],
-        *,
-        jitter: bool,
-    ) -> None:
-        self.ctx = ctx
-        self.now = now
-        self.factory = factory
-        self.pending = deque(rows)
-        self.unrecorded: list[tuple[int, str | None]] = []  # delivered, not yet marked sent
-        # The transaction senders are waiting on, and the timer that commits it.
-        self.commit: asyncio.Future[None] | None = None
-        self.window: asyncio.TimerHandle | None = None
-        self.records: sa.Connection | None = None  # kept for the run's many small writes
-        self.report = DispatchReport()
-        self.sender = parseaddr(ctx.settings.smtp_from)[1] or ctx.settings.smtp_from
-        self.deadline = time.monotonic() + LEASE.total_seconds() * _LEASE_SHARE
-        self.jitter = jitter
-
-    async def send_all(self, pool: SmtpPool) -> None:
-        async with asyncio.TaskGroup() as group:
-            for _ in range(pool.size):
-                group.create_task(self._sender(pool))
-
-    async def _sender(self, pool: SmtpPool) -> None:
-        # Each sender builds its next message only when it is free to send it, so building
-        # (CPU) overlaps the other connections' round trips instead of running ahead of them.
-        while self.pending and time.monotonic() < self.deadline:
-            await self._deliver(pool, self.pending.popleft())
-
-    async def _deliver(self, pool: SmtpPool, row: OutboxRow) -> None:
-        try:
-            message = self.factory(row)
-        except Exception as error:
-            # A template or address problem is this message's own and will not mend by itself.
-            self.failed_attempt(row, error, permanent=True, prefix="could not build the message: ")
-            return
-        try:
-            await pool.send(message, sender=self.sender, recipient=row.recipient_email)
-        except Exception as error:
-            self.failed_attempt(row, error, permanent=is_permanent(error))
-            return
-        self.report.sent += 1
-        self.unrecorded.append((row.id, message.message_id))
-        await self._recorded()
-
-    async def _recorded(self) -> None:
-        """Return once this sender's delivery is recorded (group commit).
-
-        A transaction costs far more than a row, so the first delivery to wait opens a short
-        window, and those landing on other connections meanwhile join its transaction, which
-        commits when the window closes or enough rows have joined. A sender starts its next
-        message only after this, so a crash repeats at most one message per connection.
-        """
-        commit = self.commit
-        if commit is None:
-            loop = asyncio.get_running_loop()
-            commit = self.commit = loop.create_future()
-            self.window = loop.call_later(GROUP_COMMIT_WINDOW_S, self.commit_now)
-        elif len(self.unrecorded) >= GROUP_COMMIT_ROWS:
-            self.commit_now()
-        await commit
-
-    def commit_now(self) -> None:
-        """Record the deliveries waiting for a transaction, and wake their senders."""
-        commit, self.commit = self.commit, None
-        if self.window is not None:
-            self.window.cancel()
-            self.window = None
-        if commit is None or commit.done():
-            return
-        try:
-            self.record_sent()
-        except Exception as error:
-            commit.set_exception(error)  # every sender waiting on it fails with it
-        else:
-            commit.set_result(None)
-
-    def record_sent(self) -> None:
-        if self.unrecorded:
-            batch, self.unrecorded = self.unrecorded, []
-            if self.records is None:
-                self.records = self.ctx.database.writer_connection()
-            outbox.mark_sent_many(self.records, batch, self.now)
-
-    def close(self) -> None:
-        if self.records is not None:
-            self.records.close()
-            self.records = None
-
-    def failed_attempt(
-        self, row: OutboxRow, error: BaseException, *, permanent: bool, prefix: str = ""
-    ) -> None:
-        text = prefix + describe(error)
-        self.report.errors.append(f"outbox row {row.id} to {row.recipient_email}: {text}")
-        attempt = row.attempts + 1
-        database = self.ctx.database
-        if permanent or attempt >= self.ctx.settings.smtp_max_attempts:
-            if not permanent:
-                text = f"gave up after {attempt} attempts: {text}"
-            outbox.mark_failed(database, row.id, self.now, text, lease_until=row.lease_until)
-            self.report.failed += 1
-            return
-        retry_at = self.now + backoff(attempt, jitter=self.jitter)
-        outbox.mark_retry(database, row.id, self.now, text, retry_at, lease_until=row.lease_until)
-        self.report.retried += 1
 
 
 async def dispatch_due(
@@ -254,63 +113,113 @@ async def dispatch_due(
     limit: int = 500,
     jitter: bool = True,
     worker: str | None = None,
+    still_relevant: RelevanceCheck | None = None,
+    clock: Clock | None = None,
+    lease: timedelta = LEASE,
+    only_ids: Collection[int] | None = None,
 ) -> DispatchReport:
-    """Send what is due at `now` (the context's clock by default); see the module docstring."""
-    now = now or ctx.clock.now()
+    """Send what is due at `now` (the clock's moment by default); see the module docstring.
+
+    `still_relevant` sets aside what no longer matters before sending; `clock` (the context's
+    by default) measures the run's time for its lease; `only_ids` sends only those rows.
+    """
+    clock = clock or ctx.clock
+    now = now or clock.now()
     worker = worker or f"{socket.gethostname()}:{os.getpid()}"
     settings = ctx.settings
     rate_limit = settings.smtp_rate_limit
-    rows = outbox.claim_due(ctx.database, now, limit, LEASE, worker, rate_limit=rate_limit)
-    run = _Run(ctx, now, factory, rows, jitter=jitter)
+    rows = outbox.claim_due(
+        ctx.database, now, limit, lease, worker, rate_limit=rate_limit, only_ids=only_ids
+    )
+    run = DispatchRun(ctx, now, factory, rows, clock=clock, lease=lease, jitter=jitter)
     if rate_limit is not None and len(rows) < limit:
         # Whatever is due and was not claimed waits for the rate limit: untouched, still queued.
         run.report.deferred_by_rate_limit = outbox.count_due(ctx.database, now)
     connections = 0
     if rows:
-        pool = SmtpPool(settings, min(settings.smtp_pool_size, len(rows)))
         try:
-            await pool.open()
-        except SmtpUnavailable as error:
-            # Nothing can go: every claimed row goes back with its backoff, nothing is lost.
-            while run.pending:
-                run.failed_attempt(run.pending.popleft(), error, permanent=False)
-        else:
-            try:
-                await run.send_all(pool)
-            except ExceptionGroup as group:
-                raise group.exceptions[0] from group
-            finally:
-                await pool.close()
-                _settle(run)
-            connections = pool.connections_opened
-    report = run.report
-    level = logging.INFO if rows or report.deferred_by_rate_limit else logging.DEBUG
+            if still_relevant is not None:
+                run.set_aside_what_no_longer_matters(still_relevant)
+            if run.pending:
+                async with run.renewing():
+                    connections = await _send_pending(run)
+        except sa.exc.DBAPIError as error:
+            log.warning(
+                "dispatch by %s stopped: the database failed (%s). %d sent; every other email "
+                "it held is sent by the next run once the database is back, within %s.",
+                worker,
+                " ".join(str(error.orig or error).split()),
+                run.report.sent,
+                describe_span(lease),
+            )
+            raise
+        finally:
+            _settle(run)
+    _log_outcome(run.report, now, worker, len(rows), connections)
+    return run.report
+
+
+async def _send_pending(run: DispatchRun) -> int:
+    """Open the pool and send; the number of connections opened."""
+    pool = SmtpPool(run.ctx.settings, min(run.ctx.settings.smtp_pool_size, len(run.pending)))
+    try:
+        await pool.open()
+    except SmtpUnavailable as error:
+        # Nothing can go: every claimed row goes back with its backoff, nothing is lost.
+        run.fail_all(error)
+        return 0
+    try:
+        await run.send_all(pool)
+    except ExceptionGroup as group:
+        raise group.exceptions[0] from group
+    finally:
+        await pool.close()
+    return pool.connections_opened
+
+
+def _log_outcome(
+    report: DispatchReport, now: datetime, worker: str, claimed: int, connections: int
+) -> None:
+    if report.sent == 0 and (report.retried or report.failed):
+        # Mail is not getting out: say so where an administrator looks, with the reason.
+        log.warning(
+            "no email sent at %s by %s: %d to retry, %d failed. The last error: %s",
+            now.isoformat(),
+            worker,
+            report.retried,
+            report.failed,
+            report.last_error,
+        )
+        return
+    level = logging.INFO if claimed or report.deferred_by_rate_limit else logging.DEBUG
     log.log(
         level,
-        "dispatch at %s by %s: %d sent, %d to retry, %d failed, %d deferred by the rate limit "
-        "(%d claimed, %d connections)",
+        "dispatch at %s by %s: %d sent, %d to retry, %d failed, %d no longer needed, "
+        "%d deferred by the rate limit (%d claimed, %d connections)%s",
         now.isoformat(),
         worker,
         report.sent,
         report.retried,
         report.failed,
+        report.superseded,
         report.deferred_by_rate_limit,
-        len(rows),
+        claimed,
         connections,
+        f". The last error: {report.last_error}" if report.last_error else "",
     )
-    return report
 
 
-def _settle(run: _Run) -> None:
+def _settle(run: DispatchRun) -> None:
     """After the senders stop, however they stopped: record what went, hand back the rest."""
     try:
         run.commit_now()
         run.record_sent()
         # Rows never attempted (the lease ran short, or an error stopped the run).
-        outbox.release(run.ctx.database, list(run.pending))
-    except Exception:
-        # Already failing: the rows keep their lease and the next run after it takes them.
-        log.exception("could not record the end of a dispatch run")
+        outbox.release(run.ctx.database, [row.id for row in run.pending], run.lease_until)
+    except sa.exc.DBAPIError as error:
+        # The database has gone: the rows keep their lease, and the next run after it lapses
+        # takes them (a delivery not recorded is sent again: at most one per connection).
+        log.warning("could not record the end of a dispatch run: %s", error.orig or error)
     finally:
         run.close()
 
@@ -321,13 +230,24 @@ def send_due(
     factory: MessageFactory | None = None,
     *,
     limit: int = 500,
+    still_relevant: RelevanceCheck | None = None,
+    only_ids: Collection[int] | None = None,
 ) -> DispatchReport:
     """`dispatch_due` for synchronous callers (the CLI, the scheduler's jobs)."""
     now = now or ctx.clock.now()
     if factory is None:
         factory = default_message_factory(ctx.settings, ctx.settings.templates_dir, now)
     with _event_loop() as runner:
-        return runner.run(dispatch_due(ctx, now=now, factory=factory, limit=limit))
+        return runner.run(
+            dispatch_due(
+                ctx,
+                now=now,
+                factory=factory,
+                limit=limit,
+                still_relevant=still_relevant,
+                only_ids=only_ids,
+            )
+        )
 
 
 def _event_loop() -> asyncio.Runner:

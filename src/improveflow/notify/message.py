@@ -131,15 +131,15 @@ def _checked_address(address: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _sender(sender: str) -> Address:
+def _sender(sender: str, what: str = "sender") -> Address:
     # From settings: "Council <improveflow@council.gov.uk>" or a bare address. A local relay's
     # "improveflow@localhost" must pass, so this is a plain check, not email_validator.
     if _has_control(sender):
-        raise InvalidValue(f"The sender {sender!r} contains a control character.")
+        raise InvalidValue(f"The {what} {sender!r} contains a control character.")
     name, address = parseaddr(sender)
     local, at, domain = address.rpartition("@")
     if not at or not local or not _DOMAIN.match(domain):
-        raise InvalidValue(f"The sender {sender!r} is not an email address.")
+        raise InvalidValue(f"The {what} {sender!r} is not an email address.")
     return Address(display_name=name, username=local, domain=domain)
 
 
@@ -230,17 +230,27 @@ def build_message(
     idempotency_key: str,
     list_unsubscribe_url: str,
     sent_at: datetime,
+    reply_to: str | None = None,
 ) -> OutgoingEmail:
     """A multipart/alternative email (text, then HTML), as the bytes SMTP sends.
 
-    Raises InvalidValue for a name with a control character, an invalid address, or a bad
-    unsubscribe link or Message-ID domain.
+    `reply_to` ("Name <address>" or an address), when given, is where replies go instead of
+    the sending mailbox. Raises InvalidValue for a name with a control character, an invalid
+    address, or a bad unsubscribe link, Reply-To or Message-ID domain.
     """
     name = _display_name(recipient_name)
     local, _, domain = _checked_address(recipient_email).rpartition("@")
     to = Address(display_name=name, username=local, domain=domain)
     # From the outbox key, so a resend after a crash is recognisably the same email.
     identifier = message_id(idempotency_key, message_id_domain)
+    unsubscribe = _unsubscribe_url(list_unsubscribe_url)
+    # RFC 8058's one-click POST works only at an unsubscribe link, whose token allows it; the
+    # plain preferences page (for someone with no record) must not promise it.
+    one_click = (
+        f"List-Unsubscribe-Post: List-Unsubscribe=One-Click{CRLF}"
+        if "/unsubscribe?token=" in unsubscribe
+        else ""
+    )
     headers = "".join(
         (
             _header("From", _sender(sender)),
@@ -248,10 +258,14 @@ def build_message(
             _header("Subject", _subject(rendered.subject)),
             f"Date: {_date(sent_at)}{CRLF}",
             f"Message-ID: {identifier}{CRLF}",
-            f"List-Unsubscribe: <{_unsubscribe_url(list_unsubscribe_url)}>{CRLF}",
-            f"List-Unsubscribe-Post: List-Unsubscribe=One-Click{CRLF}",
+            f"List-Unsubscribe: <{unsubscribe}>{CRLF}",
+            one_click,
             # Tells other systems (and out-of-office replies) that no person sent this.
             f"Auto-Submitted: auto-generated{CRLF}",
+            # Exchange ignores Auto-Submitted: without this its out-of-office and delivery
+            # replies would flood the sending mailbox.
+            f"X-Auto-Response-Suppress: All{CRLF}",
+            _header("Reply-To", _sender(reply_to, "Reply-To")) if reply_to else "",
         )
     )
     data = b"".join(

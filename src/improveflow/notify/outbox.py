@@ -1,16 +1,19 @@
 """The outbox's database side: enqueue once, claim under a lease, record each outcome.
 
 A row is queued until a sender claims it by setting `lease_until`; the claim is its own short
-transaction, so nothing stays locked while mail is on the wire. A sender that dies mid-run
-simply lets its lease lapse and the next run sends those rows again: at most the messages that
-were in flight repeat. Marks only touch rows that are still queued and leased, so each is
-idempotent and a late or repeated mark changes nothing.
+transaction, so nothing stays locked while mail is on the wire. The lease is short and renewed
+while its sender lives, so a sender that dies mid-run lets it lapse within a minute and the
+next run sends those rows: at most the messages that were in flight repeat. Marks only touch
+rows that are still queued and held under the same lease, so each is idempotent and a late or
+repeated mark changes nothing. A row ends sent, failed (refused for good, or not sent while it
+was still useful) or superseded (no longer worth sending); an administrator can queue the last
+two again.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from improveflow.db import Database
-from improveflow.models import Outbox, OutboxStatus
+from improveflow.models import DeliveryFault, Outbox, OutboxStatus
 from improveflow.store import table_of
 
 log = logging.getLogger(__name__)
@@ -48,7 +51,9 @@ class OutboxRow:
     context: dict[str, Any]
     attempts: int
     due_at: datetime
-    lease_until: datetime | None = None  # the claim's own lease: marks must still match it
+    created_at: datetime | None = None
+    send_anyway: bool = False  # an administrator asked for it by name: no relevance check
+    lease_until: datetime | None = None  # the claim's lease when it was made
 
 
 # Enqueueing -------------------------------------------------------------------------------------
@@ -115,23 +120,30 @@ _ROW_COLUMNS = tuple(_c[field.name] for field in fields(OutboxRow))
 # rate limit (Microsoft 365: 30 a minute) can take half an hour to clear.
 WAITED_FOR = ("sign_in",)
 _WAITED_FOR_FIRST = sa.case((_c.template.in_(WAITED_FOR), 0), else_=1)
-# SKIP LOCKED lets PostgreSQL workers claim disjoint rows side by side; SQLite ignores it, and
-# its write transaction (BEGIN IMMEDIATE) already lets only one claimer in at a time.
-_CLAIM = (
-    sa.update(_outbox)
-    .where(
-        _c.id.in_(
-            sa.select(_c.id)
-            .where(*_CLAIMABLE)
-            .order_by(_WAITED_FOR_FIRST, _c.due_at, _c.id)
-            .limit(sa.bindparam("limit"))
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
+
+
+def _claim_statement(*where: sa.ColumnElement[bool]) -> sa.Update:
+    # SKIP LOCKED lets PostgreSQL workers claim disjoint rows side by side; SQLite ignores it,
+    # and its write transaction (BEGIN IMMEDIATE) already lets only one claimer in at a time.
+    return (
+        sa.update(_outbox)
+        .where(
+            _c.id.in_(
+                sa.select(_c.id)
+                .where(*_CLAIMABLE, *where)
+                .order_by(_WAITED_FOR_FIRST, _c.due_at, _c.id)
+                .limit(sa.bindparam("limit"))
+                .with_for_update(skip_locked=True)
+                .scalar_subquery()
+            )
         )
+        .values(lease_until=sa.bindparam("lease"))
+        .returning(*_ROW_COLUMNS)
     )
-    .values(lease_until=sa.bindparam("lease"))
-    .returning(*_ROW_COLUMNS)
-)
+
+
+_CLAIM = _claim_statement()
+_CLAIM_NAMED = _claim_statement(_c.id.in_(sa.bindparam("ids", expanding=True)))
 _COUNT_DUE = sa.select(sa.func.count()).select_from(_outbox).where(*_CLAIMABLE)
 _COUNT_SENT_SINCE = (
     sa.select(sa.func.count())
@@ -154,12 +166,13 @@ def claim_due(
     worker: str,
     *,
     rate_limit: int | None = None,
+    only_ids: Collection[int] | None = None,
 ) -> list[OutboxRow]:
     """Lease up to `limit` due rows, sign-in emails then the oldest first, in one transaction.
 
     With `rate_limit` (messages per minute), rows sent in the last minute and rows other
     senders hold count against it, inside the same transaction, so concurrent workers
-    together keep to it.
+    together keep to it. With `only_ids`, only those rows are claimed.
     """
     with database.writing() as session:
         connection = session.connection()
@@ -170,9 +183,13 @@ def claim_due(
             used = connection.execute(_COUNT_SENT_SINCE, {"since": now - RATE_WINDOW}).scalar_one()
             used += connection.execute(_COUNT_IN_FLIGHT, {"now": now}).scalar_one()
             limit = min(limit, rate_limit - used)
-        if limit <= 0:
+        if limit <= 0 or (only_ids is not None and not only_ids):
             return []
-        found = connection.execute(_CLAIM, {"now": now, "limit": limit, "lease": now + lease})
+        values: dict[str, object] = {"now": now, "limit": limit, "lease": now + lease}
+        if only_ids is None:
+            found = connection.execute(_CLAIM, values)
+        else:
+            found = connection.execute(_CLAIM_NAMED, {**values, "ids": sorted(only_ids)})
         rows = sorted((OutboxRow(*row) for row in found), key=_sending_order)
     if rows:
         log.debug("worker %s claimed %d outbox rows until %s", worker, len(rows), now + lease)
@@ -181,6 +198,32 @@ def claim_due(
 
 def _sending_order(row: OutboxRow) -> tuple[bool, datetime, int]:
     return (row.template not in WAITED_FOR, row.due_at, row.id)
+
+
+_RENEW = (
+    sa.update(_outbox)
+    .where(
+        _c.id.in_(sa.bindparam("ids", expanding=True)),
+        _c.status == OutboxStatus.QUEUED,
+        _c.lease_until == sa.bindparam("held", type_=_c.lease_until.type),
+    )
+    .values(lease_until=sa.bindparam("until", type_=_c.lease_until.type))
+)
+
+
+def renew(database: Database, ids: Collection[int], held: datetime, until: datetime) -> int:
+    """Extend the lease on those of `ids` still held under `held`, to `until`; how many.
+
+    A live sender calls this well before its lease lapses, so its rows stay its own however
+    long the run takes, while a dead sender's rows are free soon after it stops.
+    """
+    if not ids:
+        return 0
+    with database.writing() as session:
+        result = session.connection().execute(
+            _RENEW, {"ids": sorted(ids), "held": held, "until": until}
+        )
+    return int(result.rowcount)
 
 
 def count_due(database: Database, now: datetime) -> int:
@@ -201,6 +244,7 @@ _HELD = (_c.id == sa.bindparam("row_id"), _c.status == OutboxStatus.QUEUED)
 _LEASED = (*_HELD, _c.lease_until.is_not(None))
 # With the claim's own lease given, only that very claim matches.
 _SAME_LEASE = (*_LEASED, _c.lease_until == sa.bindparam("held", type_=_c.lease_until.type))
+_NOW = sa.bindparam("now", type_=_c.last_attempt_at.type)
 # A delivered message is a fact: it is recorded even if the lease lapsed meanwhile, since
 # refusing it would only make another run send a second copy.
 _MARK_SENT = (
@@ -208,7 +252,8 @@ _MARK_SENT = (
     .where(*_HELD)
     .values(
         status=OutboxStatus.SENT,
-        sent_at=sa.bindparam("now", type_=_c.sent_at.type),
+        sent_at=_NOW,
+        last_attempt_at=_NOW,
         message_id=sa.bindparam("message_id"),
         attempts=_c.attempts + 1,
         lease_until=None,
@@ -218,6 +263,8 @@ _MARK_SENT = (
 _RETRY_VALUES = {
     "attempts": _c.attempts + 1,
     "last_error": sa.bindparam("error"),
+    "fault": sa.bindparam("fault"),
+    "last_attempt_at": _NOW,
     "next_attempt_at": sa.bindparam("next_attempt_at", type_=_c.next_attempt_at.type),
     "lease_until": None,
 }
@@ -225,6 +272,8 @@ _FAILED_VALUES = {
     "status": OutboxStatus.FAILED,
     "attempts": _c.attempts + 1,
     "last_error": sa.bindparam("error"),
+    "fault": sa.bindparam("fault"),
+    "last_attempt_at": _NOW,
     "next_attempt_at": None,
     "lease_until": None,
 }
@@ -238,6 +287,16 @@ _MARK_FAILED = {
     False: sa.update(_outbox).where(*_LEASED).values(_FAILED_VALUES),
     True: sa.update(_outbox).where(*_SAME_LEASE).values(_FAILED_VALUES),
 }
+_MARK_SUPERSEDED = (
+    sa.update(_outbox)
+    .where(*_SAME_LEASE)
+    .values(
+        status=OutboxStatus.SUPERSEDED,
+        superseded_reason=sa.bindparam("reason"),
+        next_attempt_at=None,
+        lease_until=None,
+    )
+)
 _RELEASE = sa.update(_outbox).where(*_SAME_LEASE).values(lease_until=None)
 
 
@@ -274,19 +333,48 @@ def mark_retry(
     error: str,
     next_attempt_at: datetime,
     *,
+    fault: DeliveryFault = DeliveryFault.SERVER,
     lease_until: datetime | None = None,
 ) -> bool:
     """Count a failed attempt and hand the row back, not to be tried before `next_attempt_at`.
 
     `lease_until` (the claim's lease) restricts the mark to that very claim.
     """
-    values = {
-        "row_id": row_id,
-        "error": error,
-        "next_attempt_at": max(next_attempt_at, now),
-        "held": lease_until,
-    }
-    return _mark(database, _MARK_RETRY[lease_until is not None], values)
+    return (
+        mark_retry_many(
+            database, [(row_id, next_attempt_at)], now, error, fault=fault, lease_until=lease_until
+        )
+        == 1
+    )
+
+
+def mark_retry_many(
+    database: Database,
+    retries: Sequence[tuple[int, datetime]],
+    now: datetime,
+    error: str,
+    *,
+    fault: DeliveryFault,
+    lease_until: datetime | None = None,
+) -> int:
+    """`mark_retry` for several rows (row id, next attempt) that failed alike, in one
+    transaction (a mail server that is down fails every claimed row at once); how many."""
+    if not retries:
+        return 0
+    values = [
+        {
+            "row_id": row_id,
+            "error": error,
+            "fault": fault,
+            "now": now,
+            "next_attempt_at": max(next_attempt_at, now),
+            "held": lease_until,
+        }
+        for row_id, next_attempt_at in retries
+    ]
+    with database.writing() as session:
+        result = session.connection().execute(_MARK_RETRY[lease_until is not None], values)
+    return int(result.rowcount)
 
 
 def mark_failed(
@@ -295,27 +383,41 @@ def mark_failed(
     now: datetime,
     error: str,
     *,
+    fault: DeliveryFault = DeliveryFault.RECIPIENT,
     lease_until: datetime | None = None,
 ) -> bool:
     """Give up on the row for good; it stays in the table, failed, with `error` to show why."""
-    values = {"row_id": row_id, "error": error, "held": lease_until}
+    values = {"row_id": row_id, "error": error, "fault": fault, "now": now, "held": lease_until}
     marked = _mark(database, _MARK_FAILED[lease_until is not None], values)
     if marked:
         log.warning("outbox row %d failed at %s: %s", row_id, now.isoformat(), error)
     return marked
 
 
-def release(database: Database, rows: Sequence[OutboxRow]) -> int:
-    """Hand back claimed rows that were never attempted, untouched, for the next run."""
-    if not rows:
+def mark_superseded(database: Database, reasons: Mapping[int, str], lease_until: datetime) -> int:
+    """Set aside claimed rows that no longer matter, each with the reason; how many.
+
+    They are kept, with their last error, and an administrator can still send them.
+    """
+    if not reasons:
         return 0
+    values = [
+        {"row_id": row_id, "reason": reason, "held": lease_until}
+        for row_id, reason in reasons.items()
+    ]
     with database.writing() as session:
-        connection = session.connection()
-        released = 0
-        for row in rows:
-            result = connection.execute(_RELEASE, {"row_id": row.id, "held": row.lease_until})
-            released += int(result.rowcount)
-    return released
+        result = session.connection().execute(_MARK_SUPERSEDED, values)
+    return int(result.rowcount)
+
+
+def release(database: Database, ids: Collection[int], lease_until: datetime) -> int:
+    """Hand back claimed rows that were never attempted, untouched, for the next run."""
+    if not ids:
+        return 0
+    values = [{"row_id": row_id, "held": lease_until} for row_id in sorted(ids)]
+    with database.writing() as session:
+        result = session.connection().execute(_RELEASE, values)
+    return int(result.rowcount)
 
 
 # Listing ----------------------------------------------------------------------------------------
@@ -324,17 +426,29 @@ def release(database: Database, rows: Sequence[OutboxRow]) -> int:
 _LIST_COLUMNS = tuple(column for column in _c if column.name != "context")
 
 
-def list_rows(database: Database, failed_only: bool, limit: int) -> list[dict[str, Any]]:
-    """The newest rows (or failed ones) as JSON-ready dicts: moments in ISO 8601."""
+def list_rows(
+    database: Database,
+    failed_only: bool,
+    limit: int,
+    *,
+    status: OutboxStatus | None = None,
+) -> list[dict[str, Any]]:
+    """The newest rows (failed ones, or those with `status`) as JSON-ready dicts: moments in
+    ISO 8601, and `why`: the reason a row was superseded, or else its last error."""
     query = sa.select(*_LIST_COLUMNS).order_by(_c.id.desc()).limit(limit)
     if failed_only:
-        query = query.where(_c.status == OutboxStatus.FAILED)
+        status = OutboxStatus.FAILED
+    if status is not None:
+        query = query.where(_c.status == status)
     with database.reading() as session:
         found = session.connection().execute(query).mappings().all()
     return [
         {
-            key: value.isoformat() if isinstance(value, datetime) else value
-            for key, value in row.items()
+            **{
+                key: value.isoformat() if isinstance(value, datetime) else value
+                for key, value in row.items()
+            },
+            "why": row["superseded_reason"] or row["last_error"],
         }
         for row in found
     ]

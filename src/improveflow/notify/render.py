@@ -4,32 +4,51 @@ One Jinja2 environment compiles every template once, at start-up, so a missing o
 template stops the scheduler before 9 o'clock rather than failing each email. Each template sees
 `c` (its kind's context, a plain dict), `recipient_name`, and link functions bound to the
 recipient. HTML is autoescaped; the plain text and the subject are not (they are not HTML).
+
+Nothing here counts working days: the bundler counts them with the calendar of the action's
+own workflow and puts the counts, and the day they were counted on (`as_of`), in the context.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
-from improveflow.calendar import WorkingCalendar, as_london
 from improveflow.exceptions import NotFound
 from improveflow.links import LinkSigner
+from improveflow.notify import why, wording
+
+# The wording helpers are re-exported: callers and tests have long imported them from here.
+from improveflow.notify.wording import (
+    SUBJECT_MAX,
+    digest_summary,
+    humanise,
+    long_date,
+    one_line,
+    plural,
+    regarding,
+    shorten,
+    working_days,
+)
 
 __all__ = [
     "KINDS",
+    "SUBJECT_MAX",
     "EmailRenderer",
     "RenderedEmail",
     "digest_summary",
+    "humanise",
     "long_date",
     "one_line",
+    "plural",
     "regarding",
     "shorten",
+    "upgraded",
     "working_days",
 ]
 
@@ -37,38 +56,12 @@ KINDS = (
     "reminder",
     "progress_prompt",
     "escalation",
+    "no_progress",
     "approval_needed",
     "decision",
     "digest",
     "sign_in",
-)
-SUBJECT_MAX = 150
-DESCRIPTION_MAX = 60
-ELLIPSIS = "\u2026"
-EN_DASH = "\u2013"
-
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-# Digest subject wording, in the order the parts are listed.
-_DIGEST_PARTS = (
-    ("reminder", "reminder", "reminders"),
-    ("progress_prompt", "progress update needed", "progress updates needed"),
-    ("escalation", "escalation", "escalations"),
-    ("approval_needed", "approval needed", "approvals needed"),
-    ("decision", "decision", "decisions"),
+    "audit_checkpoint",
 )
 _BLANK_LINES = re.compile(r"\n{3,}")
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
@@ -88,93 +81,6 @@ class _Kind:
     subject: Template
     text: Template
     html: Template
-
-
-# Wording helpers, registered as filters and usable on their own -------------------------------
-
-
-def _as_date(value: str | date | None) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, date):
-        return value
-    elif len(value) == 10:
-        return date.fromisoformat(value)
-    else:
-        moment = datetime.fromisoformat(value)
-    # A moment is shown as the day it was in London, where the councils are.
-    return as_london(moment).date() if moment.tzinfo is not None else moment.date()
-
-
-def long_date(value: str | date | None) -> str:
-    """'Friday 31 July 2015' from an ISO date or moment; '' for none."""
-    day = _as_date(value)
-    if day is None:
-        return ""
-    # Spelled out here rather than with strftime, which follows the machine's locale.
-    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
-def working_days(n: int | None) -> str:
-    """'in 5 working days', 'today' or '1 working day ago'; '' for none."""
-    if n is None:
-        return ""
-    if n == 0:
-        return "today"
-    unit = "working day" if abs(n) == 1 else "working days"
-    return f"in {n} {unit}" if n > 0 else f"{-n} {unit} ago"
-
-
-def plural(n: int, singular: str, many: str | None = None) -> str:
-    """'1 action', '3 actions'."""
-    return f"{n} {singular if n == 1 else (many or singular + 's')}"
-
-
-def shorten(text: str | None, width: int = DESCRIPTION_MAX) -> str:
-    """`text` on one line, cut at a word boundary to at most `width` characters."""
-    flat = " ".join((text or "").split())
-    if len(flat) <= width:
-        return flat
-    cut = flat[: width - len(ELLIPSIS)]
-    if " " in cut:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,;:.-" + EN_DASH) + ELLIPSIS
-
-
-def one_line(text: str, width: int = SUBJECT_MAX) -> str:
-    """A subject line: no line breaks, single spaces, at most `width` characters."""
-    return shorten(text, width)
-
-
-def regarding(label: str, description: str) -> str:
-    """The change and the action it is about, for a subject.
-
-    "change the target date of 'X'", or "mark the action complete" + en dash + "'X'" when the
-    label already names the action.
-    """
-    if "action" in label.split():
-        return f"{label} {EN_DASH} '{description}'"
-    return f"{label} of '{description}'"
-
-
-def humanise(name: str | None) -> str:
-    """'in_progress' -> 'In progress'."""
-    return (name or "").replace("_", " ").capitalize()
-
-
-def digest_summary(sections: Sequence[Mapping[str, Any]]) -> str:
-    """'3 reminders, 1 progress update needed' from a digest's sections."""
-    counts: dict[str, int] = {}
-    for section in sections:
-        context = section["context"]
-        # Decisions and approvals are one per section; the rest list items.
-        counted = len(context["items"]) if "items" in context else 1
-        counts[section["kind"]] = counts.get(section["kind"], 0) + counted
-    return ", ".join(
-        plural(counts[kind], one, many) for kind, one, many in _DIGEST_PARTS if counts.get(kind)
-    )
 
 
 def _tidy_text(text: str) -> str:
@@ -246,11 +152,8 @@ class EmailRenderer:
         self,
         templates_dir: Path,
         signer: LinkSigner,
-        *,
-        calendar: WorkingCalendar | None = None,
     ) -> None:
         self._signer = signer
-        self._calendar = calendar or WorkingCalendar()
         env = _ContextEnvironment(
             loader=FileSystemLoader(templates_dir / "emails"),
             autoescape=select_autoescape(["html"]),
@@ -261,17 +164,23 @@ class EmailRenderer:
             auto_reload=False,
         )
         env.filters.update(
-            long_date=long_date,
-            working_days=working_days,
-            plural=plural,
-            shorten=shorten,
-            regarding=regarding,
-            humanise=humanise,
-            digest_summary=digest_summary,
-            due=self.due,
+            long_date=wording.long_date,
+            working_days=wording.working_days,
+            plural=wording.plural,
+            shorten=wording.shorten,
+            regarding=wording.regarding,
+            humanise=wording.humanise,
+            digest_summary=wording.digest_summary,
+            due=wording.due,
+            quiet_for=wording.quiet_for,
+            quiet_for_all=wording.quiet_for_all,
+            and_list=wording.and_list,
+            reasons=why.reasons,
+            digest_reasons=why.digest_reasons,
         )
         # Loaded once for every render, rather than imported by each body on each render.
         env.globals["s"] = env.get_template("_styles.html").module
+        env.globals["digest_headings"] = why.DIGEST_HEADINGS
         self._kinds = {
             kind: _Kind(
                 subject=env.get_template(f"{kind}.subject.txt"),
@@ -298,7 +207,7 @@ class EmailRenderer:
             raise NotFound(f"There is no email template called {template!r}.")
         links = _Links(self._signer, person_id)
         values = {
-            "c": context,
+            "c": upgraded(template, context),
             "recipient_name": recipient_name,
             "action_link": links.action,
             "approval_link": links.approval,
@@ -311,20 +220,24 @@ class EmailRenderer:
             html=kind.html.render(values),
         )
 
-    def due(self, working_days_left: int | None, target_date: str | date | None = None) -> str:
-        """'is due in 5 working days', 'is due today', 'is due tomorrow', 'was due 2 working
-        days ago'. One working day left is 'tomorrow' only when the day before the target
-        date is a working day; otherwise it names the day ('is due on Monday')."""
-        n = working_days_left
-        if n is None:
-            return "has no target date"
-        if n == 1:
-            target = _as_date(target_date)
-            if target is None:
-                return "is due in 1 working day"
-            if self._calendar.is_working_day(target - timedelta(days=1)):
-                return "is due tomorrow"
-            return f"is due on {_DAYS[target.weekday()]}"
-        if n < 0:
-            return f"was due {working_days(n)}"
-        return f"is due {working_days(n)}"
+
+def upgraded(template: str, context: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A context queued by an older version, in the shape the templates read now.
+
+    Escalations once carried one level and one audience for the whole email; each item now
+    carries its own `level` and `role`. A digest now says whether the person chose one a day.
+    """
+    if template == "escalation" and "audience" in context:
+        role = context["audience"]
+        items = [
+            {"level": context.get("level"), "role": role, "body_title": None} | item
+            for item in context["items"]
+        ]
+        return {"items": items}
+    if template == "digest" and "daily" not in context:
+        sections = [
+            {"kind": section["kind"], "context": upgraded(section["kind"], section["context"])}
+            for section in context["sections"]
+        ]
+        return {"sections": sections, "daily": False}
+    return context

@@ -1,7 +1,8 @@
 """The approvals queue and a single request, as the CMT and Cabinet pages show them.
 
 Paged and aggregated in SQL like the other read models (see `dashboard`), with each
-request's recent progress fetched for the page's rows only.
+request's recent progress fetched for the page's rows only. A single request also carries
+its record (`request_record`): what was asked and what became of it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from improveflow import exceptions
 from improveflow.models import Action, ApprovalRequest, Decision, Person, Plan, RequestStatus
 from improveflow.services.context import Context
 from improveflow.services.dashboard import ProgressItem, recent_progress, visible_to
+from improveflow.services.request_record import RequestRecord, request_record
 from improveflow.store import table_of
 
 _ACTION = table_of(Action)
@@ -47,8 +49,10 @@ class RequestView:
     state: str
     target_date: date | None
     rag: str | None
+    owner_id: int | None
     progress: tuple[ProgressItem, ...] = ()
     decisions: tuple[DecisionView, ...] = ()
+    record: RequestRecord | None = None  # read for a single request only
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,7 @@ _REQUESTS = sa.select(
     _ACTION.c.state,
     _ACTION.c.target_date,
     _ACTION.c.rag,
+    _ACTION.c.owner_id,
 ).select_from(_REQUEST_FROM)
 
 
@@ -173,6 +178,16 @@ def request_view(
             )
         )
         progress = recent_progress(session, [found.action_id], progress_shown)
+        record = request_record(
+            session,
+            request_id=found.id,
+            action_id=found.action_id,
+            new_target_date=found.new_target_date,
+            current_target=found.target_date,
+        )
         return replace(
-            found, progress=tuple(progress.get(found.action_id, ())), decisions=decisions
+            found,
+            progress=tuple(progress.get(found.action_id, ())),
+            decisions=decisions,
+            record=record,
         )

@@ -19,11 +19,28 @@ from improveflow import audit, exceptions, store
 from improveflow.calendar import as_london
 from improveflow.models import RequestStatus, Verdict
 from improveflow.services import deputies, escalations
-from improveflow.services.authority import describe, standing
+from improveflow.services.authority import (
+    describe,
+    refuse_action_out_of_reach,
+    refuse_request_out_of_reach,
+    standing,
+)
 from improveflow.services.context import Context
 from improveflow.store import ActionState, Actor, ClaimedRequest
 from improveflow.workflow.conditions import ActionFacts, ChangeAsked, needs_progress_count
 from improveflow.workflow.engine import Outcome, WorkflowEngine
+
+# A reason or a decision's comment goes into emails to everyone concerned: room for a few
+# paragraphs, never a document.
+MAX_REASON_CHARS = 5_000
+MAX_COMMENT_CHARS = 5_000
+
+
+def _refuse_long(text: str | None, limit: int, what: str) -> None:
+    if text is not None and len(text) > limit:
+        raise exceptions.InvalidValue(
+            f"{what} must be {limit:,} characters or fewer; this one has {len(text):,}"
+        )
 
 
 @dataclass(frozen=True)
@@ -108,6 +125,7 @@ def request_change(
 ) -> ChangeResult:
     now = ctx.clock.now()
     change = ChangeAsked(reason=(reason or "").strip() or None, new_target_date=new_target_date)
+    _refuse_long(change.reason, MAX_REASON_CHARS, "A reason")
     try:
         with ctx.database.writing() as session:
             return _request_change(ctx, session, action_id, trigger, by_email, change, now)
@@ -129,6 +147,7 @@ def _request_change(
     now: datetime,
 ) -> ChangeResult:
     person = store.actor_by_email(session, by_email)
+    refuse_action_out_of_reach(session, person.id, action_id)
     action = _action_for(ctx, session, action_id, trigger)
     engine = ctx.workflows.engine(action.workflow)
     transition = engine.workflow.transition(trigger)
@@ -178,12 +197,7 @@ def _request_change(
         from_state=action.state,
         to_state=destination,
         comment=change.reason,
-        data={
-            "transition": trigger,
-            "body": rule.body,
-            "quorum": rule.quorum,
-            "new_target_date": change.new_target_date,
-        },
+        data=_requested_data(trigger, rule.body, rule.quorum, action, change),
     )
     return ChangeResult(
         status="pending",
@@ -199,6 +213,21 @@ def _request_change(
             f"{_body_named(engine, rule.body)}"
         ),
     )
+
+
+def _requested_data(
+    trigger: str, body: str, quorum: int, action: ActionState, change: ChangeAsked
+) -> dict[str, object]:
+    """The request as asked, including the date it would replace: pages show it once decided."""
+    data: dict[str, object] = {
+        "transition": trigger,
+        "body": body,
+        "quorum": quorum,
+        "new_target_date": change.new_target_date,
+    }
+    if change.new_target_date is not None:
+        data["target_date"] = {"from": action.target_date, "to": change.new_target_date}
+    return data
 
 
 def _body_named(engine: WorkflowEngine, body: str) -> str:
@@ -234,8 +263,10 @@ def decide(
     comment = (comment or "").strip() or None
     if verdict is Verdict.REJECT and not comment:
         raise exceptions.InvalidValue("A rejection needs a comment saying why")
+    _refuse_long(comment, MAX_COMMENT_CHARS, "A comment")
     with ctx.database.writing() as session:
         person = store.actor_by_email(session, by_email)
+        refuse_request_out_of_reach(session, person.id, request_id)
         request = store.claim_request(
             session,
             request_id,
@@ -315,7 +346,7 @@ def _decide(
         quorum=request.quorum,
     )
     if verdict is Verdict.REJECT:
-        _close(session, request, RequestStatus.REJECTED, now, person, comment)
+        _close(session, request, RequestStatus.REJECTED, now, person, comment, stayed=action)
         message = f"Request {request.id} to {label} was rejected"
         return replace(result, status="rejected", message=message), None
     if approvals < request.quorum:
@@ -330,7 +361,7 @@ def _decide(
     except (exceptions.IllegalTransition, exceptions.ConditionNotMet) as refusal:
         # The action moved on since the request was made: close it rather than leave it
         # pending forever, commit that, and tell the decider why.
-        _close(session, request, RequestStatus.SUPERSEDED, now, person, str(refusal))
+        _close(session, request, RequestStatus.SUPERSEDED, now, person, str(refusal), stayed=action)
         return replace(result, status="superseded", message=str(refusal)), refusal
     _close(session, request, RequestStatus.APPROVED, now, person, comment)
     return (
@@ -364,6 +395,7 @@ def withdraw(ctx: Context, request_id: int, *, by_email: str) -> ChangeResult:
     now = ctx.clock.now()
     with ctx.database.writing() as session:
         person = store.actor_by_email(session, by_email)
+        refuse_request_out_of_reach(session, person.id, request_id)
         request = store.claim_request(
             session, request_id, outcome=RequestStatus.WITHDRAWN, final=True, at=now
         )
@@ -374,8 +406,8 @@ def withdraw(ctx: Context, request_id: int, *, by_email: str) -> ChangeResult:
             raise exceptions.NotAllowedToRequest(
                 f"Only the person who asked may withdraw request {request_id}"
             )
-        _close(session, request, RequestStatus.WITHDRAWN, now, person, None)
         action = store.action_state(session, request.action_id)
+        _close(session, request, RequestStatus.WITHDRAWN, now, person, None, stayed=action)
         return ChangeResult(
             status="withdrawn",
             action_id=request.action_id,
@@ -395,10 +427,19 @@ def _close(
     now: datetime,
     person: Actor,
     comment: str | None,
+    *,
+    stayed: ActionState | None = None,
 ) -> None:
-    """Record the request's outcome (unless the claim already stored it) and its event."""
+    """Record the request's outcome (unless the claim already stored it) and its event.
+
+    `stayed` is the action when the request closes without changing it: its state and
+    target date are kept with the event, so the request's page can say how it stayed.
+    """
     if request.status != status:
         store.close_request(session, request.id, status.value, now)
+    data: dict[str, object] = {"transition": request.transition, "body": request.body}
+    if stayed is not None:
+        data["unchanged"] = {"state": stayed.state, "target_date": stayed.target_date}
     audit.append(
         session,
         at=now,
@@ -407,7 +448,7 @@ def _close(
         request_id=request.id,
         actor_id=person.id,
         comment=comment,
-        data={"transition": request.transition, "body": request.body},
+        data=data,
     )
 
 

@@ -2,7 +2,8 @@
 (a digest when there are several), one per request for approvals and decisions.
 
 Each email is an outbox row whose key is made from the notices it carries, so two workers
-bundling at once cannot queue the same email twice.
+bundling at once cannot queue the same email twice. An email is never due on a weekend or a
+bank holiday of the calendar of the workflows its actions follow.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from improveflow.models import (
 )
 from improveflow.notify import outbox
 from improveflow.reminders import SweepPlanner
-from improveflow.services import notices
+from improveflow.services import email_items, notices
 from improveflow.services.context import Context
+from improveflow.services.organisations import people_of
 from improveflow.store import table_of
 
 PAGE = 2000
@@ -109,13 +111,14 @@ class _Bundler:
         queued = 0
         for (person_id, group), carried in emails.items():
             if group == "bundle":
-                template, context = self._bundled(carried, actions, people)
+                template, context = self._bundled(carried, actions, people[person_id])
                 recipient = person_id
             else:
                 template, context, recipient = self._single(carried[0], actions, requests, people)
                 if recipient not in people:  # a deputy standing in for the member
                     people.update(self._people({recipient}))
-            queued += self._enqueue(carried, template, context, people[recipient], recipient)
+            due_at = self._working_moment(carried, actions)
+            queued += self._enqueue(carried, template, context, people[recipient], due_at)
         return queued
 
     # Facts -----------------------------------------------------------------------------------
@@ -124,6 +127,7 @@ class _Bundler:
         if not ids:
             return {}
         earlier = _PROGRESS.alias("earlier")
+        owner = _PERSON.alias("owner")
         newest = (
             sa.select(sa.func.max(earlier.c.id))
             .where(earlier.c.action_id == _ACTION.c.id)
@@ -138,8 +142,11 @@ class _Bundler:
                 _ACTION.c.state,
                 _ACTION.c.rag,
                 _ACTION.c.owner_id,
+                _ACTION.c.heard_from_at,
+                owner.c.name.label("owner_name"),
                 _PLAN.c.title.label("plan"),
                 _PLAN.c.workflow,
+                _PLAN.c.organisation,
                 _THEME.c.title.label("theme"),
                 _OBJECTIVE.c.text.label("objective"),
                 _PROGRESS.c.text.label("progress"),
@@ -150,6 +157,7 @@ class _Bundler:
                 .join(_OBJECTIVE, _OBJECTIVE.c.id == _ACTION.c.objective_id)
                 .join(_THEME, _THEME.c.id == _OBJECTIVE.c.theme_id)
                 .outerjoin(_PROGRESS, _PROGRESS.c.id == newest)
+                .outerjoin(owner, owner.c.id == _ACTION.c.owner_id)
             )
             .where(_ACTION.c.id.in_(sorted(ids)))
         ).mappings()
@@ -165,9 +173,9 @@ class _Bundler:
 
     def _people(self, ids: set[int]) -> dict[int, dict[str, Any]]:
         rows = self.connection.execute(
-            sa.select(_PERSON.c.id, _PERSON.c.name, _PERSON.c.email).where(
-                _PERSON.c.id.in_(sorted(ids))
-            )
+            sa.select(
+                _PERSON.c.id, _PERSON.c.name, _PERSON.c.email, _PERSON.c.reminder_delivery
+            ).where(_PERSON.c.id.in_(sorted(ids)))
         ).mappings()
         return {row["id"]: dict(row) for row in rows}
 
@@ -178,58 +186,71 @@ class _Bundler:
 
     # Contexts for the templates --------------------------------------------------------------
 
-    def _item(self, action: dict[str, Any]) -> dict[str, Any]:
-        planner = self._planner(action["workflow"])
-        target = action["target_date"]
-        progress_at = action["progress_at"]
-        return {
-            "action_id": action["id"],
-            "description": action["description"],
-            "plan": action["plan"],
-            "theme": action["theme"],
-            "objective": action["objective"],
-            "target_date": target.isoformat() if target else None,
-            "working_days_left": planner.working_days_left(target, self.now) if target else None,
-            "working_days_overdue": planner.working_days_overdue(target, self.now)
-            if target
-            else None,
-            "state": action["state"],
-            "rag": action["rag"],
-            "latest_progress": action["progress"],
-            "latest_progress_at": as_london(progress_at).isoformat() if progress_at else None,
-            "weeks_since_progress": (self.now - progress_at).days // 7 if progress_at else None,
-        }
+    def _working_moment(
+        self, carried: list[_Pending], actions: dict[int, dict[str, Any]]
+    ) -> datetime:
+        """Now, unless today is a weekend or bank holiday for one of the emails' workflows:
+        then the next working morning (the latest, if their calendars disagree)."""
+        workflows = {
+            actions[n.action_id]["workflow"] for n in carried if n.action_id in actions
+        } or set(self.ctx.workflows.names()[:1])
+        return max(self._planner(name).first_working_moment(self.now) for name in workflows)
 
     def _bundled(
         self,
         carried: list[_Pending],
         actions: dict[int, dict[str, Any]],
-        people: dict[int, dict[str, Any]],
+        recipient: dict[str, Any],
     ) -> tuple[str, dict[str, Any]]:
-        sections: dict[str, dict[str, Any]] = {}
-        listed_in: dict[str, set[int]] = {}
+        sections: dict[str, dict[int, dict[str, Any]]] = {}
         for notice in carried:
             assert notice.action_id is not None
             action = actions[notice.action_id]
-            item = self._item(action)
-            section = sections.setdefault(notice.kind, {"items": []})
-            if notice.kind == notices.ESCALATION:
-                owner = people.get(action["owner_id"]) if action["owner_id"] else None
-                item["owner_name"] = owner["name"] if owner else None
-                item["reason"] = notice.data.get("reason", "overdue")
-                section["level"] = max(section.get("level", 0), int(notice.data.get("level", 1)))
-                section["audience"] = notice.data.get("audience", "owner")
-            listed = listed_in.setdefault(notice.kind, set())
-            if item["action_id"] not in listed:
-                listed.add(item["action_id"])
-                section["items"].append(item)
-        if len(sections) == 1:
-            kind, context = next(iter(sections.items()))
-            return kind, context
-        order = (notices.ESCALATION, notices.REMINDER, notices.PROGRESS_PROMPT)
+            listed = sections.setdefault(notice.kind, {})
+            item = self._item(notice, action, recipient)
+            earlier = listed.get(action["id"])
+            # A late sweep can raise several levels at once: the email gives the highest.
+            if earlier is None or item.get("level", 0) > earlier.get("level", 0):
+                listed[action["id"]] = item
+        # An escalated action's email already asks for news: no second section about it.
+        for action_id in sections.get(notices.ESCALATION, {}):
+            sections.get(notices.NO_PROGRESS, {}).pop(action_id, None)
+        order = (
+            notices.ESCALATION,
+            notices.NO_PROGRESS,
+            notices.REMINDER,
+            notices.PROGRESS_PROMPT,
+        )
+        found = [kind for kind in order if sections.get(kind)]
+        if len(found) == 1:
+            return found[0], {"items": list(sections[found[0]].values())}
         return "digest", {
-            "sections": [{"kind": k, "context": sections[k]} for k in order if k in sections]
+            "sections": [
+                {"kind": kind, "context": {"items": list(sections[kind].values())}}
+                for kind in found
+            ],
+            "daily": recipient["reminder_delivery"] == "daily_digest",
         }
+
+    def _item(
+        self, notice: _Pending, action: dict[str, Any], recipient: dict[str, Any]
+    ) -> dict[str, Any]:
+        planner = self._planner(action["workflow"])
+        item = email_items.action_item(action, planner, self.now)
+        if notice.kind not in (notices.ESCALATION, notices.NO_PROGRESS):
+            return item
+        audience = str(notice.data.get("audience", "owner"))
+        body = notice.data.get("body")
+        told_as = {
+            "role": email_items.role_of(recipient["id"], action["owner_id"], audience),
+            "owner_name": action["owner_name"],
+            "body_title": planner.workflow.body_title(str(body)) if body else None,
+        }
+        if notice.kind == notices.ESCALATION:
+            return email_items.escalation_item(item, notice.data, **told_as)
+        quiet = notice.data.get("heard_from_at")
+        quiet_since = datetime.fromisoformat(quiet) if quiet else action["heard_from_at"]
+        return email_items.no_progress_item(item, quiet_since=quiet_since, now=self.now, **told_as)
 
     def _single(
         self,
@@ -266,7 +287,8 @@ class _Bundler:
                 },
                 notice.person_id,
             )
-        recipient, on_behalf_of = self._deputy_for(notice.person_id), None
+        recipient = self._deputy_for(notice.person_id, action["organisation"])
+        on_behalf_of = None
         if recipient != notice.person_id:
             on_behalf_of = people[notice.person_id]["name"]
         requester = people.get(request["requester_id"])
@@ -290,7 +312,9 @@ class _Bundler:
         }
         return "approval_needed", context, recipient
 
-    def _deputy_for(self, member_id: int) -> int:
+    def _deputy_for(self, member_id: int, organisation: str | None) -> int:
+        """Who reads the member's approval email today: their deputy, while one stands in and
+        belongs with the plan's council; otherwise the member."""
         today = as_london(self.now).date()
         found = self.connection.execute(
             sa.select(_DEPUTY.c.deputy_id)
@@ -298,6 +322,7 @@ class _Bundler:
                 _DEPUTY.c.member_id == member_id,
                 _DEPUTY.c.starts_on <= today,
                 _DEPUTY.c.ends_on >= today,
+                people_of(organisation, _DEPUTY.c.deputy_id),
             )
             .order_by(_DEPUTY.c.id.desc())
             .limit(1)
@@ -312,7 +337,7 @@ class _Bundler:
         template: str,
         context: dict[str, Any],
         recipient: dict[str, Any],
-        recipient_id: int,
+        due_at: datetime,
     ) -> int:
         ids = sorted(n.id for n in carried)
         key = "email:" + hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:40]
@@ -322,9 +347,9 @@ class _Bundler:
             template=template,
             recipient_email=recipient["email"],
             recipient_name=recipient["name"],
-            person_id=recipient_id,
+            person_id=recipient["id"],
             context=context,
-            due_at=self.now,
+            due_at=due_at,
             now=self.now,
         )
         if outbox_id is None:

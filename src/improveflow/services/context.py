@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from improveflow.audit_key import AuditKey
 from improveflow.clock import Clock, SystemClock
 from improveflow.config import Settings
 from improveflow.db import Database
@@ -19,9 +20,10 @@ class Context:
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Context:
+        """The context the settings describe; ConfigurationError for an unusable audit key."""
         return cls(
             settings=settings,
-            database=Database(settings.database_url),
+            database=Database(settings.database_url, audit_key=AuditKey.from_settings(settings)),
             workflows=WorkflowRegistry.from_folder(settings.workflows_dir),
             clock=clock or SystemClock(),
         )

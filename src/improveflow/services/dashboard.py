@@ -129,6 +129,11 @@ class ProgressItem:
     at: datetime
     author: str | None
 
+    @property
+    def day(self) -> date:
+        """The day it was written, in London."""
+        return as_london(self.at).date()
+
 
 def recent_progress(
     session: Session, action_ids: Sequence[int], per_action: int
@@ -217,12 +222,16 @@ class TableRow:
     objective: str
     reference: str | None
     description: str
-    lead: str | None
-    owner: str | None
+    lead: str | None  # as the plan wrote it: a name, a job title, a team
+    owner: str | None  # the person it was matched to
     timescale: str | None
     target_date: date | None
     state: str
     rag: str | None
+    owner_email: str | None = None
+    original_target_date: date | None = None  # the first target, when the plan revised it
+    priority: str | None = None  # as written: "High", "Urgent"
+    status_text: str | None = None  # as written: "Implemented", "Not started"
     progress: ProgressItem | None = None
 
 
@@ -240,6 +249,10 @@ _TABLE = (
         _ACTION.c.target_date,
         _ACTION.c.state,
         _ACTION.c.rag,
+        _PERSON.c.email,
+        _ACTION.c.original_target_date,
+        _ACTION.c.priority,
+        _ACTION.c.status_text,
     )
     .select_from(
         _ACTION.join(_OBJECTIVE, _OBJECTIVE.c.id == _ACTION.c.objective_id)
@@ -272,8 +285,8 @@ def table_page(
     return rows[:size], len(rows) > size
 
 
-def table_rows(ctx: Context, plan_id: int, filters: TableFilter) -> Iterator[TableRow]:
-    """Every row of the plan's table, read in pages of EXPORT_PAGE for an export."""
+def table_pages(ctx: Context, plan_id: int, filters: TableFilter) -> Iterator[list[TableRow]]:
+    """Every row of the plan's table, in pages of EXPORT_PAGE, each read on its own."""
     last = 0
     while True:
         with ctx.database.reading() as session:
@@ -283,8 +296,14 @@ def table_rows(ctx: Context, plan_id: int, filters: TableFilter) -> Iterator[Tab
             rows = _table_rows(session, query)
         if not rows:
             return
-        yield from rows
+        yield rows
         last = rows[-1].id
+
+
+def table_rows(ctx: Context, plan_id: int, filters: TableFilter) -> Iterator[TableRow]:
+    """Every row of the plan's table, read in pages of EXPORT_PAGE for an export."""
+    for rows in table_pages(ctx, plan_id, filters):
+        yield from rows
 
 
 def themes_of(session: Session, plan_id: int) -> list[tuple[int, str]]:

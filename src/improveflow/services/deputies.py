@@ -113,3 +113,34 @@ def standing_in_for(
         .first()
     )
     return int(found[0]) if found else None
+
+
+@dataclass(frozen=True)
+class StandIn:
+    """A member whom a deputy stands in for on a given day, and the last day of it."""
+
+    member_id: int
+    member: str
+    until: date
+
+
+def standing_in_on(session: Session, deputy_id: int, on: date) -> list[StandIn]:
+    """Everyone `deputy_id` stands in for on `on`, by name, with the last day of the period."""
+    rows = (
+        session.connection()
+        .execute(
+            sa.select(_DEPUTY.c.member_id, sa.func.max(_DEPUTY.c.ends_on).label("until"))
+            .where(
+                _DEPUTY.c.deputy_id == deputy_id,
+                _DEPUTY.c.starts_on <= on,
+                _DEPUTY.c.ends_on >= on,
+            )
+            .group_by(_DEPUTY.c.member_id)
+        )
+        .all()
+    )
+    names = store.names_by_id(session, (row.member_id for row in rows))
+    return sorted(
+        (StandIn(row.member_id, names.get(row.member_id, "?"), row.until) for row in rows),
+        key=lambda stand_in: (stand_in.member, stand_in.member_id),
+    )

@@ -68,6 +68,11 @@ from improveflow.services.import_report import (
     ReviewItem,
     UnplacedItem,
 )
+from improveflow.services.organisations import (
+    organisation_for_new_plan,
+    people_of,
+    same_organisation,
+)
 from improveflow.store import table_of
 from improveflow.workflow.registry import DEFAULT_WORKFLOW
 
@@ -90,6 +95,8 @@ class ImportOptions:
     mapping: ColumnMapping = field(default_factory=ColumnMapping)
     sheet: str | None = None
     dates: DateReading = UK_DATES
+    # The council the plan belongs to; required once the installation knows any organisation.
+    organisation: str | None = None
 
 
 def guess_kind(title: str) -> PlanKind:
@@ -116,9 +123,13 @@ def import_plan_files(
             if people:
                 added = people_service.import_people_in(session, ctx, people)
                 report.people_created, report.people_updated = added.created, added.updated
-            matcher = _lead_matcher(session, ctx)
             for title, files in groups:
-                report.plans.append(_import_plan(ctx, session, title, files, options, matcher))
+                organisation = organisation_for_new_plan(session, options.organisation, title)
+                # Leads are matched only to people of the plan's own council.
+                matcher = _lead_matcher(session, ctx, organisation)
+                report.plans.append(
+                    _import_plan(ctx, session, title, organisation, files, options, matcher)
+                )
             if options.dry_run:
                 raise _DryRun
     except _DryRun:
@@ -170,7 +181,7 @@ def _group_by_plan(
     return list(groups.items())
 
 
-def _lead_matcher(session: Session, ctx: Context) -> LeadMatcher:
+def _lead_matcher(session: Session, ctx: Context, organisation: str | None) -> LeadMatcher:
     aliases: dict[int, list[str]] = {}
     for person_id, alias in session.exec(select(PersonAlias.person_id, PersonAlias.alias)).all():
         aliases.setdefault(person_id, []).append(alias)
@@ -181,7 +192,7 @@ def _lead_matcher(session: Session, ctx: Context) -> LeadMatcher:
             name=person.name,
             aliases=tuple(aliases.get(person.id, ())),
         )
-        for person in session.exec(select(Person)).all()
+        for person in session.exec(select(Person).where(people_of(organisation))).all()
         if person.id is not None
     ]
     bodies = {
@@ -196,18 +207,26 @@ def _import_plan(
     ctx: Context,
     session: Session,
     title: str,
+    organisation: str | None,
     files: list[ParsedPlan],
     options: ImportOptions,
     matcher: LeadMatcher,
 ) -> PlanImportReport:
     now = ctx.clock.now()
-    plan = session.exec(select(Plan).where(Plan.title == title)).first()
+    # A plan is known by its title within its council: two councils may both have a "Peer
+    # Challenge Improvement Plan".
+    plan = session.exec(
+        select(Plan).where(
+            Plan.title == title, same_organisation(_PLAN.c.organisation, organisation)
+        )
+    ).first()
     kind = options.kind or (PlanKind(plan.kind) if plan else guess_kind(title))
     created = plan is None
     if plan is None:
         plan = Plan(
             title=title,
             kind=kind.value,
+            organisation=organisation,
             source=", ".join(Path(f.file).name for f in files),
             workflow=DEFAULT_WORKFLOW,
             created_at=now,
@@ -218,7 +237,13 @@ def _import_plan(
             session,
             at=now,
             event="plan_created",
-            data={"plan_id": plan.id, "title": title, "kind": kind.value, "source": plan.source},
+            data={
+                "plan_id": plan.id,
+                "title": title,
+                "kind": kind.value,
+                "source": plan.source,
+                "organisation": organisation,
+            },
         )
     elif options.kind and plan.kind != options.kind.value:
         raise exceptions.InvalidValue(
@@ -261,6 +286,7 @@ def _import_key(theme: str, objective: ParsedObjective, description: str, seen: 
 _ACTION = table_of(Action)
 _PROGRESS = table_of(ProgressUpdate)
 _OBJECTIVE = table_of(Objective)
+_PLAN = table_of(Plan)
 _THEME = table_of(Theme)
 
 

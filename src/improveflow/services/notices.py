@@ -9,24 +9,37 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from improveflow.models import ApprovalRequest, Decision, Membership, Notice, RequestStatus
+from improveflow.models import (
+    Action,
+    ApprovalRequest,
+    Decision,
+    Membership,
+    Notice,
+    Plan,
+    RequestStatus,
+)
+from improveflow.services.organisations import people_of
 from improveflow.store import insert_or_ignore, table_of
 
 _NOTICE = table_of(Notice)
 _MEMBERSHIP = table_of(Membership)
 _REQUEST = table_of(ApprovalRequest)
 _DECISION = table_of(Decision)
+_ACTION = table_of(Action)
+_PLAN = table_of(Plan)
 
 REMINDER = "reminder"
 PROGRESS_PROMPT = "progress_prompt"
 ESCALATION = "escalation"
+# No progress update for a while: told as what it is, never as an escalation or a slip.
+NO_PROGRESS = "no_progress"
 APPROVAL_NEEDED = "approval_needed"
 APPROVAL_REMINDER = "approval_reminder"
 APPROVAL_CHASE = "approval_chase"
 DECISION = "decision"
 
 # Kinds merged into one email per person (a digest); the others get an email each.
-BUNDLED_KINDS = (REMINDER, PROGRESS_PROMPT, ESCALATION)
+BUNDLED_KINDS = (REMINDER, PROGRESS_PROMPT, ESCALATION, NO_PROGRESS)
 
 
 def add(
@@ -63,6 +76,13 @@ def add(
 
 def _tell_members_statement(dialect: str) -> sa.Insert:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    action_id = sa.bindparam("action_id", type_=sa.Integer)
+    organisation = (
+        sa.select(_PLAN.c.organisation)
+        .select_from(_ACTION.join(_PLAN, _PLAN.c.id == _ACTION.c.plan_id))
+        .where(_ACTION.c.id == action_id)
+        .scalar_subquery()
+    )
     return (
         insert(_NOTICE)
         .from_select(
@@ -83,7 +103,7 @@ def _tell_members_statement(dialect: str) -> sa.Insert:
                 + sa.cast(_MEMBERSHIP.c.person_id, sa.String),
                 sa.literal(APPROVAL_NEEDED),
                 _MEMBERSHIP.c.person_id,
-                sa.bindparam("action_id", type_=sa.Integer),
+                action_id,
                 sa.bindparam("request_id", type_=sa.Integer),
                 sa.literal({}, type_=_NOTICE.c.data.type),
                 sa.bindparam("due_at", type_=_NOTICE.c.due_at.type),
@@ -91,6 +111,8 @@ def _tell_members_statement(dialect: str) -> sa.Insert:
             ).where(
                 _MEMBERSHIP.c.body == sa.bindparam("body"),
                 _MEMBERSHIP.c.person_id != sa.bindparam("requester_id", type_=sa.Integer),
+                # Members of the body in the plan's council (or of none): never another's.
+                people_of(organisation, _MEMBERSHIP.c.person_id),
             ),
         )
         .on_conflict_do_nothing()
@@ -109,7 +131,10 @@ def tell_members(
     requester_id: int,
     now: datetime,
 ) -> None:
-    """An approval_needed notice for every member of `body` but the requester, in one statement."""
+    """An approval_needed notice for every member of `body` but the requester, in one statement.
+
+    Only members who belong with the action's plan are told (`organisations.people_of`).
+    """
     connection = session.connection()
     connection.execute(
         _TELL_MEMBERS[connection.dialect.name],

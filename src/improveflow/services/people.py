@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +36,7 @@ class PersonInput:
 
 
 MAX_ORGANISATION = 200  # as PersonOrganisation.organisation
+MAX_NAME = 200  # as Person.name and PersonAlias.alias; migration 0009 enforces both
 
 
 @dataclass(frozen=True)
@@ -53,9 +55,37 @@ def checked_email(email: str, where: str = "") -> str:
         ) from None
 
 
+def _control_character(text: str) -> str | None:
+    """The first control character in `text` (NUL, BEL, ESC...), described, or None."""
+    for character in text:
+        if unicodedata.category(character) == "Cc":
+            return f"U+{ord(character):04X}"
+    return None
+
+
+def checked_text(value: str, field: str, prefix: str, limit: int = MAX_NAME) -> str:
+    """`value` with its whitespace tidied, or InvalidValue naming the field and the problem.
+
+    A name with a control character cannot go in an email's To header, so everything sent to
+    that person would fail; refused here, where the file and line can still be named.
+    """
+    found = _control_character(value.replace("\t", " ").replace("\n", " ").replace("\r", " "))
+    if found is not None:
+        raise exceptions.InvalidValue(
+            f"{prefix}the {field} contains a control character ({found}): remove it and "
+            "import again"
+        )
+    flat = " ".join(value.split())
+    if len(flat) > limit:
+        raise exceptions.InvalidValue(
+            f"{prefix}the {field} is too long ({len(flat):,} characters; at most {limit})"
+        )
+    return flat
+
+
 def _validated(person: PersonInput, known_bodies: set[str]) -> PersonInput:
     prefix = f"{person.where}: " if person.where else ""
-    name = " ".join(person.name.split())
+    name = checked_text(person.name, "name", prefix)
     if not name:
         raise exceptions.InvalidValue(f"{prefix}the name is empty")
     for body in person.bodies:
@@ -73,7 +103,13 @@ def _validated(person: PersonInput, known_bodies: set[str]) -> PersonInput:
     return PersonInput(
         name=name,
         email=checked_email(person.email, person.where),
-        aliases=tuple(dict.fromkeys(a.strip() for a in person.aliases if a.strip())),
+        aliases=tuple(
+            dict.fromkeys(
+                checked_text(alias, "alias (job title)", prefix)
+                for alias in person.aliases
+                if alias.strip()
+            )
+        ),
         bodies=tuple(dict.fromkeys(person.bodies)),
         roles=tuple(dict.fromkeys(person.roles)),
         organisation=_organisation(person.organisation, prefix),
@@ -82,13 +118,7 @@ def _validated(person: PersonInput, known_bodies: set[str]) -> PersonInput:
 
 
 def _organisation(organisation: str | None, prefix: str) -> str | None:
-    flat = " ".join((organisation or "").split())
-    if len(flat) > MAX_ORGANISATION:
-        raise exceptions.InvalidValue(
-            f"{prefix}the organisation is too long ({len(flat)} characters; at most "
-            f"{MAX_ORGANISATION})"
-        )
-    return flat or None
+    return checked_text(organisation or "", "organisation", prefix, MAX_ORGANISATION) or None
 
 
 def import_people(ctx: Context, people: Sequence[PersonInput]) -> PeopleImported:

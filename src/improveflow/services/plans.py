@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from improveflow import audit, exceptions, store
 from improveflow.models import Action, Objective, Plan, PlanKind, Theme
 from improveflow.services.context import Context
+from improveflow.services.organisations import organisation_for_new_plan
 from improveflow.workflow.registry import DEFAULT_WORKFLOW
 
 
@@ -69,6 +70,7 @@ def create_plan(
         raise exceptions.InvalidValue("A plan needs a title")
     now = ctx.clock.now()
     with ctx.database.writing() as session:
+        organisation = organisation_for_new_plan(session, organisation, title.strip())
         plan = Plan(
             title=title.strip(),
             kind=kind.value,
@@ -85,7 +87,12 @@ def create_plan(
             session,
             at=now,
             event="plan_created",
-            data={"plan_id": plan.id, "title": plan.title, "kind": plan.kind},
+            data={
+                "plan_id": plan.id,
+                "title": plan.title,
+                "kind": plan.kind,
+                "organisation": organisation,
+            },
         )
         return _view(plan)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from sqlmodel import Session
+
 from improveflow import audit, exceptions, store
-from improveflow.models import ProgressUpdate, Rag
+from improveflow.models import Action, ProgressUpdate, Rag
 from improveflow.services import escalations
-from improveflow.services.authority import describe, standing
+from improveflow.services.authority import describe, refuse_action_out_of_reach, standing
 from improveflow.services.context import Context
 from improveflow.workflow.definition import ADMIN, LEAD, OWNER
 
@@ -38,12 +40,15 @@ def record_progress(
     now = ctx.clock.now()
     with ctx.database.writing() as session:
         person = store.actor_by_email(session, by_email)
+        refuse_action_out_of_reach(session, person.id, action_id)
         action = store.action_by_id(session, action_id)
         if not standing(person, action.owner_id) & MAY_RECORD_PROGRESS:
             raise exceptions.NotAllowedToRequest(
                 f"{person.name} cannot update action {action_id}: only "
                 f"{describe(MAY_RECORD_PROGRESS)} may record progress"
             )
+        if rag is not None:
+            _refuse_rating_when_finished(ctx, session, action)
         update = ProgressUpdate(
             action_id=action_id, text=text, rag=rag, author_id=person.id, created_at=now
         )
@@ -68,3 +73,14 @@ def record_progress(
             data={"progress_id": update.id, "rag": rag.value if rag else None},
         )
         return update.id
+
+
+def _refuse_rating_when_finished(ctx: Context, session: Session, action: Action) -> None:
+    """A finished action is not rated: its last rating stays the one given before it finished."""
+    workflow = ctx.workflows.workflow(store.plan_by_id(session, action.plan_id).workflow)
+    state = workflow.states.get(action.state)
+    if state is not None and state.final:
+        raise exceptions.InvalidValue(
+            f"Action {action.id} is {state.label.lower()}, so it takes no RAG rating; "
+            "record the update without one"
+        )

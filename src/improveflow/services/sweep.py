@@ -26,13 +26,12 @@ from improveflow.models import (
     PersonRole,
     Plan,
     RequestStatus,
-    Role,
 )
-from improveflow.reminders import ONLY_STALLED, STALLED_LEVEL, DueReminder, SweepPlanner
-from improveflow.services import bundling, escalations, notices
+from improveflow.reminders import DueReminder, SweepPlanner
+from improveflow.services import bundling, notices, sweep_escalations
 from improveflow.services.context import Context
+from improveflow.services.organisations import people_of
 from improveflow.store import table_of
-from improveflow.workflow.definition import ADMIN, LEAD, OWNER
 
 PAGE = 1000  # rows per UPDATE when marking prompts
 _ACTION = table_of(Action)
@@ -50,6 +49,11 @@ _COLUMNS = (
     _ACTION.c.heard_from_at,
     _ACTION.c.quiet_since,
     _ACTION.c.escalation_level,
+    # The plan's council: whoever a level names is looked for there (`people`).
+    sa.select(_PLAN.c.organisation)
+    .where(_PLAN.c.id == _ACTION.c.plan_id)
+    .scalar_subquery()
+    .label("organisation"),
 )
 
 
@@ -120,18 +124,21 @@ class _Sweep:
         )
         self.reminded = _ACTION.c.state.in_(planner.states)
         self.send_at = planner.send_at(now)
-        self._people_with: dict[str, list[int]] = {}
+        self._people_with: dict[tuple[str, str | None], list[int]] = {}
         self._digest_people: set[int] | None = None
 
     def run(self) -> None:
         self.reminders()
         self.progress_prompts()
-        self.escalations()
-        self.approval_chasers()
+        # Raised only in working hours of the workflow's working days: never at a weekend or
+        # on a bank holiday, and counted on the day the email goes, which is the day raised.
+        if self.planner.in_working_hours(self.now):
+            sweep_escalations.raise_due(self)
+            self.approval_chasers()
 
     # Reading candidates in pages ----------------------------------------------------------------
 
-    def _pages(self, condition: sa.ColumnElement[bool]) -> list[Any]:
+    def pages(self, condition: sa.ColumnElement[bool]) -> list[Any]:
         """The open actions matching `condition`: a narrow index range, read in one go.
 
         No ORDER BY and no paging by id: either would tempt the query planner to walk the
@@ -177,7 +184,7 @@ class _Sweep:
                 _ACTION.c.target_date.between(window.first, window.last),
                 _ACTION.c.owner_id.is_not(None),
             )
-            for row in self._pages(condition):
+            for row in self.pages(condition):
                 if row.id in seen:
                     continue
                 seen.add(row.id)
@@ -192,7 +199,7 @@ class _Sweep:
                     f"due {row.target_date:%d %b %Y}: the {due.offset}-working-day reminder "
                     f"(due {as_london(due.moment):%a %d %b %H:%M})"
                 )
-                self._notice(
+                self.notice(
                     notices.REMINDER,
                     f"reminder:{row.id}:{row.target_date}:{due.offset}",
                     row.owner_id,
@@ -209,9 +216,9 @@ class _Sweep:
             _ACTION.c.owner_id.is_not(None),
         )
         prompted = []
-        for row in self._pages(condition):
+        for row in self.pages(condition):
             weeks = self.planner.reminders.progress_prompt_weeks
-            created = self._notice(
+            created = self.notice(
                 notices.PROGRESS_PROMPT,
                 f"prompt:{row.id}:{row.quiet_since.isoformat()}",
                 row.owner_id,
@@ -229,100 +236,22 @@ class _Sweep:
                 .values(quiet_since=self.now)
             )
 
-    # Escalations ------------------------------------------------------------------------------
-
-    def escalations(self) -> None:
-        levels = self.planner.workflow.escalation.levels
-        for level, threshold in self.planner.overdue_thresholds(self.now):
-            lower = list(range(ONLY_STALLED, level.level))
-            condition = sa.and_(
-                _ACTION.c.escalation_level.in_(lower), _ACTION.c.target_date <= threshold
-            )
-            self._raise_all(condition)
-        for level in self.planner.rag_levels():
-            condition = sa.and_(
-                _ACTION.c.rag == level.on_rag,
-                _ACTION.c.escalation_level.in_(list(range(ONLY_STALLED, level.level))),
-            )
-            self._raise_all(condition)
-        if levels:
-            condition = sa.and_(
-                _ACTION.c.escalation_level == 0,
-                _ACTION.c.heard_from_at <= self.planner.stalled_since(self.now),
-            )
-            self._raise_all(condition)
-
-    def _raise_all(self, condition: sa.ColumnElement[bool]) -> None:
-        for row in self._pages(condition):
-            for reached in self.planner.levels_reached(
-                target=row.target_date, rag=row.rag, heard_from_at=row.heard_from_at, now=self.now
-            ):
-                if reached.level != STALLED_LEVEL and reached.level <= row.escalation_level:
-                    continue
-                if reached.level == STALLED_LEVEL and row.escalation_level != 0:
-                    continue
-                escalation_id = escalations.raise_level(
-                    self.session,
-                    action_id=row.id,
-                    level=reached.level,
-                    reason=reached.reason,
-                    target_date=row.target_date,
-                    now=self.now,
-                )
-                if escalation_id is None:
-                    continue
-                self.report.escalations_raised += 1
-                overdue = (
-                    self.planner.working_days_overdue(row.target_date, self.now)
-                    if row.target_date
-                    else 0
-                )
-                if reached.level == STALLED_LEVEL:
-                    days = self.planner.escalation.stalled_after_days
-                    why = f"stalling: no news for {days} days or more"
-                else:
-                    why = f"level {reached.level} ({reached.reason.replace('_', ' ')}"
-                    why += f", {overdue} working days overdue)" if overdue else ")"
-                for person_id, audience in self._recipients(reached.notify, row.owner_id):
-                    self._notice(
-                        notices.ESCALATION,
-                        f"escalation:{escalation_id}:{person_id}",
-                        person_id,
-                        why,
-                        action_id=row.id,
-                        escalation_id=escalation_id,
-                        data={
-                            "level": reached.level,
-                            "reason": reached.reason,
-                            "audience": audience,
-                        },
-                        due_at=self.send_at,
-                    )
-
-    def _recipients(self, notify: tuple[str, ...], owner_id: int | None) -> list[tuple[int, str]]:
-        chosen: dict[int, str] = {}
-        for who in notify:
-            if who == OWNER:
-                if owner_id is not None:
-                    chosen.setdefault(owner_id, "owner")
-            elif who in (LEAD, ADMIN):
-                role = Role.PEER_CHALLENGE_LEAD if who == LEAD else Role.ADMIN
-                for person_id in self._people(f"role:{role}"):
-                    chosen.setdefault(person_id, "lead")
-            else:
-                for person_id in self._people(f"body:{who}"):
-                    chosen.setdefault(person_id, "body")
-        return list(chosen.items())
-
-    def _people(self, group: str) -> list[int]:
-        if group not in self._people_with:
+    def people(self, group: str, organisation: str | None) -> list[int]:
+        """Everyone in `group` ('role:admin', 'body:CMT') who belongs with a plan of
+        `organisation`: never another council's members, leads or administrators."""
+        key = (group, organisation.lower() if organisation else None)
+        if key not in self._people_with:
             kind, _, name = group.partition(":")
             if kind == "role":
-                query = sa.select(_ROLE.c.person_id).where(_ROLE.c.role == name)
+                query = sa.select(_ROLE.c.person_id).where(
+                    _ROLE.c.role == name, people_of(organisation, _ROLE.c.person_id)
+                )
             else:
-                query = sa.select(_MEMBERSHIP.c.person_id).where(_MEMBERSHIP.c.body == name)
-            self._people_with[group] = [row[0] for row in self.session.connection().execute(query)]
-        return self._people_with[group]
+                query = sa.select(_MEMBERSHIP.c.person_id).where(
+                    _MEMBERSHIP.c.body == name, people_of(organisation, _MEMBERSHIP.c.person_id)
+                )
+            self._people_with[key] = [row[0] for row in self.session.connection().execute(query)]
+        return self._people_with[key]
 
     # Requests waiting for a decision -----------------------------------------------------------
 
@@ -338,6 +267,12 @@ class _Sweep:
                 _REQUEST.c.created_at,
                 _REQUEST.c.action_id,
                 _REQUEST.c.requester_id,
+                _PLAN.c.organisation,
+            )
+            .select_from(
+                _REQUEST.join(_ACTION, _ACTION.c.id == _REQUEST.c.action_id).join(
+                    _PLAN, _PLAN.c.id == _ACTION.c.plan_id
+                )
             )
             .where(_REQUEST.c.status == RequestStatus.PENDING)
             .order_by(_REQUEST.c.id)
@@ -353,10 +288,10 @@ class _Sweep:
                     sa.select(_DECISION.c.person_id).where(_DECISION.c.request_id == request.id)
                 )
             }
-            for member in self._people(f"body:{request.body}"):
+            for member in self.people(f"body:{request.body}", request.organisation):
                 if member in decided or member == request.requester_id:
                     continue
-                self._notice(
+                self.notice(
                     notices.APPROVAL_REMINDER,
                     f"approval_reminder:{request.id}:{member}",
                     member,
@@ -367,9 +302,11 @@ class _Sweep:
                     due_at=self.send_at,
                 )
             if waited >= policy.escalate_to_chair_after_working_days:
-                self._chase_chair(request.id, request.body, request.action_id, waited)
+                self._chase_chair(request, waited)
 
-    def _chase_chair(self, request_id: int, body: str, action_id: int, waited: int) -> None:
+    def _chase_chair(self, request: Any, waited: int) -> None:
+        """Tell the body's chair, when the workflow names one who belongs with the plan."""
+        request_id, body, action_id = request.id, request.body, request.action_id
         chair = (
             self.planner.workflow.bodies[body].chair
             if body in self.planner.workflow.bodies
@@ -379,12 +316,16 @@ class _Sweep:
             return
         found = (
             self.session.connection()
-            .execute(sa.select(_PERSON.c.id).where(_PERSON.c.email == chair))
+            .execute(
+                sa.select(_PERSON.c.id).where(
+                    _PERSON.c.email == chair, people_of(request.organisation)
+                )
+            )
             .first()
         )
         if found is None:
             return
-        self._notice(
+        self.notice(
             notices.APPROVAL_CHASE,
             f"approval_chase:{request_id}",
             found.id,
@@ -397,7 +338,7 @@ class _Sweep:
 
     # Recording -----------------------------------------------------------------------------------
 
-    def _notice(
+    def notice(
         self,
         kind: str,
         key: str,

@@ -1,9 +1,11 @@
 """Email links spent once to sign in, the web sessions they start, and who is signed in.
 
-A link from an email (sign-in, action or approval) is checked with the LinkSigner; the first use
-records its nonce in `used_link` and starts a session, in one transaction, so the same link can
-never sign anyone in twice. The browser keeps only a random session key; the table keeps its
-SHA-256, the person, the session's CSRF token and when it ends.
+A link from an email (sign-in, action, approval or preferences) is checked with the LinkSigner;
+the first use records its nonce in `used_link` and starts a session, in one transaction, so the
+same link can never be used twice. Only a sign-in link starts a whole session; any other link's
+session reaches the one page it was for (services.link_scope). The browser keeps only a random
+session key; the table keeps its SHA-256, the person, the session's CSRF token, its scope and
+when it ends.
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ from improveflow.models import (
 )
 from improveflow.notify import outbox
 from improveflow.services.context import Context
+from improveflow.services.link_scope import LinkScope, UnreadableScope, stored_scope
 from improveflow.store import table_of
 
-# A session started by signing in lasts a working day; one started from an action or approval
-# link is short, enough to do what the email asked.
+# A session started by signing in lasts a working day. A visit from any other link reaches
+# one page, for an hour: time enough to do what the email asked, and no longer, should the
+# browser be left open on a shared computer.
 SIGN_IN_SESSION = timedelta(hours=12)
-LINK_SESSION = timedelta(hours=2)
+LINK_SESSION = timedelta(hours=1)
 SIGN_IN_TEMPLATE = "sign_in"
 
 _SESSION = table_of(WebSession)
@@ -96,6 +100,29 @@ def link_spent(ctx: Context, use: LinkUse) -> bool:
 
 
 @dataclass(frozen=True)
+class LinkPerson:
+    """Whom a link is for, as its Continue page names them."""
+
+    name: str
+    email: str
+
+
+def person_of_link(ctx: Context, use: LinkUse) -> LinkPerson:
+    """The person a link is for; LinkInvalid when improveflow no longer knows them."""
+    with ctx.database.reading() as session:
+        found = session.connection().execute(
+            sa.select(_PERSON.c.name, _PERSON.c.email).where(_PERSON.c.id == use.person_id)
+        )
+        row = found.first()
+    if row is None:
+        raise exceptions.LinkInvalid(_NO_LONGER_KNOWN)
+    return LinkPerson(name=row.name, email=row.email)
+
+
+_NO_LONGER_KNOWN = "This link is for someone improveflow no longer knows. Ask for a new one."
+
+
+@dataclass(frozen=True)
 class NewSession:
     key: str  # for the cookie only: the table keeps its hash
     person_id: int
@@ -104,18 +131,18 @@ class NewSession:
 
 
 def sign_in_with_link(ctx: Context, token: str, purpose: str) -> tuple[LinkUse, NewSession]:
-    """Spend the link (LinkUsed if it was spent before) and start a session for its person."""
+    """Spend the link (LinkUsed if it was spent before) and start a session for its person:
+    a whole one for a sign-in link, else one that reaches only the link's own page."""
     use = check_link(ctx, token, purpose)
+    scope = LinkScope.for_link(purpose, use.payload)
     now = ctx.clock.now()
-    lifetime = SIGN_IN_SESSION if purpose == "sign_in" else LINK_SESSION
+    lifetime = SIGN_IN_SESSION if scope is None else LINK_SESSION
     with ctx.database.writing() as session:
         if session.get(Person, use.person_id) is None:
-            raise exceptions.LinkInvalid(
-                "This link is for someone improveflow no longer knows. Ask for a new one."
-            )
+            raise exceptions.LinkInvalid(_NO_LONGER_KNOWN)
         if not _spend(session, str(use.payload["n"]), purpose, use.person_id, now):
             raise exceptions.LinkUsed(LINK_USED)
-        new = _start(session, use.person_id, via=purpose, now=now, lifetime=lifetime)
+        new = _start(session, use.person_id, via=purpose, now=now, lifetime=lifetime, scope=scope)
         audit.append(
             session, at=now, event="signed_in", actor_id=use.person_id, data={"via": purpose}
         )
@@ -148,7 +175,13 @@ def _spend(session: Session, nonce: str, purpose: str, person_id: int, now: date
 
 
 def _start(
-    session: Session, person_id: int, *, via: str, now: datetime, lifetime: timedelta
+    session: Session,
+    person_id: int,
+    *,
+    via: str,
+    now: datetime,
+    lifetime: timedelta,
+    scope: LinkScope | None,
 ) -> NewSession:
     # Old sessions and spent nonces are only kept while they could matter.
     connection = session.connection()
@@ -167,6 +200,7 @@ def _start(
             "person_id": person_id,
             "csrf_token": new.csrf_token,
             "via": via,
+            "scope": stored_scope(scope),
             "created_at": now,
             "expires_at": new.expires_at,
         },
@@ -175,10 +209,10 @@ def _start(
 
 
 def start_session(ctx: Context, person_id: int, *, via: str = "sign_in") -> NewSession:
-    """A session for `person_id` without a link (for tests, benchmarks and the demo)."""
+    """A whole session for `person_id` without a link (for tests, benchmarks and the demo)."""
     now = ctx.clock.now()
     with ctx.database.writing() as session:
-        return _start(session, person_id, via=via, now=now, lifetime=SIGN_IN_SESSION)
+        return _start(session, person_id, via=via, now=now, lifetime=SIGN_IN_SESSION, scope=None)
 
 
 def forget_used_links(ctx: Context) -> int:
@@ -210,6 +244,9 @@ class Viewer:
     organisation: str | None
     # Bodies of the members this person stands in for today (as their deputy).
     deputy_bodies: frozenset[str] = frozenset()
+    # The one page a visit from a link reaches; None when signed in, which reaches every page.
+    scope: LinkScope | None = None
+    session_ends_at: datetime | None = None
 
     @property
     def actor(self) -> store.Actor:
@@ -224,6 +261,8 @@ _SESSION_PERSON = (
     sa.select(
         _SESSION.c.person_id,
         _SESSION.c.csrf_token,
+        _SESSION.c.scope,
+        _SESSION.c.expires_at,
         _PERSON.c.name,
         _PERSON.c.email,
         _ORG.c.organisation,
@@ -257,6 +296,10 @@ def viewer_for(ctx: Context, key: str) -> Viewer | None:
         row = connection.execute(_SESSION_PERSON, {"key_hash": _hash(key), "now": now}).first()
         if row is None:
             return None
+        try:
+            scope = LinkScope.from_stored(row.scope)
+        except UnreadableScope:
+            return None
         actor = store.actor_by_email(session, row.email)
         today: date = as_london(now).date()
         deputising = connection.execute(
@@ -271,6 +314,8 @@ def viewer_for(ctx: Context, key: str) -> Viewer | None:
             roles=actor.roles,
             organisation=row.organisation,
             deputy_bodies=frozenset(deputising) - actor.bodies,
+            scope=scope,
+            session_ends_at=row.expires_at,
         )
 
 
@@ -280,8 +325,9 @@ def viewer_for(ctx: Context, key: str) -> Viewer | None:
 def send_sign_in_link(ctx: Context, email: str) -> bool:
     """Queue a sign-in email when `email` is known; False (and nothing queued) when it is not.
 
-    At most one is queued per person per minute, however often the form is sent. The email's
-    link is made when it is sent, from the row's person: no live token is stored.
+    The sign-in form calls this after it has answered, so how long it takes cannot tell
+    anyone whether the address is known. At most one is queued per person per minute. The
+    email's link is made when it is sent, from the row's person: no live token is stored.
     """
     now = ctx.clock.now()
     with ctx.database.writing() as session:

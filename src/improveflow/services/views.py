@@ -22,6 +22,7 @@ from improveflow.models import (
     Theme,
 )
 from improveflow.services.context import Context
+from improveflow.workflow.definition import Workflow
 
 PAGE_SIZE = 500
 
@@ -63,16 +64,24 @@ def action_rows(
             page = session.exec(query).all()
             if not page:
                 return
-            emails = store.emails_by_id(session, (row[0].owner_id for row in page))
+            owner_ids = {row[0].owner_id for row in page if row[0].owner_id}
+            emails = store.emails_by_id(session, owner_ids)
+            names = store.names_by_id(session, owner_ids)
             for action, plan_title, theme_title, objective in page:
-                yield _action_summary(action, plan_title, theme_title, objective, emails)
+                yield _action_summary(action, plan_title, theme_title, objective, emails, names)
             last_id = page[-1][0].id or last_id
             session.expunge_all()
 
 
 def _action_summary(
-    action: Action, plan_title: str, theme: str, objective: Objective, emails: dict[int, str]
+    action: Action,
+    plan_title: str,
+    theme: str,
+    objective: Objective,
+    emails: dict[int, str],
+    names: dict[int, str],
 ) -> dict[str, Any]:
+    owner = action.owner_id
     return {
         "id": action.id,
         "plan_id": action.plan_id,
@@ -83,7 +92,8 @@ def _action_summary(
         "reference": action.reference,
         "description": action.description,
         "lead": action.lead_text,
-        "owner_email": emails.get(action.owner_id) if action.owner_id else None,
+        "owner_email": emails.get(owner) if owner else None,
+        "owner_name": names.get(owner) if owner else None,
         "timescale": action.timescale_raw,
         "start_date": _iso(action.start_date),
         "target_date": _iso(action.target_date),
@@ -105,6 +115,14 @@ def _action_summary(
     }
 
 
+def workflow_of(ctx: Context, action_id: int) -> Workflow:
+    """The workflow the action's plan follows: its states' labels are the words to use."""
+    with ctx.database.reading() as session:
+        action = store.action_by_id(session, action_id)
+        name = store.plan_by_id(session, action.plan_id).workflow
+    return ctx.workflows.workflow(name)
+
+
 def action_detail(ctx: Context, action_id: int) -> dict[str, Any]:
     with ctx.database.reading() as session:
         action = store.action_by_id(session, action_id)
@@ -113,8 +131,10 @@ def action_detail(ctx: Context, action_id: int) -> dict[str, Any]:
         theme = session.get(Theme, objective.theme_id) if objective else None
         assert objective is not None
         assert theme is not None
-        emails = store.emails_by_id(session, [action.owner_id])
-        detail = _action_summary(action, plan.title, theme.title, objective, emails)
+        owners = [action.owner_id] if action.owner_id else []
+        emails = store.emails_by_id(session, owners)
+        names = store.names_by_id(session, owners)
+        detail = _action_summary(action, plan.title, theme.title, objective, emails, names)
         latest = store.latest_progress(session, action_id)
         detail["latest_progress"] = latest.text if latest else None
         pending = store.pending_request_for(session, action_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -13,7 +13,19 @@ from improveflow import exceptions
 from improveflow.services.context import Context
 from improveflow.services.state_history import StateHistory
 from improveflow.services.tokens import signer
-from improveflow.web import approvals, auth, dashboard, errors, owner, plans, preferences
+from improveflow.web import (
+    approvals,
+    auth,
+    dashboard,
+    email_delivery,
+    errors,
+    my_actions,
+    owner,
+    plans,
+    preferences,
+    request_ids,
+    unsubscribe,
+)
 from improveflow.web.pages import make_templates
 from improveflow.web.state import WebState
 
@@ -34,7 +46,11 @@ _HEADERS = [
 
 
 class SecurityHeaders:
-    """Adds the headers above to every response, and no-store to every page but static files."""
+    """Adds the headers above to every response, and no-store to every page but static files.
+
+    It wraps the whole app (see `_App`), so the 500 page that Starlette's outermost error
+    middleware sends carries them too.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -57,6 +73,17 @@ class SecurityHeaders:
         await self.app(scope, receive, sending)
 
 
+class _App(FastAPI):
+    """FastAPI with the security headers outside everything, its error middleware included.
+
+    Middleware added with `add_middleware` sits inside Starlette's ServerErrorMiddleware, so a
+    500 would go out without the headers.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
+
+
 def create_app(ctx: Context, extra_routers: Sequence[APIRouter] = ()) -> FastAPI:
     """The web app for `ctx`. Needs IMPROVEFLOW_SECRET_KEY: it signs links and sessions.
 
@@ -66,20 +93,33 @@ def create_app(ctx: Context, extra_routers: Sequence[APIRouter] = ()) -> FastAPI
     secret = ctx.settings.secret_key
     if secret is None:  # signer() has refused already; this satisfies the type checker
         raise exceptions.ConfigurationError("IMPROVEFLOW_SECRET_KEY must be set")
-    app = FastAPI(
+    app = _App(
         title="improveflow",
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        # Every route's ids are bounded before the route reads them.
+        dependencies=[Depends(request_ids.bounded_ids)],
+        # Starlette's own redirect names the Host header's site; errors.py redirects by path.
+        redirect_slashes=False,
     )
     app.state.web = WebState(
         ctx=ctx, templates=make_templates(), secret=secret, history=StateHistory()
     )
-    for module in (auth, owner, approvals, dashboard, plans, preferences):
+    for module in (
+        auth,
+        my_actions,
+        owner,
+        approvals,
+        dashboard,
+        plans,
+        preferences,
+        unsubscribe,
+        email_delivery,
+    ):
         app.include_router(module.router)
     for router in extra_routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     errors.install(app)
-    app.add_middleware(SecurityHeaders)
     return app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request, Response
 
@@ -11,9 +11,11 @@ from improveflow.models import RequestStatus, Verdict
 from improveflow.services import approval_queue, approvals
 from improveflow.services.approval_queue import RequestView
 from improveflow.services.tokens import Viewer
+from improveflow.web import request_wording
 from improveflow.web.auth import follow_link
 from improveflow.web.errors import status_for
 from improveflow.web.pages import FieldError, page, redirect
+from improveflow.web.request_wording import RequestWording
 from improveflow.web.state import MaybeViewer, PostingViewer, ViewerDep, WebDep, WebState
 
 router = APIRouter()
@@ -25,24 +27,9 @@ DONE = {
 }
 
 
-def _describe(web: WebState, request: RequestView) -> dict[str, Any]:
-    """What the request would change (or changed, once closed), in the workflow's own words."""
-    workflow = web.ctx.workflows.workflow(request.workflow)
-    transition = workflow.transition(request.transition)
-    if request.status == RequestStatus.PENDING.value:
-        source: str | None = request.state
-        destination = transition.destination_from(request.state)
-    else:
-        # The action has moved on since: say where the change leads, not where it started.
-        source, destination = None, transition.dest
-    moves = destination != source and destination in workflow.states
-    return {
-        "label": transition.label,
-        "body_title": workflow.body_title(request.body),
-        "from_label": workflow.states[source].label if source else None,
-        "to_label": workflow.states[destination].label if moves else None,
-        "moves": moves,
-    }
+def _describe(web: WebState, request: RequestView) -> RequestWording:
+    """What the request would change or, once closed, what was asked and what became of it."""
+    return request_wording.describe(web.ctx.workflows.workflow(request.workflow), request)
 
 
 def _refuse_outsider(viewer: Viewer, request: RequestView, body_title: str) -> None:
@@ -102,7 +89,7 @@ def _render(
 ) -> Response:
     found = approval_queue.request_view(web.ctx, request_id, viewer.organisation)
     described = _describe(web, found)
-    _refuse_outsider(viewer, found, described["body_title"])
+    _refuse_outsider(viewer, found, described.body_title)
     voted = any(d.person_id == viewer.person_id for d in found.decisions)
     return page(
         request,
@@ -152,7 +139,7 @@ def decide(
 ) -> Response:
     form = {"verdict": verdict, "comment": comment}
     found = approval_queue.request_view(web.ctx, request_id, viewer.organisation)
-    _refuse_outsider(viewer, found, _describe(web, found)["body_title"])
+    _refuse_outsider(viewer, found, _describe(web, found).body_title)
     try:
         chosen = Verdict(verdict)
     except ValueError:

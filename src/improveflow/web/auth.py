@@ -1,25 +1,32 @@
-"""Signing in: by a magic link asked for with an email address, or by any link in an email.
+"""Signing in by a link asked for with an email address, and following any link in an email.
 
-A link signs its person in once: its nonce is spent and a session cookie takes over, so the
-page works after the first click and a forwarded email cannot be used again. Someone already
-signed in as the link's person is simply taken to the page.
+A link is used once: its nonce is spent and a session cookie takes over, so the page works
+after the first click and a forwarded email cannot be used again. Only a sign-in link signs
+its person in; any other link opens a visit to its own page alone, for an hour
+(web.visit_scope). Someone already signed in as the link's person is simply taken to the page.
 
-Opening a link only shows a Continue button; the link is spent when that is pressed. Mail
-security scanners (Microsoft Defender's Safe Links, for one) open every link in an email to
-check it, and would otherwise use up each one-use link before its person clicked it.
+Opening a link only shows a Continue button, naming whose link it is; the link is spent when
+that is pressed. Mail security scanners (Microsoft Defender's Safe Links, for one) open every
+link in an email to check it, and would otherwise use up each one-use link before its person
+clicked it.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
+from starlette.background import BackgroundTask
 
 from improveflow import exceptions
+from improveflow.links import describe_age
 from improveflow.models import Role
-from improveflow.services import tokens
+from improveflow.services import my_actions, sign_in_limits, tokens
+from improveflow.services.link_scope import LinkScope
+from improveflow.services.sign_in_limits import Limit, Refusal, SignInLimits
 from improveflow.services.tokens import Viewer
-from improveflow.web.pages import FieldError, local_path, message, page, redirect
+from improveflow.web.pages import FieldError, local_path, message, moment, page, redirect
 from improveflow.web.state import (
     AnonymousPost,
     MaybeViewer,
@@ -32,6 +39,7 @@ from improveflow.web.state import (
 )
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 
 
 def follow_link(
@@ -58,12 +66,25 @@ def follow_link(
         return redirect(_destination(use))
     if tokens.link_spent(web.ctx, use):
         raise exceptions.LinkUsed(tokens.LINK_USED)
+    scope = LinkScope.for_link(purpose, use.payload)
+    # Someone signed in (not on a visit from another link) is told whose account they leave.
+    signed_in = viewer if viewer is not None and viewer.scope is None else None
+    # The button posts where a visit from another link is nobody: the page's form must too.
+    request.state.viewer = signed_in
     return page(
         request,
         web,
         "continue.html",
-        {"token": token, "purpose": purpose, "going_to": _GOING_TO[purpose]},
-        viewer=viewer,
+        {
+            "token": token,
+            "purpose": purpose,
+            "going_to": _GOING_TO[purpose],
+            "person": tokens.person_of_link(web.ctx, use),
+            "scoped": scope is not None,
+            "visit_lasts": describe_age(tokens.LINK_SESSION),
+            "signed_in_lasts": describe_age(tokens.SIGN_IN_SESSION),
+        },
+        viewer=signed_in,
     )
 
 
@@ -96,7 +117,8 @@ def continue_link(
     token: Annotated[str, Form()] = "",
     purpose: Annotated[str, Form()] = "",
 ) -> Response:
-    """The Continue button: spend the link, sign its person in, and go to its page."""
+    """The Continue button: spend the link, start its visit (or sign its person in), and go to
+    its page."""
     if purpose not in _GOING_TO:
         raise exceptions.LinkInvalid()
     use = tokens.check_link(web.ctx, token, purpose)
@@ -113,15 +135,19 @@ def continue_link(
     return response
 
 
-def home_for(viewer: Viewer) -> str:
+def home_for(web: WebState, viewer: Viewer) -> str:
+    """Where a person starts: their actions if they have any to look after (their own, or
+    those of someone they stand in for), else the approvals queue if they decide, else plans."""
+    if my_actions.owns_or_stands_in(web.ctx, viewer.person_id, viewer.organisation):
+        return "/my-actions"
     if viewer.deciding_bodies:
         return "/approvals"
     return "/plans"
 
 
 @router.get("/")
-def home(viewer: MaybeViewer) -> Response:
-    return redirect(home_for(viewer) if viewer else "/sign-in")
+def home(web: WebDep, viewer: MaybeViewer) -> Response:
+    return redirect(home_for(web, viewer) if viewer else "/sign-in")
 
 
 @router.get("/sign-in")
@@ -134,9 +160,60 @@ def sign_in_page(
 ) -> Response:
     if token is not None:
         return follow_link(request, web, viewer, token, "sign_in")
+    return _sign_in_form(request, web, "", asked_for=bool(local_path(next, "")))
+
+
+def _sign_in_form(
+    request: Request,
+    web: WebState,
+    email: str,
+    *,
+    asked_for: bool = False,
+    status: int = 200,
+    errors: list[FieldError] | None = None,
+) -> Response:
+    limits = SignInLimits.from_settings(web.ctx.settings)
     return page(
-        request, web, "sign_in.html", {"email": "", "asked_for": bool(local_path(next, ""))}
+        request,
+        web,
+        "sign_in.html",
+        {
+            "email": email,
+            "asked_for": asked_for,
+            "per_address": limits.per_address,
+            "link_lasts": describe_age(tokens.signer(web.ctx).max_age("sign_in")),
+        },
+        status=status,
+        errors=errors,
     )
+
+
+def _too_many(refusal: Refusal) -> str:
+    """Why the form sends no link now, the same whether or not the address is known."""
+    after = moment(refusal.room_at)
+    if refusal.limit is Limit.ADDRESS:
+        return (
+            f"You have asked for {refusal.allowed} sign-in links for this email address in the "
+            "last hour, which is as many as improveflow sends. If improveflow knows the "
+            f"address, use the link in the latest email; or ask again after {after}"
+        )
+    if refusal.limit is Limit.CLIENT:
+        return (
+            "Too many sign-in links have been asked for from your network in the last hour. "
+            f"Ask again after {after}"
+        )
+    return (
+        "improveflow has sent as many sign-in links as it can for the moment. "
+        f"Ask again after {after}"
+    )
+
+
+def _send_link_afterwards(web: WebState, address: str) -> None:
+    """Queue the sign-in email once the answer has gone (a failure is logged, not shown)."""
+    try:
+        tokens.send_sign_in_link(web.ctx, address)
+    except Exception:
+        log.exception("could not queue a sign-in email")
 
 
 @router.post("/sign-in")
@@ -153,18 +230,27 @@ def ask_for_link(
             if not address
             else "Enter an email address in the right form, like name@council.gov.uk"
         )
-        return page(
-            request,
-            web,
-            "sign_in.html",
-            {"email": address, "asked_for": False},
-            status=400,
-            errors=[FieldError("email", problem)],
+        return _sign_in_form(
+            request, web, address, status=400, errors=[FieldError("email", problem)]
         )
-    tokens.send_sign_in_link(web.ctx, address)
-    # The same answer whether or not the address is known, so the form cannot be used to
-    # find out who works here.
-    return page(request, web, "check_email.html", {"email": address})
+    client = request.client.host if request.client else "unknown"
+    refusal = sign_in_limits.admit(web.ctx, address, client)
+    if refusal is not None:
+        response = _sign_in_form(
+            request, web, address, status=429, errors=[FieldError("email", _too_many(refusal))]
+        )
+        wait = refusal.room_at - web.ctx.clock.now()
+        response.headers["retry-after"] = str(max(int(wait.total_seconds()) + 1, 1))
+        return response
+    # The same answer, by the same path, whether or not the address is known, so neither the
+    # page nor the time it takes tells anyone who works here: who the address belongs to is
+    # looked up only after the answer has gone.
+    limits = SignInLimits.from_settings(web.ctx.settings)
+    response = page(
+        request, web, "check_email.html", {"email": address, "per_address": limits.per_address}
+    )
+    response.background = BackgroundTask(_send_link_afterwards, web, address)
+    return response
 
 
 @router.post("/sign-out")

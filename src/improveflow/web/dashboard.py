@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from improveflow import exceptions
 from improveflow.calendar import as_london
 from improveflow.models import Rag
-from improveflow.services import dashboard
+from improveflow.services import dashboard, plan_export
 from improveflow.services.tokens import Viewer
 from improveflow.web import export
 from improveflow.web.auth import may_see_dashboards
@@ -113,7 +113,7 @@ def export_csv(
 ) -> Response:
     _allowed(viewer)
     plan = dashboard.plan_for(web.ctx, plan_id, viewer.organisation)
-    rows = dashboard.table_rows(web.ctx, plan.id, _filters(theme, state, rag, q))
+    rows = plan_export.export_rows(web.ctx, plan.id, _filters(theme, state, rag, q))
     return StreamingResponse(
         export.csv_chunks(rows, _states(web, plan.workflow)),
         media_type="text/csv; charset=utf-8",
@@ -135,9 +135,8 @@ def export_xlsx(
 ) -> Response:
     _allowed(viewer)
     plan = dashboard.plan_for(web.ctx, plan_id, viewer.organisation)
-    rows = dashboard.table_rows(web.ctx, plan.id, _filters(theme, state, rag, q))
-    today = as_london(web.ctx.clock.now()).date()
-    workbook = export.xlsx_file(rows, _states(web, plan.workflow), plan.title, today)
+    rows = plan_export.export_rows(web.ctx, plan.id, _filters(theme, state, rag, q))
+    workbook = export.xlsx_file(rows, _states(web, plan.workflow), plan.title)
 
     def chunks() -> Any:
         with workbook:

@@ -7,10 +7,12 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from improveflow import exceptions
-from improveflow.web.pages import message, redirect
+from improveflow.web.pages import local_path, message, redirect
 from improveflow.web.state import web_state
 
 log = logging.getLogger(__name__)
@@ -99,9 +101,35 @@ def _improveflow_error(request: Request, error: Exception) -> Response:
     )
 
 
+def _without_trailing_slash(request: Request) -> Response | None:
+    """For an address with a slash too many (`/plans/`), a redirect to the page without it.
+
+    The Location is a path on this site, never a whole address: Starlette's own redirect
+    built one from the Host header, which the client chooses.
+    """
+    path = str(request.scope.get("path", ""))
+    if request.scope.get("route") is not None or path == "/" or not path.endswith("/"):
+        return None
+    bare = path.rstrip("/")
+    if local_path(bare, "") != bare:
+        return None
+    probe = {**request.scope, "path": bare}
+    if not any(route.matches(probe)[0] is not Match.NONE for route in request.app.router.routes):
+        return None
+    raw = request.scope.get("raw_path")
+    where = raw.decode("latin-1").rstrip("/") if isinstance(raw, bytes) else quote(bare)
+    if local_path(where, "") != where:
+        return None
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return RedirectResponse(where + (f"?{query}" if query else ""), status_code=307)
+
+
 def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
     if error.status_code == 404:
+        moved = _without_trailing_slash(request)
+        if moved is not None:
+            return moved
         return message(
             request,
             web_state(request),

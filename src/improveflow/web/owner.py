@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
@@ -9,13 +10,24 @@ from fastapi import APIRouter, Form, Request, Response
 
 from improveflow import exceptions
 from improveflow.calendar import WorkingCalendar, as_london
-from improveflow.services import approval_queue, approvals, dashboard, progress, views
+from improveflow.services import (
+    action_history,
+    approval_queue,
+    approvals,
+    dashboard,
+    progress,
+    views,
+)
 from improveflow.services.authority import standing
+from improveflow.services.dashboard import PlanHeader
 from improveflow.services.tokens import Viewer
 from improveflow.web.auth import follow_link
+from improveflow.web.date_input import DateBoxes, DateProblem, example_hint, read_date
 from improveflow.web.errors import status_for
-from improveflow.web.pages import FieldError, page, redirect
+from improveflow.web.pages import FieldError, page, redirect, short_date
 from improveflow.web.state import MaybeViewer, PostingViewer, WebDep, WebState
+from improveflow.workflow.definition import Workflow
+from improveflow.workflow.working_days import calendar_of, not_a_working_day
 
 router = APIRouter()
 
@@ -26,40 +38,46 @@ DONE = {
     "applied": "Done: the action has been updated.",
     "withdrawn": "Your request has been withdrawn.",
 }
-EVENT_WORDS = {
-    "action_created": "Action added",
-    "imported": "Imported from the plan document",
-    "progress": "Progress update",
-    "requested": "Change asked for",
-    "decision": "Decision given",
-    "transition": "State changed",
-    "approved": "Request approved",
-    "rejected": "Request rejected",
-    "withdrawn": "Request withdrawn",
-    "superseded": "Request closed: the action had moved on",
-    "escalated": "Escalated",
-    "escalation_closed": "Escalation closed",
-}
+# The boxes of a new target date are named new_target_day, new_target_month and new_target_year.
+DATE_FIELD = "new_target"
+# A target further ahead than this is a typing slip (2207 for 2027) more often than a plan.
+YEARS_AHEAD = 10
 
 
-def parse_date(text: str) -> date | None:
-    """'2015-05-31' (what a date field sends) or '31/5/2015' typed by hand; None if neither."""
-    text = text.strip()
+@dataclass(frozen=True)
+class _ActionFacts:
+    """What the action page and its forms need to know of the action and its workflow."""
+
+    detail: dict[str, Any]
+    plan: PlanHeader
+    workflow: Workflow
+    calendar: WorkingCalendar  # the workflow's own: its bank holidays, not England's always
+    today: date
+
+    @property
+    def target(self) -> date | None:
+        value = self.detail["target_date"]
+        return date.fromisoformat(value) if value else None
+
+
+def _facts(web: WebState, viewer: Viewer, action_id: int) -> _ActionFacts:
+    ctx = web.ctx
+    detail = views.action_detail(ctx, action_id)
     try:
-        if "/" in text:
-            day, month, year = (int(part) for part in text.split("/"))
-            return date(year, month, day)
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
+        plan = dashboard.plan_for(ctx, detail["plan_id"], viewer.organisation)
+    except exceptions.NotFound:
+        # Another council's action is answered exactly as a missing one: not its plan's number.
+        raise exceptions.NotFound(f"No action with id {action_id}") from None
+    workflow = ctx.workflows.workflow(plan.workflow)
+    today = as_london(ctx.clock.now()).date()
+    return _ActionFacts(detail, plan, workflow, calendar_of(workflow), today)
 
 
 def _view(web: WebState, viewer: Viewer, action_id: int) -> dict[str, Any]:
     ctx = web.ctx
-    detail = views.action_detail(ctx, action_id)
-    plan = dashboard.plan_for(ctx, detail["plan_id"], viewer.organisation)
+    facts = _facts(web, viewer, action_id)
+    detail, plan, workflow, calendar = facts.detail, facts.plan, facts.workflow, facts.calendar
     engine = ctx.workflows.engine(plan.workflow)
-    workflow = engine.workflow
     owner_id = viewer.person_id if detail["owner_email"] == viewer.email else None
     kinds = standing(viewer.actor, owner_id)
     pending = None
@@ -74,26 +92,34 @@ def _view(web: WebState, viewer: Viewer, action_id: int) -> dict[str, Any]:
             rule = workflow.approval_for(trigger, plan.kind, plan.approval_overrides)
             body = workflow.body_title(rule.body) if rule else None
             changes.append({"transition": transition, "approver": body})
-    today = as_london(ctx.clock.now()).date()
-    target = date.fromisoformat(detail["target_date"]) if detail["target_date"] else None
+    state = workflow.states[detail["state"]]
+    target, today = facts.target, facts.today
+    # Days are counted while the action works to its date: not once it is finished, nor while
+    # it is deferred (the sweep neither reminds nor escalates then).
+    counting = target is not None and (
+        detail["state"] in workflow.reminders.states or detail["state"] == workflow.initial
+    )
+    asked_date = pending.new_target_date if pending else None
     return {
         "action": detail,
         "plan": plan,
-        "state_label": workflow.states[detail["state"]].label,
-        "states": {name: state.label for name, state in workflow.states.items()},
+        "state_label": state.label,
+        # A finished action's rating is history: the last one given, not how it is going now.
+        "finished": state.final,
         "progress": dashboard.progress_of(ctx, action_id, 5),
-        # Newest first; notices (who was emailed) are the outbox's business, not the story.
-        "history": [e for e in reversed(detail["history"]) if not e["event"].startswith("notice_")],
-        "event_words": EVENT_WORDS,
+        "history": action_history.history_of(ctx, action_id),
         "pending": pending,
         "pending_label": workflow.transition(pending.transition).label if pending else "",
+        "asked_date_note": not_a_working_day(calendar, asked_date) if asked_date else None,
         "changes": [] if pending else changes,
         "may_update": bool(kinds & progress.MAY_RECORD_PROGRESS),
         "target": target,
+        "target_note": not_a_working_day(calendar, target) if target else None,
+        "counting": counting,
         "days_left": (target - today).days if target else None,
-        "working_days_left": WorkingCalendar().working_days_between(today, target)
-        if target
-        else None,
+        "working_days_left": calendar.working_days_between(today, target) if target else None,
+        "date_hint": example_hint(today),
+        "date_parts": (),
         "form": {},
         "done": None,
     }
@@ -108,11 +134,13 @@ def _render(
     errors: list[FieldError] | None = None,
     form: dict[str, str] | None = None,
     done: str | None = None,
+    date_parts: tuple[str, ...] = (),
     status: int = 200,
 ) -> Response:
     values = _view(web, viewer, action_id)
     values["form"] = form or {}
     values["done"] = DONE.get(done or "")
+    values["date_parts"] = date_parts
     return page(request, web, "action.html", values, viewer=viewer, status=status, errors=errors)
 
 
@@ -167,29 +195,49 @@ def ask_for_change(
     viewer: PostingViewer,
     trigger: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
-    new_target_date: Annotated[str, Form()] = "",
+    new_target_day: Annotated[str, Form()] = "",
+    new_target_month: Annotated[str, Form()] = "",
+    new_target_year: Annotated[str, Form()] = "",
 ) -> Response:
-    form = {"trigger": trigger, "reason": reason, "new_target_date": new_target_date}
+    boxes = DateBoxes(new_target_day, new_target_month, new_target_year)
+    form = {
+        "trigger": trigger,
+        "reason": reason,
+        f"{DATE_FIELD}_day": boxes.day,
+        f"{DATE_FIELD}_month": boxes.month,
+        f"{DATE_FIELD}_year": boxes.year,
+    }
     prefix = f"change-{trigger}"
+    facts = _facts(web, viewer, action_id)
+    transition = facts.workflow.transitions.get(trigger)
+    wants_reason = transition is not None and transition.requires_reason and not reason.strip()
     new_date = None
-    if new_target_date.strip():
-        new_date = parse_date(new_target_date)
-        if new_date is None:
+    # Only a change that moves the date reads the boxes: no other may slip a new date in.
+    if transition is not None and transition.requires_new_target:
+        typed = _new_target(boxes, facts)
+        if isinstance(typed, DateProblem):
+            # Every problem at once, as GOV.UK asks: the reason too, when one is needed.
+            errors = [FieldError(typed.first_box(f"{prefix}-date"), typed.message)]
+            if transition is not None and wants_reason:
+                errors.append(
+                    FieldError(f"{prefix}-reason", f"A reason is needed to {transition.label}")
+                )
             return _render(
                 request, web, viewer, action_id, form=form, status=400,
-                errors=[FieldError(f"{prefix}-date",
-                                   "Enter the new target date as a date, like 31/05/2015")],
+                errors=errors, date_parts=typed.parts,
             )  # fmt: skip
+        new_date = typed
     try:
         result = approvals.request_change(
             web.ctx, action_id, trigger, by_email=viewer.email, reason=reason,
             new_target_date=new_date,
         )  # fmt: skip
     except (exceptions.ConditionNotMet, exceptions.InvalidValue) as error:
-        field = f"{prefix}-date" if "date" in error.message else f"{prefix}-reason"
+        # The date was checked above: what the workflow still wants is the reason, or it is
+        # about the action as a whole.
         return _render(
             request, web, viewer, action_id, form=form, status=400,
-            errors=[FieldError(field, error.message)],
+            errors=[FieldError(f"{prefix}-reason" if wants_reason else "", error.message)],
         )  # fmt: skip
     except exceptions.Refused as error:
         return _render(
@@ -199,6 +247,23 @@ def ask_for_change(
     return redirect(
         f"/actions/{action_id}", done="applied" if result.status == "applied" else "requested"
     )
+
+
+def _new_target(boxes: DateBoxes, facts: _ActionFacts) -> date | DateProblem:
+    """The new target date typed into the boxes, or why it cannot be one."""
+    today = facts.today
+    typed = read_date(
+        boxes,
+        name="Target date",
+        missing="Enter the new target date",
+        earliest=today,
+        before=date(today.year + YEARS_AHEAD + 1, 1, 1),
+    )
+    if isinstance(typed, date) and typed == facts.target:
+        return DateProblem(
+            f"Target date must be different from the current target date, {short_date(typed)}"
+        )
+    return typed
 
 
 @router.post("/actions/{action_id}/withdraw")

@@ -61,6 +61,18 @@ def rag_label(value: str | None) -> str:
     return RAG_LABELS.get(value or "none", value or "")
 
 
+# Why an action is on the escalation table, as the emails say it.
+_ESCALATION_REASONS = {
+    "overdue": "Past its target date",
+    "rag_red": "Rated red",
+    "stalled": "No progress update",
+}
+
+
+def escalation_reason(reason: str) -> str:
+    return _ESCALATION_REASONS.get(reason, humanise(reason))
+
+
 def make_templates() -> Environment:
     env = Environment(
         loader=PackageLoader("improveflow.web", "templates"),
@@ -76,6 +88,7 @@ def make_templates() -> Environment:
         moment=moment,
         humanise=humanise,
         rag_label=rag_label,
+        escalation_reason=escalation_reason,
     )
     return env
 

@@ -1,4 +1,5 @@
-"""The plans a person can see, each plan grouped by theme and objective, and the workflow."""
+"""The plans a person can see, each plan grouped by theme and objective, and the workflow:
+for every kind of plan, and for one plan as its kind and its own overrides route it."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from improveflow.services import dashboard, views
+from improveflow.services.tokens import Viewer
 from improveflow.web.auth import may_see_dashboards
-from improveflow.web.pages import page
-from improveflow.web.state import ViewerDep, WebDep
-from improveflow.workflow.engine import mermaid
+from improveflow.web.pages import page, redirect
+from improveflow.web.state import ViewerDep, WebDep, WebState
+from improveflow.web.workflow_view import WorkflowView, workflow_view
 from improveflow.workflow.registry import DEFAULT_WORKFLOW
 
 router = APIRouter()
@@ -96,25 +98,40 @@ def workflow_page(
     web: WebDep,
     viewer: ViewerDep,
     name: Annotated[str, Query(max_length=100)] = DEFAULT_WORKFLOW,
+    plan: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
+    """The workflow for every kind of plan; with ?plan=ID, the page of that plan's workflow."""
+    if plan is not None:
+        return redirect(f"/plans/{plan}/workflow")
     workflow = web.ctx.workflows.workflow(name)
-    rows = [
-        {
-            "transition": t,
-            "sources": [workflow.states[s].label for s in t.sources],
-            "approver": workflow.body_title(t.approval.body) if t.approval else None,
-        }
-        for t in workflow.transitions.values()
+    plans = [p for p in dashboard.plans_for(web.ctx, viewer.organisation) if p.workflow == name]
+    return _workflow(request, web, viewer, workflow_view(workflow), plans)
+
+
+@router.get("/plans/{plan_id}/workflow")
+def plan_workflow_page(plan_id: int, request: Request, web: WebDep, viewer: ViewerDep) -> Response:
+    """Who decides each change of this plan's actions, as its kind and overrides route them."""
+    plan = dashboard.plan_for(web.ctx, plan_id, viewer.organisation)
+    view = workflow_view(web.ctx.workflows.workflow(plan.workflow), plan)
+    return _workflow(request, web, viewer, view, [])
+
+
+def _workflow(
+    request: Request,
+    web: WebState,
+    viewer: Viewer,
+    view: WorkflowView,
+    plans: list[dashboard.PlanHeader],
+) -> Response:
+    others = [
+        web.ctx.workflows.workflow(name)
+        for name in web.ctx.workflows.names()
+        if name != view.workflow.name
     ]
     return page(
         request,
         web,
         "workflow.html",
-        {
-            "workflow": workflow,
-            "names": web.ctx.workflows.names(),
-            "diagram": mermaid(workflow),
-            "rows": rows,
-        },
+        {"view": view, "plans": plans, "others": others},
         viewer=viewer,
     )

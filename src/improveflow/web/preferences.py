@@ -1,4 +1,8 @@
-"""How a person gets reminders: the page every email's footer (and List-Unsubscribe) links to."""
+"""How a person gets reminders: the page every email's footer links to.
+
+Emails sent before the List-Unsubscribe header had an address of its own (/unsubscribe) point
+it here, with a preferences link: a one-click POST to that address still unsubscribes.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,10 @@ from fastapi import APIRouter, Form, Request, Response
 
 from improveflow import exceptions, store
 from improveflow.services import people
+from improveflow.web import unsubscribe
 from improveflow.web.auth import follow_link
 from improveflow.web.pages import FieldError, page, redirect
-from improveflow.web.state import MaybeViewer, PostingViewer, WebDep, WebState
+from improveflow.web.state import MaybeViewer, WebDep, WebState, checked_form
 
 router = APIRouter()
 
@@ -50,9 +55,17 @@ def preferences_page(
 def save_preferences(
     request: Request,
     web: WebDep,
-    viewer: PostingViewer,
+    viewer: MaybeViewer,
     delivery: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str | None, Form()] = None,
+    one_click: Annotated[str | None, Form(alias=unsubscribe.ONE_CLICK_FIELD)] = None,
+    token: str | None = None,
 ) -> Response:
+    if token is not None and one_click is not None:
+        # An RFC 8058 POST to an older email's List-Unsubscribe address: no session, no form
+        # token; the link is the authority, as on /unsubscribe.
+        return unsubscribe.one_click(request, web, token, one_click, purpose="preferences")
+    viewer = checked_form(request, web, viewer, csrf_token)
     if delivery not in dict(CHOICES):
         return page(
             request,

@@ -21,6 +21,7 @@ from improveflow.services import tokens
 from improveflow.services.context import Context
 from improveflow.services.state_history import StateHistory
 from improveflow.services.tokens import NewSession, Viewer
+from improveflow.web import visit_scope
 
 SESSION_COOKIE = "improveflow_session"
 # Carries a random value for forms shown before signing in (the sign-in form itself).
@@ -67,11 +68,21 @@ def session_key(request: Request, web: WebState) -> str | None:
 
 
 def current_viewer(request: Request, web: WebDep) -> Viewer | None:
-    """The signed-in person, looked up once per request; None when nobody is."""
+    """The signed-in person, looked up once per request; None when nobody is.
+
+    A visit from a link (any but a sign-in link) is somebody only on its own page: anywhere
+    else it is nobody, so that page sends it to sign in like any visitor.
+    """
     if hasattr(request.state, "viewer"):
         return cast(Viewer | None, request.state.viewer)
     key = session_key(request, web)
     viewer = tokens.viewer_for(web.ctx, key) if key else None
+    if (
+        viewer is not None
+        and viewer.scope is not None
+        and not visit_scope.permits(web.ctx, request, viewer.scope)
+    ):
+        viewer = None
     request.state.viewer = viewer
     return viewer
 

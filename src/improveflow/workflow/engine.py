@@ -13,7 +13,9 @@ from typing import Any
 from transitions import EventData, Machine, MachineError
 
 from improveflow import exceptions
+from improveflow.workflow import deciders
 from improveflow.workflow.conditions import CONDITIONS, ActionFacts, ChangeAsked
+from improveflow.workflow.deciders import PlanRules
 from improveflow.workflow.definition import Transition, Workflow
 
 
@@ -105,11 +107,19 @@ class WorkflowEngine:
         return known.label.lower() if known else state
 
 
-def mermaid(workflow: Workflow) -> str:
-    """A Mermaid state diagram of the workflow, labelled with who approves each step."""
+def mermaid(workflow: Workflow, plan: PlanRules | None = None) -> str:
+    """A Mermaid state diagram of the workflow, labelled with who approves each step.
+
+    Without a plan, each label says who approves for every kind of plan (peer-challenge
+    plans may send a change to another body); with one, who approves for that plan.
+    """
     lines = ["stateDiagram-v2", f"    [*] --> {workflow.initial}"]
     for t in workflow.transitions.values():
-        who = f"{t.approval.body} approves" if t.approval else "no approval"
+        if plan is None:
+            # A comma, not a semicolon: Mermaid may read a semicolon as the end of a line.
+            who = deciders.in_words(workflow, t.trigger, verb="approves", separator=", ")
+        else:
+            who = deciders.plan_in_words(workflow, t.trigger, plan, verb="approves")
         for source in t.sources:
             lines.append(f"    {source} --> {t.destination_from(source)} : {t.trigger} ({who})")
     lines.extend(f"    {s.name} --> [*]" for s in workflow.states.values() if s.final)

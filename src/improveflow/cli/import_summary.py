@@ -1,4 +1,4 @@
-"""The import report as a person reads it on a terminal."""
+"""The import report as a person reads it on a terminal, every count with its right plural."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from improveflow.cli.common import plural
 from improveflow.services.import_report import ImportReport
 
 _SHOWN_PER_LIST = 40
@@ -16,7 +17,10 @@ def show_import_report(console: Console, report: ImportReport) -> None:
     if report.dry_run:
         console.print("[bold]Dry run:[/bold] nothing was stored.")
     if report.people_created or report.people_updated:
-        console.print(f"People: {report.people_created} added, {report.people_updated} updated.")
+        console.print(
+            f"People: {report.people_created} added, {report.people_updated} updated.",
+            highlight=False,
+        )
     for plan in report.plans:
         verb = "created" if plan.plan_created else "updated"
         console.print(
@@ -25,7 +29,8 @@ def show_import_report(console: Console, report: ImportReport) -> None:
             highlight=False,
         )
         console.print(
-            f"{plan.themes} themes, {plan.objectives} objectives, {len(plan.actions)} actions: "
+            f"{plural(plan.themes, 'theme')}, {plural(plan.objectives, 'objective')}, "
+            f"{plural(len(plan.actions), 'action')}: "
             f"{plan.count('created')} new, {plan.count('progress added')} with new progress, "
             f"{plan.count('unchanged')} unchanged"
             + (f", {plan.count('duplicate')} repeated" if plan.count("duplicate") else "")
@@ -44,7 +49,8 @@ def show_import_report(console: Console, report: ImportReport) -> None:
         if report.dry_run:
             _show_columns(console, plan.columns)
         if plan.review:
-            table = Table(title=f"{len(plan.review)} items need review", title_justify="left")
+            needs = "item needs" if len(plan.review) == 1 else "items need"
+            table = Table(title=f"{len(plan.review)} {needs} review", title_justify="left")
             for column in ("source", "action", "reason"):
                 table.add_column(column, overflow="fold")
             for item in plan.review[:_SHOWN_PER_LIST]:
@@ -54,7 +60,8 @@ def show_import_report(console: Console, report: ImportReport) -> None:
                 console.print(f"... and {len(plan.review) - _SHOWN_PER_LIST} more (see --report).")
         if plan.unplaced:
             table = Table(
-                title=f"{len(plan.unplaced)} rows could not be placed", title_justify="left"
+                title=f"{plural(len(plan.unplaced), 'row')} could not be placed",
+                title_justify="left",
             )
             for column in ("source", "text", "reason"):
                 table.add_column(column, overflow="fold")

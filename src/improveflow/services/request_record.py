@@ -1,0 +1,174 @@
+"""What a request asked for and what became of it, read back from its audit events.
+
+A closed request's page must describe the change as it stood when it was asked and decided,
+not the action as it is today (whose target date may already be the new one). The request's
+own events say it: `requested` holds the states and the date it would replace, `transition`
+the change an approval made, and the closing event (`rejected`, `withdrawn`, `superseded`)
+how the action stayed. Requests made before the replaced date was recorded get it from the
+first date change after them, or else from the action, whose date nothing else has changed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from improveflow.models import AuditEvent, Person, RequestStatus
+from improveflow.store import table_of
+
+_EVENT = table_of(AuditEvent)
+_PERSON = table_of(Person)
+_CLOSINGS = frozenset(
+    {
+        RequestStatus.APPROVED.value,
+        RequestStatus.REJECTED.value,
+        RequestStatus.WITHDRAWN.value,
+        RequestStatus.SUPERSEDED.value,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A move between states and, for a change of target date, the dates on either side."""
+
+    from_state: str | None
+    to_state: str | None
+    target_from: date | None = None
+    target_to: date | None = None  # None: the target date is not part of the change
+
+    @property
+    def moves(self) -> bool:
+        return self.from_state is not None and self.from_state != self.to_state
+
+    @property
+    def new_date(self) -> bool:
+        return self.target_to is not None
+
+
+@dataclass(frozen=True)
+class Closing:
+    """How the request ended: its outcome, when, by whom, and what it did to the action."""
+
+    status: str  # approved, rejected, withdrawn or superseded
+    at: datetime
+    by: str | None  # who closed it: the last decider, or the requester who withdrew it
+    comment: str | None
+    made: Change | None  # approved: the change made
+    stayed_state: str | None  # otherwise: the action's state then (None if not recorded)
+    stayed_target: date | None  # and its target date then
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    asked: Change  # what was asked, as things stood when it was asked
+    closing: Closing | None  # None while the request is pending
+
+
+@dataclass(frozen=True)
+class _Event:
+    seq: int
+    event: str
+    at: datetime
+    by: str | None
+    from_state: str | None
+    to_state: str | None
+    comment: str | None
+    data: dict[str, Any]
+
+
+def request_record(
+    session: Session,
+    *,
+    request_id: int,
+    action_id: int,
+    new_target_date: date | None,
+    current_target: date | None,
+) -> RequestRecord:
+    """The request's story from its events (the action's own index finds them quickly)."""
+    rows = session.connection().execute(
+        sa.select(
+            _EVENT.c.seq,
+            _EVENT.c.event,
+            _EVENT.c.at,
+            _PERSON.c.name,
+            _EVENT.c.from_state,
+            _EVENT.c.to_state,
+            _EVENT.c.comment,
+            _EVENT.c.data,
+        )
+        .select_from(_EVENT.outerjoin(_PERSON, _PERSON.c.id == _EVENT.c.actor_id))
+        .where(_EVENT.c.action_id == action_id, _EVENT.c.request_id == request_id)
+        .order_by(_EVENT.c.seq)
+    )
+    events = [_Event(*row[:7], data=json.loads(row[7] or "{}")) for row in rows]
+    requested = next((e for e in events if e.event == "requested"), None)
+    asked = Change(
+        from_state=requested.from_state if requested else None,
+        to_state=requested.to_state if requested else None,
+        target_from=_date_replaced(session, action_id, requested, current_target)
+        if new_target_date is not None
+        else None,
+        target_to=new_target_date,
+    )
+    closed = next((e for e in reversed(events) if e.event in _CLOSINGS), None)
+    if closed is None:
+        return RequestRecord(asked, None)
+    return RequestRecord(asked, _closing(closed, events, asked))
+
+
+def _closing(closed: _Event, events: list[_Event], asked: Change) -> Closing:
+    made = None
+    if closed.event == RequestStatus.APPROVED.value:
+        applied = next((e for e in events if e.event == "transition"), None)
+        dates = applied.data.get("target_date") if applied else None
+        made = Change(
+            from_state=applied.from_state if applied else asked.from_state,
+            to_state=applied.to_state if applied else asked.to_state,
+            target_from=_as_date(dates.get("from")) if dates else asked.target_from,
+            target_to=_as_date(dates.get("to")) if dates else asked.target_to,
+        )
+    stayed = closed.data.get("unchanged") or {}
+    return Closing(
+        status=closed.event,
+        at=closed.at,
+        by=closed.by,
+        comment=closed.comment,
+        made=made,
+        stayed_state=stayed.get("state"),
+        # Nothing changes an action's date while a request for a new one waits.
+        stayed_target=_as_date(stayed["target_date"]) if stayed else asked.target_from,
+    )
+
+
+def _date_replaced(
+    session: Session, action_id: int, requested: _Event | None, current: date | None
+) -> date | None:
+    """The target date the request would replace, as it was when the request was made."""
+    if requested is not None and "target_date" in requested.data:
+        return _as_date(requested.data["target_date"].get("from"))
+    # Recorded only since requests kept it: the date is the one the next date change
+    # replaced or, if none has happened since, the action's date now.
+    later = session.connection().execute(
+        sa.select(_EVENT.c.data)
+        .where(
+            _EVENT.c.action_id == action_id,
+            _EVENT.c.event == "transition",
+            _EVENT.c.seq > (requested.seq if requested else 0),
+        )
+        .order_by(_EVENT.c.seq)
+    )
+    for (data,) in later:
+        dates = json.loads(data or "{}").get("target_date")
+        if dates:
+            return _as_date(dates.get("from"))
+    return current
+
+
+def _as_date(value: Any) -> date | None:
+    return date.fromisoformat(str(value)[:10]) if value else None
