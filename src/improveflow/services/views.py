@@ -123,7 +123,12 @@ def workflow_of(ctx: Context, action_id: int) -> Workflow:
     return ctx.workflows.workflow(name)
 
 
-def action_detail(ctx: Context, action_id: int) -> dict[str, Any]:
+def action_detail(ctx: Context, action_id: int, *, raw_history: bool = True) -> dict[str, Any]:
+    """The action with its plan, owner, latest progress and pending request.
+
+    `raw_history`: also its audit events as stored (for `action show --json`); the action page
+    reads them through `services.action_history` instead, so it asks for none here.
+    """
     with ctx.database.reading() as session:
         action = store.action_by_id(session, action_id)
         plan = store.plan_by_id(session, action.plan_id)
@@ -139,7 +144,8 @@ def action_detail(ctx: Context, action_id: int) -> dict[str, Any]:
         detail["latest_progress"] = latest.text if latest else None
         pending = store.pending_request_for(session, action_id)
         detail["pending_request_id"] = pending.id if pending else None
-        detail["history"] = history(session, action_id)
+        if raw_history:
+            detail["history"] = history(session, action_id)
         return detail
 
 

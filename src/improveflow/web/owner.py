@@ -62,7 +62,7 @@ class _ActionFacts:
 
 def _facts(web: WebState, viewer: Viewer, action_id: int) -> _ActionFacts:
     ctx = web.ctx
-    detail = views.action_detail(ctx, action_id)
+    detail = views.action_detail(ctx, action_id, raw_history=False)
     try:
         plan = dashboard.plan_for(ctx, detail["plan_id"], viewer.organisation)
     except exceptions.NotFound:
