@@ -160,3 +160,37 @@ class NotAllowedToView(Refused):
 
 class FormExpired(Refused):
     """This form has expired or did not come from improveflow. Reload the page and try again."""
+
+
+# Failures outside improveflow: the disk, the database server --------------------------------------
+
+
+class StorageFailure(ImproveflowError):
+    """The database could not finish the change; nothing was half-written."""
+
+
+class StorageFull(StorageFailure):
+    """The disk holding the database is full."""
+
+
+class DatabaseUnreachable(StorageFailure):
+    """The database cannot be reached."""
+
+
+class DatabaseBusy(StorageFailure):
+    """The database was busy with another change for too long."""
+
+
+class DatabaseReadOnly(StorageFailure):
+    """The database cannot be written to."""
+
+
+class DatabaseDamaged(StorageFailure):
+    """The database file is damaged or is not an improveflow database."""
+
+
+class ValueRefusedByDatabase(StorageFailure):
+    """The database refused a value it was given."""
+
+    # What was wrong with the value, in words a person who typed it understands.
+    reason: str = "a value was not accepted"

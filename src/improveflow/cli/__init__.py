@@ -5,10 +5,12 @@ Exit codes: 0 success, 1 a refused or failed operation (reason on stderr), 2 bad
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
 
+from improveflow.cli import failure_report
 from improveflow.cli.actions import action_app
 from improveflow.cli.admin import audit_app, init, workflow_app
 from improveflow.cli.approvals import approvals_app
@@ -23,6 +25,7 @@ from improveflow.cli.scheduling import (
     sweep_command,
 )
 from improveflow.cli.web import demo_command, serve_command
+from improveflow.config import load_settings
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -69,4 +72,22 @@ for sub, name in (
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception as error:  # the last resort: one sentence, never a traceback
+        failure_report.report(error, _database_url())
+        raise SystemExit(1) from None
+
+
+def _database_url() -> str | None:
+    """The database the command used, for naming it in a failure (--db, else the setting)."""
+    arguments = sys.argv[1:]
+    for index, argument in enumerate(arguments):
+        if argument == "--db" and index + 1 < len(arguments):
+            return arguments[index + 1]
+        if argument.startswith("--db="):
+            return argument.removeprefix("--db=")
+    try:
+        return load_settings().database_url
+    except Exception:  # a broken setting was reported already, or is not the story here
+        return None

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from urllib.parse import quote
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from improveflow import exceptions
+from improveflow import exceptions, failures
 from improveflow.web.pages import local_path, message, redirect
 from improveflow.web.state import web_state
 
@@ -84,6 +85,8 @@ def _link_problem(request: Request, error: exceptions.LinkError) -> Response:
 
 def _improveflow_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, exceptions.ImproveflowError)
+    if isinstance(error, exceptions.StorageFailure):
+        return _storage_failure(request, error, error)
     if isinstance(error, exceptions.LinkError):
         return _link_problem(request, error)
     if isinstance(error, exceptions.NotSignedIn) and request.method in ("GET", "HEAD"):
@@ -165,7 +168,45 @@ def _bad_request(request: Request, error: Exception) -> Response:
     )  # fmt: skip
 
 
+def _storage_failure(
+    request: Request, failure: exceptions.StorageFailure, error: Exception
+) -> Response:
+    """The disk or the database failed: say so in the reader's terms, and that nothing was
+    half-saved (every change is one transaction)."""
+    log.error("%s %s failed: %s", request.method, request.url.path, failure.message, exc_info=error)
+    if isinstance(failure, exceptions.ValueRefusedByDatabase):
+        return message(
+            request,
+            web_state(request),
+            "There is a problem with what you entered",
+            [f"What you entered could not be saved: {failure.reason}.",
+             "Nothing was saved. Go back, remove any unusual characters or shorten very long "
+             "text, and send it again."],
+            status=400,
+        )  # fmt: skip
+    writing = request.method not in ("GET", "HEAD")
+    first = (
+        "Your change was not saved: the service could not write to its database. Nothing was "
+        "half-saved, so you can send it again."
+        if writing
+        else "This page could not be shown: the service could not read its database."
+    )
+    response = message(
+        request,
+        web_state(request),
+        "Sorry, the service is unavailable",
+        [first, "Try again in a few minutes. If it keeps happening, tell your improveflow "
+         "administrator the time it happened."],
+        status=503,
+    )  # fmt: skip
+    response.headers["Retry-After"] = "120"
+    return response
+
+
 def _server_error(request: Request, error: Exception) -> Response:
+    failure = failures.storage_failure(error, web_state(request).ctx.settings.database_url)
+    if failure is not None:
+        return _storage_failure(request, failure, error)
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
     return message(
         request,
@@ -181,4 +222,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(exceptions.ImproveflowError, _improveflow_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _bad_request)
+    # Handled here rather than by the catch-all, which Starlette re-raises after answering: a
+    # database that is down or full is a known condition with its own page, not a crash.
+    app.add_exception_handler(sa.exc.DBAPIError, _server_error)
     app.add_exception_handler(Exception, _server_error)
