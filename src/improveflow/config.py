@@ -5,16 +5,25 @@ Built by `load_settings()`, never at import time, so tests and commands each get
 Email is sent from `IMPROVEFLOW_SMTP_FROM`. `IMPROVEFLOW_SMTP_REPLY_TO` (optional: an address,
 or "Name <address>") adds a Reply-To header, so replies reach a mailbox people read (the
 improvement team's, say) rather than the sending one; without it there is no Reply-To.
+
+How email leaves is `IMPROVEFLOW_MAIL_TRANSPORT`: `smtp` (the default; `IMPROVEFLOW_SMTP_AUTH`
+says how it logs in: `password`, `oauth2` or `none`), `graph` (Microsoft Graph sendMail) or
+`notify` (GOV.UK Notify). OAuth (SMTP with `oauth2`, and Graph) uses one app registration:
+`IMPROVEFLOW_OAUTH_TENANT`, `_CLIENT_ID`, `_CLIENT_SECRET`; `IMPROVEFLOW_OAUTH_TOKEN_URL` replaces
+Microsoft's token endpoint for the tenant. Each transport's requirements are checked on loading,
+so a missing setting stops a command with its name rather than failing every email.
 """
 
 from __future__ import annotations
 
 import re
+import uuid
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from improveflow import resources
@@ -23,6 +32,16 @@ DEFAULT_DATABASE_URL = "sqlite:///improveflow.db"
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+# A directory (tenant) id or one of its domain names, as it goes into the token endpoint's path.
+_TENANT = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?")
+
+MailTransport = Literal["smtp", "graph", "notify"]
+SmtpAuth = Literal["password", "oauth2", "none"]
+
+MICROSOFT_TOKEN_URL = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
+# The scopes of an app-only token: Exchange Online's SMTP, and Microsoft Graph.
+SMTP_OAUTH_SCOPE = "https://outlook.office365.com/.default"
+GRAPH_OAUTH_SCOPE = "https://graph.microsoft.com/.default"
 
 
 class Settings(BaseSettings):
@@ -78,6 +97,47 @@ class Settings(BaseSettings):
     smtp_rate_limit: int | None = Field(
         default=None, ge=1, description="Messages per minute at most (Microsoft 365: 30)."
     )
+    mail_transport: MailTransport = Field(
+        default="smtp", description="How email leaves: smtp, graph (Microsoft Graph) or notify."
+    )
+    smtp_auth: SmtpAuth | None = Field(
+        default=None,
+        description="How to log in to the SMTP server: password, oauth2 or none; unset, "
+        "password when smtp_username is set, else none.",
+    )
+    oauth_tenant: str | None = Field(
+        default=None, description="The Microsoft Entra tenant: its id or a domain name."
+    )
+    oauth_client_id: str | None = Field(
+        default=None, description="The app registration's application (client) id."
+    )
+    oauth_client_secret: SecretStr | None = Field(
+        default=None, description="A client secret of the app registration."
+    )
+    oauth_token_url: str | None = Field(
+        default=None,
+        description="The token endpoint; unset, Microsoft's v2.0 endpoint for the tenant.",
+    )
+    oauth_scope: str | None = Field(
+        default=None,
+        description="The token's scope; unset, Exchange Online's for SMTP and Graph's for graph.",
+    )
+    graph_url: str = Field(
+        default="https://graph.microsoft.com/v1.0", description="Microsoft Graph's address."
+    )
+    notify_api_key: SecretStr | None = Field(
+        default=None, description="A GOV.UK Notify API key (live, to send to anyone)."
+    )
+    notify_template_id: str | None = Field(
+        default=None,
+        description="The Notify email template whose subject is ((subject)) and body ((body)).",
+    )
+    notify_base_url: str = Field(
+        default="https://api.notifications.service.gov.uk", description="GOV.UK Notify's API."
+    )
+    notify_reply_to_id: str | None = Field(
+        default=None, description="The id of a Notify reply-to address; unset, the default."
+    )
     email_useful_days: float = Field(
         default=3,
         gt=0,
@@ -106,6 +166,174 @@ class Settings(BaseSettings):
         if _CONTROL.search(value) or not (local and at and domain):
             raise ValueError(f"{value!r} is not an email address (IMPROVEFLOW_SMTP_REPLY_TO)")
         return value.strip()
+
+    @field_validator(
+        "oauth_tenant",
+        "oauth_client_id",
+        "oauth_token_url",
+        "oauth_scope",
+        "notify_template_id",
+        "notify_reply_to_id",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        # An empty variable in a service file means "not set", not "set to nothing".
+        return value.strip() or None if value is not None else None
+
+    @field_validator("oauth_client_secret", "notify_api_key")
+    @classmethod
+    def _blank_secret_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("oauth_token_url", "graph_url", "notify_base_url")
+    @classmethod
+    def _is_a_web_address(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or _CONTROL.search(value):
+            raise ValueError(f"{value!r} is not a web address (https://...) ({_env(info)})")
+        return value.rstrip("/")
+
+    @field_validator("oauth_tenant")
+    @classmethod
+    def _tenant_is_a_name(cls, value: str | None) -> str | None:
+        if value is not None and not _TENANT.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a tenant id or domain (IMPROVEFLOW_OAUTH_TENANT): use the "
+                "Directory (tenant) ID from the app registration's overview, or a domain such as "
+                "council.onmicrosoft.com"
+            )
+        return value
+
+    @field_validator("notify_template_id", "notify_reply_to_id")
+    @classmethod
+    def _is_an_id(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and not _is_uuid(value):
+            raise ValueError(
+                f"{value!r} is not a Notify id ({_env(info)}): copy it from Notify (it looks "
+                "like f33517ff-2a88-4f6e-b855-c550268ce08a)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _transport_has_what_it_needs(self) -> Settings:
+        missing = _missing_for_transport(self)
+        if missing:
+            raise ValueError(missing)
+        return self
+
+    # Derived values ---------------------------------------------------------------------------
+
+    @property
+    def smtp_login(self) -> SmtpAuth:
+        """How the SMTP transport logs in: the setting, else password when a username is set."""
+        if self.smtp_auth is not None:
+            return self.smtp_auth
+        return "password" if self.smtp_username else "none"
+
+    @property
+    def uses_oauth(self) -> bool:
+        """Whether email leaves with an OAuth token from the app registration."""
+        return self.mail_transport == "graph" or (
+            self.mail_transport == "smtp" and self.smtp_login == "oauth2"
+        )
+
+    @property
+    def oauth_token_endpoint(self) -> str:
+        """Where client-credentials tokens come from (the setting, else Microsoft's)."""
+        if self.oauth_token_url:
+            return self.oauth_token_url
+        return MICROSOFT_TOKEN_URL.format(tenant=self.oauth_tenant or "organizations")
+
+    @property
+    def oauth_token_scope(self) -> str:
+        """The scope asked for: the setting, else the one the transport's service expects."""
+        if self.oauth_scope:
+            return self.oauth_scope
+        return GRAPH_OAUTH_SCOPE if self.mail_transport == "graph" else SMTP_OAUTH_SCOPE
+
+    @property
+    def mailbox(self) -> str:
+        """The sending mailbox: the address in smtp_from."""
+        return parseaddr(self.smtp_from)[1] or self.smtp_from
+
+
+def _env(info: ValidationInfo) -> str:
+    """The environment variable a field is read from."""
+    return f"IMPROVEFLOW_{(info.field_name or '').upper()}"
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+# A Notify key is "{name}-{service id}-{secret}": two UUIDs, 73 characters, at its end.
+_NOTIFY_KEY_TAIL = 73
+
+
+def _notify_key_problem(key: str) -> str | None:
+    tail = key[-_NOTIFY_KEY_TAIL:]
+    service, secret = tail[:36], tail[37:]
+    if (
+        len(key) < _NOTIFY_KEY_TAIL
+        or tail[36] != "-"
+        or not (_is_uuid(service) and _is_uuid(secret))
+    ):
+        return (
+            "IMPROVEFLOW_NOTIFY_API_KEY is not a whole GOV.UK Notify API key: copy the key as "
+            "Notify showed it when it was created (its name, then two long codes)"
+        )
+    return None
+
+
+def _missing_for_transport(settings: Settings) -> str | None:
+    """What the chosen transport lacks, in a sentence naming the settings; None if nothing."""
+    if settings.smtp_auth == "password" and not (settings.smtp_username and settings.smtp_password):
+        return (
+            "IMPROVEFLOW_SMTP_AUTH=password needs IMPROVEFLOW_SMTP_USERNAME and "
+            "IMPROVEFLOW_SMTP_PASSWORD"
+        )
+    if settings.uses_oauth:
+        what = (
+            "IMPROVEFLOW_MAIL_TRANSPORT=graph"
+            if settings.mail_transport == "graph"
+            else "IMPROVEFLOW_SMTP_AUTH=oauth2"
+        )
+        needed = [
+            name
+            for name, value in (
+                ("IMPROVEFLOW_OAUTH_CLIENT_ID", settings.oauth_client_id),
+                ("IMPROVEFLOW_OAUTH_CLIENT_SECRET", settings.oauth_client_secret),
+                (
+                    "IMPROVEFLOW_OAUTH_TENANT (or IMPROVEFLOW_OAUTH_TOKEN_URL)",
+                    settings.oauth_tenant or settings.oauth_token_url,
+                ),
+            )
+            if not value
+        ]
+        if needed:
+            return f"{what} needs {', '.join(needed)}: they come from the app registration"
+    if settings.mail_transport == "notify":
+        needed = [
+            name
+            for name, value in (
+                ("IMPROVEFLOW_NOTIFY_API_KEY", settings.notify_api_key),
+                ("IMPROVEFLOW_NOTIFY_TEMPLATE_ID", settings.notify_template_id),
+            )
+            if value is None
+        ]
+        if needed:
+            return f"IMPROVEFLOW_MAIL_TRANSPORT=notify needs {' and '.join(needed)}"
+        assert settings.notify_api_key is not None
+        return _notify_key_problem(settings.notify_api_key.get_secret_value())
+    return None
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -14,6 +14,7 @@ from improveflow.cli import failure_report
 from improveflow.cli.actions import action_app
 from improveflow.cli.admin import audit_app, init, workflow_app
 from improveflow.cli.approvals import approvals_app
+from improveflow.cli.mail import mail_app
 from improveflow.cli.outbox_commands import status_command  # and `outbox retry`
 from improveflow.cli.people import people_app
 from improveflow.cli.plans import plan_app
@@ -67,6 +68,7 @@ for sub, name in (
     (escalations_app, "escalations"),
     (deputies_app, "deputies"),
     (scheduler_app, "scheduler"),
+    (mail_app, "mail"),
 ):
     app.add_typer(sub, name=name)
 
