@@ -3,7 +3,8 @@
 One Jinja2 environment compiles every template once, at start-up, so a missing or broken
 template stops the scheduler before 9 o'clock rather than failing each email. Each template sees
 `c` (its kind's context, a plain dict), `recipient_name`, and link functions bound to the
-recipient. HTML is autoescaped; the plain text and the subject are not (they are not HTML).
+recipient. The environment's rules and its date filters are the pages' too (see
+improveflow.templating): HTML is autoescaped, the plain text and the subject are not.
 
 Nothing here counts working days: the bundler counts them with the calendar of the action's
 own workflow and puts the counts, and the day they were counted on (`as_of`), in the context.
@@ -17,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
+from jinja2 import Environment, FileSystemLoader, Template
 
+from improveflow import templating
 from improveflow.exceptions import NotFound
 from improveflow.links import LinkSigner
 from improveflow.notify import why, wording
@@ -28,13 +30,13 @@ from improveflow.notify.wording import (
     SUBJECT_MAX,
     digest_summary,
     humanise,
-    long_date,
     one_line,
     plural,
     regarding,
     shorten,
     working_days,
 )
+from improveflow.templating import long_date
 
 __all__ = [
     "KINDS",
@@ -154,17 +156,13 @@ class EmailRenderer:
         signer: LinkSigner,
     ) -> None:
         self._signer = signer
-        env = _ContextEnvironment(
-            loader=FileSystemLoader(templates_dir / "emails"),
-            autoescape=select_autoescape(["html"]),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            # Templates do not change while the process runs: skip the per-render file checks.
-            auto_reload=False,
+        env = templating.environment(
+            FileSystemLoader(templates_dir / "emails"), environment_class=_ContextEnvironment
         )
+        # Kept so a date or a snippet can be rendered exactly as an email would render it.
+        self.environment: Environment = env
+        # The email's own words; the dates come with the environment.
         env.filters.update(
-            long_date=wording.long_date,
             working_days=wording.working_days,
             plural=wording.plural,
             shorten=wording.shorten,

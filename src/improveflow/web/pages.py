@@ -1,27 +1,29 @@
-"""Rendering pages: one autoescaping Jinja2 environment, wording filters, and responses."""
+"""Rendering pages: the site's Jinja2 environment, its page-only filters, and responses.
+
+The environment's rules and date filters are the emails' too (see improveflow.templating), so a
+day reads the same on a page as in the email that links to it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader
 
-from improveflow.calendar import as_london
-from improveflow.notify.render import humanise, long_date
+from improveflow import templating
+from improveflow.notify.wording import humanise
 from improveflow.services.tokens import Viewer
+
+# Re-exported: the web's own modules have long imported these date words from here.
+from improveflow.templating import moment as moment
+from improveflow.templating import short_date as short_date
 from improveflow.web.state import WebState, form_token, remember_form_cookie
 
-# Spelled out rather than with strftime's %B, which follows the machine's locale.
-MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
 RAG_LABELS = {"green": "Green", "amber": "Amber", "red": "Red", "none": "Not given"}
 
 
@@ -38,23 +40,6 @@ class FormValues(dict[str, str]):
 
     def __missing__(self, key: str) -> str:
         return ""
-
-
-def moment(value: datetime | str | None) -> str:
-    """'10:00 on 2 June 2014', in London time."""
-    if value is None or value == "":
-        return ""
-    at = datetime.fromisoformat(value) if isinstance(value, str) else value
-    local = as_london(at)
-    return f"{local:%H:%M} on {short_date(local.date())}"
-
-
-def short_date(value: date | str | None) -> str:
-    """'2 June 2014'."""
-    if value is None or value == "":
-        return ""
-    day = date.fromisoformat(value[:10]) if isinstance(value, str) else value
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def rag_label(value: str | None) -> str:
@@ -74,18 +59,9 @@ def escalation_reason(reason: str) -> str:
 
 
 def make_templates() -> Environment:
-    env = Environment(
-        loader=PackageLoader("improveflow.web", "templates"),
-        autoescape=True,  # every template, whatever its name: user text is never markup
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=False,
-    )
+    """The environment for the site's templates, with the page-only filters beside the dates."""
+    env = templating.environment(PackageLoader("improveflow.web", "templates"))
     env.filters.update(
-        long_date=long_date,
-        short_date=short_date,
-        moment=moment,
         humanise=humanise,
         rag_label=rag_label,
         escalation_reason=escalation_reason,
