@@ -9,7 +9,8 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from improveflow.calendar import LONDON
-from improveflow.reminders import SweepPlanner
+from improveflow.reminders import ONLY_STALLED, STALLED_LEVEL, SweepPlanner
+from improveflow.reminders.escalation_ladder import not_yet_raised
 from improveflow.resources import bundled_dir
 from improveflow.workflow.definition import Workflow
 from improveflow.workflow.loader import load_workflow
@@ -22,8 +23,8 @@ SCOTTISH = dataclasses.replace(
 DAYS = [date(2026, 10, 1) + timedelta(days=n) for n in range(200)]
 
 
-def london(*args: int) -> datetime:
-    return datetime(*args, tzinfo=LONDON)  # type: ignore[misc]
+def london(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=LONDON)
 
 
 @pytest.mark.parametrize("workflow", [ENGLISH, SCOTTISH], ids=["england", "scotland"])
@@ -84,3 +85,24 @@ def test_st_andrews_day_is_a_day_off_only_for_a_scottish_workflow() -> None:
     assert english.in_working_hours(london(2026, 11, 30, 9, 0))
     assert not english.in_working_hours(london(2026, 11, 30, 17, 30))
     assert english.first_working_moment(london(2026, 11, 30, 19, 0)) == london(2026, 11, 30, 19, 0)
+
+
+def test_only_levels_above_the_open_one_are_raised_and_stalling_only_when_none_is_open() -> None:
+    """A quiet action 6 working days late has reached stalling, level 1 and level 2: with
+    nothing open all three are new; with level 1 open only level 2; with only stalling open,
+    levels 1 and 2; with level 2 open, nothing."""
+    planner = SweepPlanner(ENGLISH)
+    now = london(2026, 11, 9, 9, 30)  # Monday; Friday 30 October is 6 working days back
+    reached = planner.levels_reached(
+        target=date(2026, 10, 30), rag=None, heard_from_at=now - timedelta(days=60), now=now
+    )
+    assert [(level.level, level.reason) for level in reached] == [
+        (STALLED_LEVEL, "stalled"),
+        (1, "overdue"),
+        (2, "overdue"),
+    ]
+    new = {
+        open_level: [level.level for level in not_yet_raised(reached, open_level)]
+        for open_level in (0, ONLY_STALLED, 1, 2)
+    }
+    assert new == {0: [STALLED_LEVEL, 1, 2], ONLY_STALLED: [1, 2], 1: [2], 2: []}

@@ -1,0 +1,37 @@
+"""Approval chasers: a request waiting for a decision reminds the body's members after some
+working days, and after more tells the body's chair.
+
+Waiting is counted in working days from the London day the request was opened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from improveflow.calendar import WorkingCalendar, as_london
+from improveflow.reminders.working_time import today
+from improveflow.workflow.definition import ApprovalChasePolicy
+
+
+@dataclass(frozen=True)
+class ApprovalChase:
+    """A request due a chase now: how long it has waited, and whether its chair is told."""
+
+    waited: int  # working days since the day it was opened
+    tell_chair: bool
+
+
+def due_chase(
+    calendar: WorkingCalendar,
+    policy: ApprovalChasePolicy,
+    opened_at: datetime,
+    now: datetime,
+) -> ApprovalChase | None:
+    """The chase due now for a request opened at `opened_at`, if any: none until the request
+    was opened on or before the day `remind_after_working_days` working days back."""
+    opened, this_day = as_london(opened_at).date(), today(now)
+    if opened > calendar.subtract_working_days(this_day, policy.remind_after_working_days):
+        return None
+    waited = calendar.working_days_between(opened, this_day)
+    return ApprovalChase(waited, waited >= policy.escalate_to_chair_after_working_days)

@@ -1,0 +1,19 @@
+"""The sweep: decide what is due now, record each decision once, queue the emails.
+
+One module per rule, each asking the pure planner (`improveflow.reminders`) and recording
+notices through the workflow pass they share:
+
+- `target_reminders`: reminders before target dates;
+- `progress_prompts`: prompts for actions with no target date;
+- `escalation_ladder`: escalation levels and no-progress notices;
+- `approval_chasers`: reminders to undecided members, then the chair;
+- `workflow_pass`: what the rules share (candidate reads, people, recording a notice);
+- `run`: the use case running them all in one transaction.
+"""
+
+from __future__ import annotations
+
+from improveflow.services.sweep.report import SweepDecision, SweepReport
+from improveflow.services.sweep.run import queue_due_notices, sweep
+
+__all__ = ["SweepDecision", "SweepReport", "queue_due_notices", "sweep"]
