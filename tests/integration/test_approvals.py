@@ -8,11 +8,13 @@ import pytest
 
 from improveflow import audit, exceptions, store
 from improveflow.clock import FrozenClock
-from improveflow.models import PlanKind, Rag, Verdict
+from improveflow.models import PlanKind, Rag, RequestStatus, Verdict
 from improveflow.services import approval_queue, approvals, progress, views
+from improveflow.services.approvals import ChangeStatus
 from improveflow.services.context import Context
 from improveflow.services.request_record import Change, RequestRecord
 from improveflow.testing import add_action, add_plan, add_sample_people, make_context
+from improveflow.workflow.details import Detail, DetailInvalid, DetailMissing, DetailRefusal
 from improveflow.workflow.loader import load_workflow
 
 OWEN = "owen@council.example"
@@ -21,6 +23,7 @@ DANA = "dana@council.example"  # CMT
 SAM = "sam@council.example"  # CMT
 RUTH = "ruth@council.example"  # Cabinet
 ALEX = "alex@council.example"  # admin
+PIA = "pia@peers.example"  # peer-challenge lead
 
 
 @pytest.fixture
@@ -340,3 +343,114 @@ def test_requests_made_before_the_date_was_kept_still_show_it(ctx: Context, plan
     assert later is not None
     approvals.decide(ctx, later, Verdict.APPROVE, by_email=SAM)
     assert _request_record(ctx, old_request).asked.target_from == date(2015, 2, 28)
+
+
+# Who may ask, and refusals that name what they are about ---------------------------------------
+
+
+def test_who_may_ask_is_judged_before_where_the_action_is(ctx: Context, plan_id: int) -> None:
+    """A lead asking to start a drafted action is told who may start work, not its state."""
+    action_id = add_action(ctx, plan_id)
+    with pytest.raises(exceptions.NotAllowedToRequest) as caught:
+        approvals.request_change(ctx, action_id, "start", by_email=PIA)
+    assert caught.value.message == (
+        f"Pia Lund cannot ask to start work on action {action_id}: only the action's owner or "
+        "an administrator may ask"
+    )
+    with pytest.raises(exceptions.IllegalTransition, match="while the action is drafted"):
+        approvals.request_change(ctx, action_id, "start", by_email=OWEN)
+    deferral = approvals.request_change(ctx, action_id, "defer", by_email=PIA, reason="Later")
+    assert deferral.status is ChangeStatus.PENDING
+
+
+def test_refusals_name_the_detail_they_are_about(ctx: Context, plan_id: int) -> None:
+    """A blank or overlong reason and a rejection without a comment each say which detail is wrong.
+
+    They stay the kinds of refusal they always were, so callers catching those still do.
+    """
+    action_id = add_action(ctx, plan_id)
+    with pytest.raises(exceptions.ConditionNotMet) as blank:
+        approvals.request_change(ctx, action_id, "defer", by_email=OWEN, reason="  ")
+    assert isinstance(blank.value, DetailMissing)
+    assert (blank.value.detail, blank.value.message) == (
+        Detail.REASON,
+        "A reason is needed to defer the action",
+    )
+    with pytest.raises(exceptions.InvalidValue) as overlong:
+        approvals.request_change(ctx, action_id, "defer", by_email=OWEN, reason="x" * 5_001)
+    assert isinstance(overlong.value, DetailInvalid)
+    assert (overlong.value.detail, overlong.value.message) == (
+        Detail.REASON,
+        "A reason must be 5,000 characters or fewer; this one has 5,001",
+    )
+    request_id = approvals.request_change(ctx, action_id, "approve", by_email=OWEN).request_id
+    assert request_id is not None
+    with pytest.raises(exceptions.InvalidValue) as bare:
+        approvals.decide(ctx, request_id, Verdict.REJECT, by_email=DANA, comment=" ")
+    assert isinstance(bare.value, DetailInvalid)
+    assert (bare.value.detail, bare.value.message) == (
+        Detail.COMMENT,
+        "A rejection needs a comment saying why",
+    )
+
+
+def test_outcomes_and_statuses_are_enums(ctx: Context, plan_id: int) -> None:
+    """Each outcome is a ChangeStatus and each stored status reads back as a RequestStatus."""
+    action_id = add_action(ctx, plan_id)
+    asked = approvals.request_change(ctx, action_id, "approve", by_email=OWEN)
+    assert asked.status is ChangeStatus.PENDING
+    assert asked.request_id is not None
+    pending = approval_queue.request_view(ctx, asked.request_id, None)
+    assert pending.status is RequestStatus.PENDING
+    assert pending.record is not None
+    assert pending.record.closing is None
+    decided = approvals.decide(ctx, asked.request_id, Verdict.APPROVE, by_email=DANA)
+    assert decided.status is ChangeStatus.APPROVED
+    approved = approval_queue.request_view(ctx, asked.request_id, None)
+    assert approved.status is RequestStatus.APPROVED
+    assert approved.record is not None
+    assert approved.record.closing is not None
+    assert approved.record.closing.status is RequestStatus.APPROVED
+    started = approvals.request_change(ctx, action_id, "start", by_email=OWEN)
+    assert started.status is ChangeStatus.APPLIED
+    deferral = approvals.request_change(ctx, action_id, "defer", by_email=OWEN, reason="Budget")
+    assert deferral.request_id is not None
+    withdrawn = approvals.withdraw(ctx, deferral.request_id, by_email=OWEN)
+    assert withdrawn.status is ChangeStatus.WITHDRAWN
+    closed = approval_queue.request_view(ctx, deferral.request_id, None)
+    assert closed.record is not None
+    assert closed.record.closing is not None
+    assert closed.record.closing.status is RequestStatus.WITHDRAWN
+
+
+def test_a_request_missing_what_the_workflow_now_wants_is_superseded(
+    ctx: Context, plan_id: int, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Asked without a reason, decided once the workflow wants one: closed as superseded.
+
+    The decider is told why; the refusal names no detail, as nothing the decider gave is wrong.
+    """
+    folder = tmp_path_factory.mktemp("workflows")
+    source = ctx.settings.workflows_dir / "improvement_action.yaml"
+    text = source.read_text(encoding="utf-8").replace(
+        "    approval: {body: CMT}\n    requested_by: [owner, lead, admin]\n  start:",
+        "    approval: {body: CMT}\n    requires_reason: true\n"
+        "    requested_by: [owner, lead, admin]\n  start:",
+    )
+    (folder / "improvement_action.yaml").write_text(text, encoding="utf-8")
+    assert load_workflow(folder / "improvement_action.yaml").transitions["approve"].requires_reason
+    action_id = add_action(ctx, plan_id)
+    request_id = approvals.request_change(ctx, action_id, "approve", by_email=OWEN).request_id
+    assert request_id is not None
+    strict = make_context(ctx.database.url, workflows_dir=folder, migrate=False)
+    try:
+        with pytest.raises(exceptions.ConditionNotMet) as caught:
+            approvals.decide(strict, request_id, Verdict.APPROVE, by_email=DANA)
+    finally:
+        strict.close()
+    assert not isinstance(caught.value, DetailRefusal)
+    assert caught.value.message == (
+        f"Request {request_id} can no longer be applied: A reason is needed to approve the action"
+    )
+    assert approval_queue.request_view(ctx, request_id, None).status is RequestStatus.SUPERSEDED
+    assert _state(ctx, action_id) == "drafted"

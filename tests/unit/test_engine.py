@@ -11,6 +11,7 @@ from improveflow import exceptions
 from improveflow.resources import bundled_dir
 from improveflow.workflow.conditions import ActionFacts, ChangeAsked
 from improveflow.workflow.definition import Workflow
+from improveflow.workflow.details import Detail, DetailMissing, DetailRefusal
 from improveflow.workflow.engine import WorkflowEngine, mermaid
 from improveflow.workflow.loader import load_workflow, parse_workflow
 
@@ -178,21 +179,27 @@ def test_unknown_state_allows_nothing(engine: WorkflowEngine) -> None:
 
 
 def test_complete_needs_a_progress_update(engine: WorkflowEngine) -> None:
-    """An action with no progress update cannot be marked complete, and the reason is given."""
+    """An action with no progress update cannot be marked complete, and the reason is given.
+
+    The refusal is about the action, not about anything typed with the request: it names no
+    detail, so a form marks no box.
+    """
     with pytest.raises(exceptions.ConditionNotMet) as caught:
         engine.fire(ready("in_progress", progress_updates=0), "complete", FULL_CHANGE)
     assert str(caught.value) == (
         "Cannot mark the action complete because no progress update has been recorded yet"
     )
+    assert not isinstance(caught.value, DetailRefusal)
 
 
 def test_revise_target_needs_a_different_date(engine: WorkflowEngine) -> None:
-    """Changing the target date to the date it already has is refused, saying why."""
-    with pytest.raises(exceptions.ConditionNotMet) as caught:
+    """Changing the target date to the date it already has is refused, naming the new date."""
+    with pytest.raises(DetailMissing) as caught:
         engine.fire(ready("approved"), "revise_target", ChangeAsked("No change", TARGET))
     assert str(caught.value) == (
         "Cannot change the target date because the new target date is the same as the current one"
     )
+    assert caught.value.detail is Detail.NEW_TARGET_DATE
 
 
 @pytest.mark.parametrize(
@@ -208,18 +215,21 @@ def test_revise_target_needs_a_different_date(engine: WorkflowEngine) -> None:
 def test_reason_is_required(
     engine: WorkflowEngine, trigger: str, source: str, label: str, reason: str | None
 ) -> None:
-    """Transitions that require a reason refuse a missing or blank one."""
+    """Transitions that require a reason refuse a missing or blank one, naming the reason."""
     with pytest.raises(exceptions.ConditionNotMet) as caught:
         engine.fire(ready(source), trigger, ChangeAsked(reason=reason, new_target_date=NEW_TARGET))
     assert str(caught.value) == f"A reason is needed to {label}"
+    assert isinstance(caught.value, DetailMissing)
+    assert caught.value.detail is Detail.REASON
 
 
 @pytest.mark.parametrize("source", ["approved", "in_progress"])
 def test_new_target_is_required(engine: WorkflowEngine, source: str) -> None:
     """Revising the target without giving a new date is refused before any condition runs."""
-    with pytest.raises(exceptions.ConditionNotMet) as caught:
+    with pytest.raises(DetailMissing) as caught:
         engine.fire(ready(source), "revise_target", ChangeAsked(reason="Slipped"))
     assert str(caught.value) == "A new target date is needed to change the target date"
+    assert caught.value.detail is Detail.NEW_TARGET_DATE
 
 
 def test_has_target_date_condition() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date, datetime
 
@@ -282,3 +283,93 @@ def test_a_completed_action_shows_its_last_rating_as_history(
     )
     assert response.status_code == 400
     assert "takes no RAG rating" in response.text
+    # The rating question is gone from the page: nothing may link to it.
+    assert 'href="#progress-rag"' not in response.text
+
+
+# What each person is offered, and problems marked where they were typed ---------------------
+
+
+@pytest.mark.parametrize(
+    ("email", "offered"),
+    [
+        (OWEN, "Start work | Defer the action | Change the target date"),
+        ("alex@council.example", "Start work | Defer the action | Change the target date"),
+        ("pia@peers.example", "Defer the action | Change the target date"),
+        ("priya@council.example", ""),  # another action's owner
+        ("dana@council.example", ""),  # a CMT member decides; she does not ask
+    ],
+)
+def test_each_person_is_offered_the_changes_they_may_ask_for(
+    client: TestClient, council: Council, email: str, offered: str
+) -> None:
+    """Only the owner and an administrator may start work; a lead may ask for the rest."""
+    ctx = council.ctx
+    action_id = add_action(ctx, council.plan_id, "Publish the budget", target=date(2014, 12, 1))
+    opened = approvals.request_change(ctx, action_id, "approve", by_email=OWEN)
+    assert opened.request_id is not None
+    approvals.decide(ctx, opened.request_id, Verdict.APPROVE, by_email="dana@council.example")
+    sign_in(client, council, email)
+    page = client.get(f"/actions/{action_id}").text
+    headings = re.findall(r'<h2 id="change-[a-z_]+-heading">([^<]+)</h2>', page)
+    assert " | ".join(headings) == offered
+
+
+def test_an_overlong_reason_is_marked_at_its_box(client: TestClient, council: Council) -> None:
+    """The service names the reason as what is wrong; the page links to that box and keeps it."""
+    sign_in(client, council, OWEN)
+    token = csrf(client.get(f"/actions/{council.action_id}").text)
+    response = client.post(
+        f"/actions/{council.action_id}/change",
+        data={"csrf_token": token, "trigger": "defer", "reason": "x" * 5_001},
+    )
+    assert response.status_code == 400
+    message = "A reason must be 5,000 characters or fewer; this one has 5,001"
+    assert f'<a href="#change-defer-reason">{message}</a>' in response.text
+    assert (
+        '<p class="error-message" id="change-defer-reason-error"><span class="visually-hidden">'
+        f"Error:</span> {message}</p>"
+    ) in response.text
+    assert f">{'x' * 5_001}</textarea>" in response.text
+    assert _pending(council) is None
+
+
+def test_a_problem_with_a_form_no_longer_shown_is_told_for_the_page(
+    client: TestClient, council: Council
+) -> None:
+    """A change asked from a page opened before a request was made: its form is gone, so the
+    problem is said in the summary without a link to a box that is no longer there."""
+    sign_in(client, council, OWEN)
+    token = csrf(client.get(f"/actions/{council.action_id}").text)
+    approvals.request_change(
+        council.ctx, council.action_id, "revise_target", by_email="alex@council.example",
+        reason="Audit moved", new_target_date=date(2014, 12, 31),
+    )  # fmt: skip
+    response = client.post(
+        f"/actions/{council.action_id}/change",
+        data={"csrf_token": token, "trigger": "defer", "reason": " "},
+    )
+    assert response.status_code == 400
+    assert "<li>A reason is needed to defer the action</li>" in response.text
+    assert 'href="#change-defer-reason"' not in response.text
+    assert "Nothing else can be asked for until then." in words(response.text)
+
+
+def test_a_rating_that_is_not_one_is_marked_at_the_rating(
+    client: TestClient, council: Council
+) -> None:
+    """A crafted rating is refused at the RAG question, whose fieldset the summary links to."""
+    sign_in(client, council, OWEN)
+    token = csrf(client.get(f"/actions/{council.action_id}").text)
+    response = client.post(
+        f"/actions/{council.action_id}/progress",
+        data={"csrf_token": token, "text": "Draft shared", "rag": "purple"},
+    )
+    assert response.status_code == 400
+    message = "&#39;purple&#39; is not a RAG rating (green, amber or red)"
+    assert f'<a href="#progress-rag">{message}</a>' in response.text
+    assert '<fieldset class="form-group form-group-error" id="progress-rag">' in response.text
+    assert f'id="progress-rag-error"><span class="visually-hidden">Error:</span> {message}</p>' in (
+        response.text
+    )
+    assert ">Draft shared</textarea>" in response.text

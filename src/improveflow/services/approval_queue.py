@@ -7,8 +7,10 @@ its record (`request_record`): what was asked and what became of it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -39,7 +41,7 @@ class RequestView:
     transition: str
     body: str
     quorum: int
-    status: str
+    status: RequestStatus
     requester_id: int
     requester: str
     reason: str | None
@@ -94,6 +96,12 @@ _REQUESTS = sa.select(
 ).select_from(_REQUEST_FROM)
 
 
+def _request_view(row: Sequence[Any]) -> RequestView:
+    """A row of `_REQUESTS` as a view, its status read as the enum it is stored from."""
+    found = RequestView(*row)
+    return replace(found, status=RequestStatus(found.status))
+
+
 @dataclass(frozen=True)
 class Queue:
     items: list[RequestView]
@@ -125,7 +133,7 @@ def approvals_queue(
             sa.select(sa.func.count()).select_from(_REQUEST_FROM).where(*where)
         ).scalar_one()
         rows = [
-            RequestView(*tuple(row))
+            _request_view(row)
             for row in connection.execute(
                 _REQUESTS.where(*where)
                 .order_by(_REQUEST.c.created_at, _REQUEST.c.id)
@@ -155,7 +163,7 @@ def request_view(
         ).first()
         if row is None:
             raise exceptions.NotFound(f"There is no request number {request_id} that you can see")
-        found = RequestView(*tuple(row))
+        found = _request_view(row)
         decider, member = _PERSON.alias("decider"), _PERSON.alias("member")
         decisions = tuple(
             DecisionView(*d)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -27,7 +28,9 @@ from improveflow.services.authority import (
 )
 from improveflow.services.context import Context
 from improveflow.store import ActionState, Actor, ClaimedRequest
+from improveflow.workflow import requestable
 from improveflow.workflow.conditions import ActionFacts, ChangeAsked, needs_progress_count
+from improveflow.workflow.details import Detail, DetailInvalid
 from improveflow.workflow.engine import Outcome, WorkflowEngine
 
 # A reason or a decision's comment goes into emails to everyone concerned: room for a few
@@ -36,16 +39,27 @@ MAX_REASON_CHARS = 5_000
 MAX_COMMENT_CHARS = 5_000
 
 
-def _refuse_long(text: str | None, limit: int, what: str) -> None:
+def _refuse_long(text: str | None, limit: int, detail: Detail, what: str) -> None:
     if text is not None and len(text) > limit:
-        raise exceptions.InvalidValue(
-            f"{what} must be {limit:,} characters or fewer; this one has {len(text):,}"
+        raise DetailInvalid(
+            detail, f"{what} must be {limit:,} characters or fewer; this one has {len(text):,}"
         )
+
+
+class ChangeStatus(StrEnum):
+    """What became of a change asked for or decided: a request's status, or applied at once."""
+
+    APPLIED = "applied"  # needed no approval: made straight away
+    PENDING = RequestStatus.PENDING.value
+    APPROVED = RequestStatus.APPROVED.value
+    REJECTED = RequestStatus.REJECTED.value
+    WITHDRAWN = RequestStatus.WITHDRAWN.value
+    SUPERSEDED = RequestStatus.SUPERSEDED.value
 
 
 @dataclass(frozen=True)
 class ChangeResult:
-    status: str  # applied, pending, approved, rejected, withdrawn or superseded
+    status: ChangeStatus
     action_id: int
     transition: str
     from_state: str
@@ -125,7 +139,7 @@ def request_change(
 ) -> ChangeResult:
     now = ctx.clock.now()
     change = ChangeAsked(reason=(reason or "").strip() or None, new_target_date=new_target_date)
-    _refuse_long(change.reason, MAX_REASON_CHARS, "A reason")
+    _refuse_long(change.reason, MAX_REASON_CHARS, Detail.REASON, "A reason")
     try:
         with ctx.database.writing() as session:
             return _request_change(ctx, session, action_id, trigger, by_email, change, now)
@@ -151,7 +165,10 @@ def _request_change(
     action = _action_for(ctx, session, action_id, trigger)
     engine = ctx.workflows.engine(action.workflow)
     transition = engine.workflow.transition(trigger)
-    if not standing(person, action.owner_id) & transition.requested_by:
+    kinds = standing(person, action.owner_id)
+    # Where the action is (requestable.Barrier.NOT_FROM_HERE) is the engine's to explain below,
+    # with the changes possible now.
+    if requestable.barrier(transition, action.state, kinds) is requestable.Barrier.NOT_THEIRS:
         raise exceptions.NotAllowedToRequest(
             f"{person.name} cannot ask to {transition.label} on action {action_id}: only "
             f"{describe(transition.requested_by)} may ask"
@@ -163,7 +180,7 @@ def _request_change(
             session, engine, action, trigger, change, now=now, actor=person, request_id=None
         )
         return ChangeResult(
-            status="applied",
+            status=ChangeStatus.APPLIED,
             action_id=action_id,
             transition=trigger,
             from_state=outcome.from_state,
@@ -200,7 +217,7 @@ def _request_change(
         data=_requested_data(trigger, rule.body, rule.quorum, action, change),
     )
     return ChangeResult(
-        status="pending",
+        status=ChangeStatus.PENDING,
         action_id=action_id,
         transition=trigger,
         from_state=action.state,
@@ -262,8 +279,8 @@ def decide(
     now = ctx.clock.now()
     comment = (comment or "").strip() or None
     if verdict is Verdict.REJECT and not comment:
-        raise exceptions.InvalidValue("A rejection needs a comment saying why")
-    _refuse_long(comment, MAX_COMMENT_CHARS, "A comment")
+        raise DetailInvalid(Detail.COMMENT, "A rejection needs a comment saying why")
+    _refuse_long(comment, MAX_COMMENT_CHARS, Detail.COMMENT, "A comment")
     with ctx.database.writing() as session:
         person = store.actor_by_email(session, by_email)
         refuse_request_out_of_reach(session, person.id, request_id)
@@ -279,7 +296,13 @@ def decide(
             raise AssertionError("unreachable")
         result, refusal = _decide(ctx, session, request, verdict, person, comment, now)
     if refusal is not None:
-        raise type(refusal)(f"Request {request_id} can no longer be applied: {refusal}")
+        # About the request as asked, not about anything the decider gave: no detail to mark.
+        kind = (
+            exceptions.IllegalTransition
+            if isinstance(refusal, exceptions.IllegalTransition)
+            else exceptions.ConditionNotMet
+        )
+        raise kind(f"Request {request_id} can no longer be applied: {refusal}")
     return result
 
 
@@ -335,7 +358,7 @@ def _decide(
     )
     approvals = sum(v == Verdict.APPROVE for _, _, v in earlier) + (verdict is Verdict.APPROVE)
     result = ChangeResult(
-        status="pending",
+        status=ChangeStatus.PENDING,
         action_id=action.id,
         transition=request.transition,
         from_state=action.state,
@@ -348,7 +371,7 @@ def _decide(
     if verdict is Verdict.REJECT:
         _close(session, request, RequestStatus.REJECTED, now, person, comment, stayed=action)
         message = f"Request {request.id} to {label} was rejected"
-        return replace(result, status="rejected", message=message), None
+        return replace(result, status=ChangeStatus.REJECTED, message=message), None
     if approvals < request.quorum:
         message = f"{approvals} of {request.quorum} approvals recorded for request {request.id}"
         return replace(result, message=message), None
@@ -362,12 +385,12 @@ def _decide(
         # The action moved on since the request was made: close it rather than leave it
         # pending forever, commit that, and tell the decider why.
         _close(session, request, RequestStatus.SUPERSEDED, now, person, str(refusal), stayed=action)
-        return replace(result, status="superseded", message=str(refusal)), refusal
+        return replace(result, status=ChangeStatus.SUPERSEDED, message=str(refusal)), refusal
     _close(session, request, RequestStatus.APPROVED, now, person, comment)
     return (
         replace(
             result,
-            status="approved",
+            status=ChangeStatus.APPROVED,
             to_state=outcome.to_state,
             message=f"Approved: action {action.id} is now {outcome.to_state}",
         ),
@@ -409,7 +432,7 @@ def withdraw(ctx: Context, request_id: int, *, by_email: str) -> ChangeResult:
         action = store.action_state(session, request.action_id)
         _close(session, request, RequestStatus.WITHDRAWN, now, person, None, stayed=action)
         return ChangeResult(
-            status="withdrawn",
+            status=ChangeStatus.WITHDRAWN,
             action_id=request.action_id,
             transition=request.transition,
             from_state=action.state,

@@ -23,14 +23,8 @@ from improveflow.store import table_of
 
 _EVENT = table_of(AuditEvent)
 _PERSON = table_of(Person)
-_CLOSINGS = frozenset(
-    {
-        RequestStatus.APPROVED.value,
-        RequestStatus.REJECTED.value,
-        RequestStatus.WITHDRAWN.value,
-        RequestStatus.SUPERSEDED.value,
-    }
-)
+# Every status but pending closes a request; each is also the name of its closing event.
+_CLOSINGS = frozenset(RequestStatus) - {RequestStatus.PENDING}
 
 
 @dataclass(frozen=True)
@@ -55,7 +49,7 @@ class Change:
 class Closing:
     """How the request ended: its outcome, when, by whom, and what it did to the action."""
 
-    status: str  # approved, rejected, withdrawn or superseded
+    status: RequestStatus  # approved, rejected, withdrawn or superseded
     at: datetime
     by: str | None  # who closed it: the last decider, or the requester who withdrew it
     comment: str | None
@@ -124,7 +118,8 @@ def request_record(
 
 def _closing(closed: _Event, events: list[_Event], asked: Change) -> Closing:
     made = None
-    if closed.event == RequestStatus.APPROVED.value:
+    status = RequestStatus(closed.event)
+    if status is RequestStatus.APPROVED:
         applied = next((e for e in events if e.event == "transition"), None)
         dates = applied.data.get("target_date") if applied else None
         made = Change(
@@ -135,7 +130,7 @@ def _closing(closed: _Event, events: list[_Event], asked: Change) -> Closing:
         )
     stayed = closed.data.get("unchanged") or {}
     return Closing(
-        status=closed.event,
+        status=status,
         at=closed.at,
         by=closed.by,
         comment=closed.comment,

@@ -22,11 +22,14 @@ from improveflow.services.authority import standing
 from improveflow.services.dashboard import PlanHeader
 from improveflow.services.tokens import Viewer
 from improveflow.web.auth import follow_link
-from improveflow.web.date_input import DateBoxes, DateProblem, example_hint, read_date
+from improveflow.web.date_input import PARTS, DateBoxes, DateProblem, example_hint, read_date
 from improveflow.web.errors import status_for
 from improveflow.web.pages import FieldError, page, redirect, short_date
 from improveflow.web.state import MaybeViewer, PostingViewer, WebDep, WebState
+from improveflow.workflow import requestable
+from improveflow.workflow.deciders import PlanRules
 from improveflow.workflow.definition import Workflow
+from improveflow.workflow.details import Detail, DetailRefusal
 from improveflow.workflow.working_days import calendar_of, not_a_working_day
 
 router = APIRouter()
@@ -42,6 +45,8 @@ DONE = {
 DATE_FIELD = "new_target"
 # A target further ahead than this is a typing slip (2207 for 2027) more often than a plan.
 YEARS_AHEAD = 10
+# The boxes of the progress form each detail of an update is typed into.
+PROGRESS_FIELDS = {Detail.PROGRESS_TEXT: "progress-text", Detail.RATING: "progress-rag"}
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,6 @@ def _view(web: WebState, viewer: Viewer, action_id: int) -> dict[str, Any]:
     ctx = web.ctx
     facts = _facts(web, viewer, action_id)
     detail, plan, workflow, calendar = facts.detail, facts.plan, facts.workflow, facts.calendar
-    engine = ctx.workflows.engine(plan.workflow)
     owner_id = viewer.person_id if detail["owner_email"] == viewer.email else None
     kinds = standing(viewer.actor, owner_id)
     pending = None
@@ -85,13 +89,14 @@ def _view(web: WebState, viewer: Viewer, action_id: int) -> dict[str, Any]:
         pending = approval_queue.request_view(
             ctx, detail["pending_request_id"], viewer.organisation
         )
-    changes = []
-    for trigger in engine.triggers_from(detail["state"]):
-        transition = workflow.transition(trigger)
-        if kinds & transition.requested_by:
-            rule = workflow.approval_for(trigger, plan.kind, plan.approval_overrides)
-            body = workflow.body_title(rule.body) if rule else None
-            changes.append({"transition": transition, "approver": body})
+    rules = PlanRules(plan.kind, plan.approval_overrides)
+    changes = [
+        {
+            "transition": change.transition,
+            "approver": workflow.body_title(change.approval.body) if change.approval else None,
+        }
+        for change in requestable.changes(workflow, detail["state"], kinds, rules)
+    ]
     state = workflow.states[detail["state"]]
     target, today = facts.target, facts.today
     # Days are counted while the action works to its date: not once it is finished, nor while
@@ -141,7 +146,26 @@ def _render(
     values["form"] = form or {}
     values["done"] = DONE.get(done or "")
     values["date_parts"] = date_parts
-    return page(request, web, "action.html", values, viewer=viewer, status=status, errors=errors)
+    shown = [_on_page(error, values) for error in errors or []]
+    return page(request, web, "action.html", values, viewer=viewer, status=status, errors=shown)
+
+
+def _on_page(error: FieldError, values: dict[str, Any]) -> FieldError:
+    """The error, said of the form as a whole when the page no longer shows its field.
+
+    The page may have moved on since the form was filled in: the action finished, so no
+    rating is asked for, or a request opened, so no change is offered. A link to a field that
+    is not there would lead nowhere and its message would be shown only in the summary.
+    """
+    fields: set[str] = set()
+    if values["may_update"]:
+        fields.add("progress-text")
+        if not values["finished"]:
+            fields.add("progress-rag")
+    prefixes = tuple(f"change-{change['transition'].trigger}-" for change in values["changes"])
+    if not error.field or error.field in fields or error.field.startswith(prefixes):
+        return error
+    return FieldError("", error.message)
 
 
 @router.get("/actions/{action_id}")
@@ -172,12 +196,23 @@ def add_progress(
     form = {"text": text, "rag": rag}
     try:
         rating = progress.parse_rag(rag) if rag else None
-        progress.record_progress(web.ctx, action_id, text, rating, by_email=viewer.email)
     except exceptions.InvalidValue as error:
-        field = "progress-rag" if "RAG" in error.message else "progress-text"
+        # Reading the rating is all parse_rag does: its refusal is about the rating.
         return _render(
             request, web, viewer, action_id,
-            errors=[FieldError(field, error.message)], form=form, status=400,
+            errors=[FieldError(PROGRESS_FIELDS[Detail.RATING], error.message)], form=form,
+            status=400,
+        )  # fmt: skip
+    try:
+        progress.record_progress(web.ctx, action_id, text, rating, by_email=viewer.email)
+    except (DetailRefusal, exceptions.InvalidValue) as error:
+        # A value refused without naming its detail is taken to be about the text, the one
+        # thing every update must have.
+        detail = error.detail if isinstance(error, DetailRefusal) else Detail.PROGRESS_TEXT
+        return _render(
+            request, web, viewer, action_id,
+            errors=[FieldError(PROGRESS_FIELDS.get(detail, ""), error.message)], form=form,
+            status=400,
         )  # fmt: skip
     except exceptions.Refused as error:
         return _render(
@@ -218,7 +253,7 @@ def ask_for_change(
         if isinstance(typed, DateProblem):
             # Every problem at once, as GOV.UK asks: the reason too, when one is needed.
             errors = [FieldError(typed.first_box(f"{prefix}-date"), typed.message)]
-            if transition is not None and wants_reason:
+            if wants_reason:
                 errors.append(
                     FieldError(f"{prefix}-reason", f"A reason is needed to {transition.label}")
                 )
@@ -232,21 +267,36 @@ def ask_for_change(
             web.ctx, action_id, trigger, by_email=viewer.email, reason=reason,
             new_target_date=new_date,
         )  # fmt: skip
-    except (exceptions.ConditionNotMet, exceptions.InvalidValue) as error:
-        # The date was checked above: what the workflow still wants is the reason, or it is
-        # about the action as a whole.
+    except DetailRefusal as error:
+        # About something typed into this change's form: its reason or its new date.
+        dated = error.detail is Detail.NEW_TARGET_DATE
         return _render(
             request, web, viewer, action_id, form=form, status=400,
-            errors=[FieldError(f"{prefix}-reason" if wants_reason else "", error.message)],
+            errors=[FieldError(_change_field(prefix, error.detail), error.message)],
+            date_parts=PARTS if dated else (),
+        )  # fmt: skip
+    except (exceptions.ConditionNotMet, exceptions.InvalidValue) as error:
+        # About the action as a whole: no progress recorded yet, say.
+        return _render(
+            request, web, viewer, action_id, form=form, status=400,
+            errors=[FieldError("", error.message)],
         )  # fmt: skip
     except exceptions.Refused as error:
         return _render(
             request, web, viewer, action_id, form=form, status=status_for(error),
             errors=[FieldError("", error.message)],
         )  # fmt: skip
-    return redirect(
-        f"/actions/{action_id}", done="applied" if result.status == "applied" else "requested"
-    )
+    applied = result.status is approvals.ChangeStatus.APPLIED
+    return redirect(f"/actions/{action_id}", done="applied" if applied else "requested")
+
+
+def _change_field(prefix: str, detail: Detail) -> str:
+    """The id of the box in a change's form that `detail` is typed into ("" for none)."""
+    if detail is Detail.REASON:
+        return f"{prefix}-reason"
+    if detail is Detail.NEW_TARGET_DATE:
+        return f"{prefix}-date-{PARTS[0]}"  # the summary links to the first of the date's boxes
+    return ""
 
 
 def _new_target(boxes: DateBoxes, facts: _ActionFacts) -> date | DateProblem:

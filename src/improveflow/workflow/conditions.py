@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from improveflow.workflow.details import Detail
+
 
 @dataclass(frozen=True)
 class ActionFacts:
@@ -28,6 +30,7 @@ class Condition:
     check: Callable[[ActionFacts, ChangeAsked], bool]
     unmet: str  # completes "... because <unmet>"
     needs_progress_count: bool = False
+    concerns: Detail | None = None  # the detail given with the change it is about, if one
 
 
 def needs_progress_count(conditions: tuple[str, ...]) -> bool:
@@ -59,6 +62,7 @@ CONDITIONS: dict[str, Condition] = {
             "target_date_changes",
             lambda facts, change: change.new_target_date != facts.target_date,
             "the new target date is the same as the current one",
+            concerns=Detail.NEW_TARGET_DATE,
         ),
     )
 }

@@ -17,6 +17,7 @@ from improveflow.workflow import deciders
 from improveflow.workflow.conditions import CONDITIONS, ActionFacts, ChangeAsked
 from improveflow.workflow.deciders import PlanRules
 from improveflow.workflow.definition import Transition, Workflow
+from improveflow.workflow.details import Detail, DetailMissing
 
 
 @dataclass(frozen=True)
@@ -79,15 +80,18 @@ class WorkflowEngine:
                 f"{self._label(facts.state)} (possible now: {allowed})"
             )
         if transition.requires_reason and not (change.reason and change.reason.strip()):
-            raise exceptions.ConditionNotMet(f"A reason is needed to {transition.label}")
+            raise DetailMissing(Detail.REASON, f"A reason is needed to {transition.label}")
         if transition.requires_new_target and change.new_target_date is None:
-            raise exceptions.ConditionNotMet(f"A new target date is needed to {transition.label}")
+            raise DetailMissing(
+                Detail.NEW_TARGET_DATE, f"A new target date is needed to {transition.label}"
+            )
         for name in transition.conditions:
             condition = CONDITIONS[name]
             if not condition.check(facts, change):
-                raise exceptions.ConditionNotMet(
-                    f"Cannot {transition.label} because {condition.unmet}"
-                )
+                unmet = f"Cannot {transition.label} because {condition.unmet}"
+                if condition.concerns is not None:
+                    raise DetailMissing(condition.concerns, unmet)
+                raise exceptions.ConditionNotMet(unmet)
         return transition
 
     def fire(self, facts: ActionFacts, trigger: str, change: ChangeAsked) -> Outcome:
