@@ -44,12 +44,12 @@ def sweep_job(ctx: Context) -> None:
 def dispatch_job(ctx: Context) -> None:
     """Queue the emails for notices due now (approval requests, decisions) and send."""
     now = ctx.clock.now()
-    queued = sweep.queue_due_notices(ctx, now=now)
-    report = delivery.send_due(ctx, now)
+    delivered = delivery.deliver_due(ctx, now)
+    report = delivered.report
     log.info(
         "dispatch at %s: %d queued, %d sent, %d to retry, %d failed, %d no longer needed",
         now.isoformat(),
-        queued,
+        delivered.queued,
         report.sent,
         report.retried,
         report.failed,

@@ -17,10 +17,9 @@ from improveflow.calendar import LONDON, as_london
 from improveflow.clock import FrozenClock
 from improveflow.links import LinkSigner
 from improveflow.models import PlanKind, Rag, Verdict
-from improveflow.notify import outbox
-from improveflow.notify.dispatch import send_due
-from improveflow.services import approvals, plans, progress, sweep, views
+from improveflow.services import approvals, delivery, plans, progress, sweep, views
 from improveflow.services.context import Context
+from improveflow.services.delivery import send_due
 from improveflow.testing import add_action, add_plan, add_sample_people, make_context
 from improveflow.testing_smtp import CapturingSmtpServer, ReceivedEmail
 
@@ -157,9 +156,7 @@ def tick(ctx: Context, when: datetime) -> None:
     assert isinstance(ctx.clock, FrozenClock)
     ctx.clock.set(when)
     sweep.sweep(ctx, now=when)
-    sweep.queue_due_notices(ctx, now=when)
-    if outbox.count_due(ctx.database, when):  # compiling the templates costs a tenth of a second
-        send_due(ctx, now=when)
+    delivery.deliver_due(ctx, when)
 
 
 def parts(received: ReceivedEmail) -> tuple[str, str, str]:

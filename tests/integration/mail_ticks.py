@@ -20,14 +20,10 @@ from sqlmodel import select
 
 from improveflow.clock import FrozenClock
 from improveflow.models import Outbox, OutboxStatus
-from improveflow.notify.dispatch import (
-    DispatchReport,
-    MessageFactory,
-    default_message_factory,
-    dispatch_due,
-)
+from improveflow.notify.dispatch import DispatchReport, MessageFactory, default_message_factory
 from improveflow.services import still_relevant, sweep
 from improveflow.services.context import Context
+from improveflow.services.delivery import dispatch_due
 from improveflow.testing_smtp import CapturingSmtpServer
 
 MINUTE = timedelta(minutes=1)

@@ -17,10 +17,10 @@ from improveflow.audit_key import AuditKey
 from improveflow.calendar import LONDON
 from improveflow.clock import FrozenClock
 from improveflow.models import Outbox
-from improveflow.notify.dispatch import send_due
 from improveflow.scheduler import audit_checkpoint_job, build_scheduler
 from improveflow.services import audit_checkpoints
 from improveflow.services.context import Context
+from improveflow.services.delivery import send_due
 from improveflow.testing import make_context
 from improveflow.testing_smtp import CapturingSmtpServer, ReceivedEmail
 

@@ -12,10 +12,10 @@ import pytest
 from mail_ticks import mail_context
 
 from improveflow.models import DeliveryFault
-from improveflow.notify import delivery_health, outbox
-from improveflow.notify.delivery_health import Problem
+from improveflow.notify.delivery_health import DeliveryHealth, Problem
 from improveflow.services import delivery
 from improveflow.services.context import Context
+from improveflow.stores import outbox
 from improveflow.testing import DEFAULT_MOMENT
 from improveflow.testing_smtp import CapturingSmtpServer
 
@@ -58,8 +58,8 @@ def enqueue(ctx: Context, count: int) -> None:
             )
 
 
-def health(ctx: Context, at: timedelta = timedelta()) -> delivery_health.DeliveryHealth:
-    return delivery_health.read(ctx.database, NOW + at)
+def health(ctx: Context, at: timedelta = timedelta()) -> DeliveryHealth:
+    return delivery.health(ctx, NOW + at)
 
 
 def test_a_mail_outage_shows_after_one_dispatch_run(

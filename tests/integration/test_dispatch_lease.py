@@ -1,6 +1,7 @@
 """Claims that live as long as their run: renewed while it sends, lapsing within a minute once
 it has gone, and a database that goes away mid-run stopping every sender before its next
-message. Real SMTP; SQLite and PostgreSQL, and a PostgreSQL server the test stops itself."""
+message. Real SMTP; SQLite and PostgreSQL, and a PostgreSQL server the test stops itself. The
+run's time is a monotonic clock the test turns by hand."""
 
 from __future__ import annotations
 
@@ -16,16 +17,17 @@ from email.utils import make_msgid
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 from throwaway_postgres import ThrowawayPostgres
 
 from improveflow.clock import FrozenClock
 from improveflow.models import Outbox, OutboxStatus
-from improveflow.notify import outbox
-from improveflow.notify.dispatch import DispatchReport, dispatch_due
+from improveflow.notify.dispatch import LEASE
 from improveflow.notify.message import SMTP_POLICY, OutgoingEmail
-from improveflow.notify.outbox import OutboxRow
 from improveflow.services.context import Context
+from improveflow.services.delivery import dispatch_due
+from improveflow.stores import outbox
+from improveflow.stores.outbox import OutboxRow
 from improveflow.testing import DEFAULT_MOMENT, make_context
 from improveflow.testing_smtp import CapturingSmtpServer
 
@@ -33,15 +35,33 @@ NOW = DEFAULT_MOMENT
 SENDER = "plans@council.example"
 
 
-class RunningClock:
-    """Real time passing, from a chosen moment: the run's lease is measured on it."""
+class HandTurnedClock:
+    """A monotonic clock that moves only when turned; a sleeper on it wakes once the clock has
+    been turned past its time."""
 
-    def __init__(self, start: datetime) -> None:
-        self.start = start
-        self.began = time.monotonic()
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.sleepers: list[tuple[float, asyncio.Future[None]]] = []
 
-    def now(self) -> datetime:
-        return self.start + timedelta(seconds=time.monotonic() - self.began)
+    def monotonic(self) -> float:
+        return self.seconds
+
+    async def sleep(self, seconds: float) -> None:
+        woken = asyncio.get_running_loop().create_future()
+        self.sleepers.append((self.seconds + seconds, woken))
+        await woken
+
+    def turn(self, by: timedelta) -> None:
+        self.seconds += by.total_seconds()
+        still = []
+        for until, woken in self.sleepers:
+            if woken.done():  # a sleeper cancelled when its run ended
+                continue
+            if until <= self.seconds:
+                woken.set_result(None)
+            else:
+                still.append((until, woken))
+        self.sleepers = still
 
 
 def message(row: OutboxRow) -> OutgoingEmail:
@@ -93,6 +113,14 @@ def statuses(ctx: Context) -> Counter[str]:
         return Counter(row.status for row in session.exec(select(Outbox)).all())
 
 
+def held_until(ctx: Context) -> datetime | None:
+    """The earliest lease on a queued row, or None when none is held."""
+    leased = (Outbox.status == OutboxStatus.QUEUED, col(Outbox.lease_until).is_not(None))
+    with ctx.database.reading() as session:
+        leases = session.exec(select(Outbox.lease_until).where(*leased)).all()
+    return min((lease for lease in leases if lease is not None), default=None)
+
+
 def copies(smtp: CapturingSmtpServer) -> Counter[str]:
     return Counter(recipient for got in smtp.received for recipient in got.recipients)
 
@@ -106,49 +134,56 @@ def smtp() -> Iterator[CapturingSmtpServer]:
 def test_a_live_run_renews_its_claim_so_nobody_else_takes_its_emails(
     ctx: Context, smtp: CapturingSmtpServer
 ) -> None:
-    """A run sending for longer than its lease keeps renewing it: another worker polling all
-    the while claims nothing, and every email arrives once."""
-    total, lease = 60, timedelta(seconds=3)
-    for number in range(total):
-        smtp.stall(address(number), 0.1)  # a slow relay: the run lasts about three seconds
+    """A run sending for six times its lease keeps renewing it: another worker trying before
+    each message claims nothing, the claim always runs ahead of the run's time, and every
+    email arrives once."""
+    total, step = 60, LEASE / 10  # each message takes a tenth of the lease, on the run's clock
     mail = on_server(ctx, smtp, pool=2)
     enqueue(mail, total)
-    clock = RunningClock(NOW)
+    clock = HandTurnedClock()
     stolen: list[OutboxRow] = []
-    furthest: list[datetime] = []
-    running = threading.Event()
+    ahead: list[timedelta] = []
 
-    def other_worker() -> None:
-        while not running.is_set():
-            time.sleep(0.01)
-        while running.is_set():
-            stolen.extend(outbox.claim_due(mail.database, clock.now(), 50, lease, "other"))
-            with mail.database.reading() as session:
-                leases = session.exec(select(Outbox.lease_until)).all()
-            furthest.extend(moment for moment in leases if moment is not None)
-            time.sleep(0.1)
+    def slow_message(row: OutboxRow) -> OutgoingEmail:
+        clock.turn(step)
+        moment = NOW + timedelta(seconds=clock.monotonic())
+        with mail.database.writing() as session:  # another worker, at the run's moment
+            stolen.extend(outbox.claim_due(session.connection(), moment, total, LEASE))
+        lease = held_until(mail)
+        if lease is not None:
+            ahead.append(lease - moment)
+        return message(row)
 
-    async def send() -> DispatchReport:
-        running.set()
-        try:
-            return await dispatch_due(
-                mail, now=NOW, factory=message, clock=clock, lease=lease, jitter=False
-            )
-        finally:
-            running.clear()
+    report = asyncio.run(
+        dispatch_due(mail, now=NOW, factory=slow_message, clock=clock, jitter=False)
+    )
 
-    poller = threading.Thread(target=other_worker)
-    poller.start()
-    started = time.monotonic()
-    report = asyncio.run(send())
-    took = time.monotonic() - started
-    poller.join(timeout=10)
-
-    assert took > lease.total_seconds()  # the run outlived its first lease
+    assert timedelta(seconds=clock.monotonic()) == total * step  # six leases' worth
     assert stolen == []
-    assert max(furthest) > NOW + lease  # renewed, not merely long
+    assert len(ahead) == total
+    assert min(ahead) > timedelta()  # held ahead of the run at every message
     assert report.sent == total
     assert copies(smtp) == Counter({address(n): 1 for n in range(total)})
+    assert statuses(mail) == Counter({OutboxStatus.SENT: total})
+
+
+def test_a_claim_nobody_renews_lapses_after_its_lease(ctx: Context) -> None:
+    """A claim whose run has gone is free for another worker once its lease has passed, and
+    not a moment before."""
+    enqueue(ctx, 3)
+    with ctx.database.writing() as session:
+        claimed = outbox.claim_due(session.connection(), NOW, 10, LEASE)
+    assert len(claimed) == 3
+
+    def claim_at(moment: datetime) -> list[OutboxRow]:
+        with ctx.database.writing() as session:
+            return outbox.claim_due(session.connection(), moment, 10, LEASE)
+
+    assert claim_at(NOW + LEASE - timedelta(seconds=1)) == []
+    assert claim_at(NOW + LEASE) == []  # a lease holds up to its last moment
+    assert [row.id for row in claim_at(NOW + LEASE + timedelta(microseconds=1))] == [
+        row.id for row in claimed
+    ]
 
 
 def test_a_database_stopped_mid_dispatch_repeats_at_most_one_email_per_connection(

@@ -10,13 +10,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from mail_ticks import Dispatcher, mail_context, server_down
-from sqlmodel import select
+from sqlmodel import col, select
 
 from improveflow.calendar import LONDON
 from improveflow.clock import FrozenClock
 from improveflow.models import Outbox, OutboxStatus, PlanKind, Verdict
-from improveflow.notify import outbox
-from improveflow.services import approvals, progress, sweep
+from improveflow.services import approvals, delivery, progress, sweep
 from improveflow.services.context import Context
 from improveflow.testing import add_action, add_owners_with_actions, add_plan, add_sample_people
 from improveflow.testing_smtp import CapturingSmtpServer
@@ -41,7 +40,7 @@ def mail(ctx: Context, smtp: CapturingSmtpServer) -> Context:
 
 def _rows(ctx: Context) -> list[Outbox]:
     with ctx.database.reading() as session:
-        found = list(session.exec(select(Outbox).order_by(Outbox.id)).all())
+        found = list(session.exec(select(Outbox).order_by(col(Outbox.id))).all())
         session.expunge_all()
     return found
 
@@ -160,11 +159,11 @@ def test_a_three_day_outage_supersedes_what_no_longer_matters_and_keeps_the_rest
     assert smtp.to(SAM) == []
     sent = [row for row in _rows(mail) if row.sent_at is not None and row.sent_at >= START]
     assert sorted(got.message["Message-ID"] for got in smtp.received) == sorted(
-        row.message_id for row in sent
+        str(row.message_id) for row in sent
     )  # each sent once
 
     # What no longer matters is kept, set aside with the reason, and listed so.
-    superseded = outbox.list_rows(mail.database, False, 50, status=OutboxStatus.SUPERSEDED)
+    superseded = delivery.listed(mail, limit=50, status=OutboxStatus.SUPERSEDED)
     reasons = sorted(row["why"] for row in superseded)
     assert reasons == sorted(
         [

@@ -21,8 +21,8 @@ TICKS = 8  # the workers' minutes
 
 
 def _worker(url: str, smtp_port: int, barrier: Barrier, results: object) -> None:
-    """One scheduler process: each minute, the sweep then the dispatch (checking first that
-    each email still matters), as its jobs do."""
+    """One scheduler process: each minute, the sweep then the dispatch (queueing what is due,
+    then sending what still matters), as its jobs do."""
     clock = FrozenClock(START)
     context = make_context(
         url, clock=clock, migrate=False, smtp_port=smtp_port, secret_key="k" * 32,
@@ -35,7 +35,9 @@ def _worker(url: str, smtp_port: int, barrier: Barrier, results: object) -> None
             clock.set(now)
             barrier.wait(timeout=120)
             done["queued"] += sweep.sweep(context, now=now).emails_queued
-            done["sent"] += delivery.send_due(context, now).sent
+            delivered = delivery.deliver_due(context, now)
+            done["queued"] += delivered.queued
+            done["sent"] += delivered.report.sent
     finally:
         context.close()
     results.put(done)  # type: ignore[attr-defined]

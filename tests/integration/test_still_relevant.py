@@ -11,11 +11,11 @@ from sqlmodel import select
 from improveflow.calendar import LONDON
 from improveflow.clock import FrozenClock
 from improveflow.models import Outbox, OutboxStatus, Verdict
-from improveflow.notify.outbox import OutboxRow
 from improveflow.notify.relevance import Narrowed, Superseded
 from improveflow.services import approvals, bundling, progress, still_relevant, sweep, tokens
 from improveflow.services.context import Context
 from improveflow.store import table_of
+from improveflow.stores.outbox import OutboxRow
 from improveflow.testing import add_action, add_plan, add_sample_people
 
 MONDAY = datetime(2014, 6, 2, 10, 0, tzinfo=LONDON)

@@ -27,9 +27,9 @@ from improveflow import exceptions, resources
 from improveflow.calendar import LONDON
 from improveflow.clock import FrozenClock
 from improveflow.models import ApprovalRequest, AuditEvent, ProgressUpdate, Verdict
-from improveflow.notify.dispatch import send_due
 from improveflow.services import approvals, deputies, progress, sweep
 from improveflow.services.context import Context
+from improveflow.services.delivery import send_due
 from improveflow.store import table_of
 from improveflow.testing import DEFAULT_MOMENT, make_context
 from improveflow.testing_smtp import CapturingSmtpServer, ReceivedEmail

@@ -33,9 +33,9 @@ from improveflow import store
 from improveflow.demo.mailbox import newest_first
 from improveflow.demo.run import demo_app, prepare
 from improveflow.models import Verdict
-from improveflow.notify.dispatch import send_due
 from improveflow.services import approvals, progress, sweep
 from improveflow.services.context import Context
+from improveflow.services.delivery import send_due
 from improveflow.services.tokens import signer
 from improveflow.testing_smtp import CapturingSmtpServer, free_port
 

@@ -29,9 +29,9 @@ from improveflow import store
 from improveflow.calendar import LONDON
 from improveflow.clock import FrozenClock
 from improveflow.models import Outbox
-from improveflow.notify.dispatch import send_due
 from improveflow.services import sweep, tokens
 from improveflow.services.context import Context
+from improveflow.services.delivery import send_due
 from improveflow.testing import add_action, add_plan, add_sample_people, make_context
 from improveflow.testing_smtp import CapturingSmtpServer, free_port
 from improveflow.web.serve import server_for

@@ -32,9 +32,9 @@ from improveflow import store
 from improveflow.calendar import LONDON
 from improveflow.clock import FrozenClock
 from improveflow.models import AuditEvent, Person
-from improveflow.notify.dispatch import send_due
 from improveflow.services import approvals, progress, sweep, tokens
 from improveflow.services.context import Context
+from improveflow.services.delivery import send_due
 from improveflow.testing import add_action, make_context
 from improveflow.testing_smtp import CapturingSmtpServer
 from improveflow.web.app import create_app

@@ -23,8 +23,7 @@ from improveflow.cli.common import (
     table,
 )
 from improveflow.models import OutboxStatus
-from improveflow.notify import outbox
-from improveflow.services import deputies, sweep, views
+from improveflow.services import delivery, deputies, sweep, views
 
 outbox_app = sub_app("Email waiting to go, sent or failed.")
 escalations_app = sub_app("Actions that are late or rated red, by level, and those without news.")
@@ -105,10 +104,8 @@ def outbox_list(
     as_json: JsonOption = False,
 ) -> None:
     """Email waiting to go, sent, failed or set aside (with why)."""
-    status = OutboxStatus.SUPERSEDED if superseded else None
-    rows = outbox.list_rows(
-        context_of(ctx).database, failed_only=failed, limit=limit, status=status
-    )
+    status = OutboxStatus.FAILED if failed else OutboxStatus.SUPERSEDED if superseded else None
+    rows = delivery.listed(context_of(ctx), limit=limit, status=status)
     if as_json:
         print_json(rows)
         return
@@ -137,16 +134,13 @@ def outbox_list(
 def outbox_send(ctx: typer.Context, now: NowOption = None, as_json: JsonOption = False) -> None:
     """Queue the notices due now and send what is due (the same clock as `sweep --now`)."""
     context = context_of(ctx)
-    when = moment(now) or context.clock.now()
-    from improveflow.services import delivery  # aiosmtplib only when sending
-
-    queued = sweep.queue_due_notices(context, now=when)
-    report = delivery.send_due(context, when)
+    delivered = delivery.deliver_due(context, moment(now) or context.clock.now())
+    report = delivered.report
     if as_json:
-        print_json({"queued": queued, **report.__dict__})
+        print_json({"queued": delivered.queued, **report.__dict__})
         return
     out.print(
-        f"{queued} emails queued; {report.sent} sent, {report.retried} to retry later, "
+        f"{delivered.queued} emails queued; {report.sent} sent, {report.retried} to retry later, "
         f"{report.failed} failed, {report.superseded} no longer needed (set aside), "
         f"{report.deferred_by_rate_limit} waiting for the rate limit."
     )

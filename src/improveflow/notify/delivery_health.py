@@ -13,19 +13,13 @@ of the mail as a whole.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-import sqlalchemy as sa
-
-from improveflow.db import Database
-from improveflow.models import DeliveryFault, Outbox, OutboxStatus
-from improveflow.store import table_of
-
-_outbox = table_of(Outbox)
-_c = _outbox.c
+from improveflow.models import DeliveryFault
+from improveflow.stores.outbox import QueueFacts
 
 # Due emails untried for this long, with nothing sent meanwhile, mean nothing is sending.
 STUCK_AFTER = timedelta(minutes=15)
@@ -113,74 +107,29 @@ class DeliveryHealth:
         return _ADDRESS.sub("[address]", self.last_error)
 
 
-_WAITING = (_c.status == OutboxStatus.QUEUED,)
-_IS_DUE = _c.due_at <= sa.bindparam("now", type_=_c.due_at.type)
-_TRIED = _c.attempts > 0
-
-
-def _count(*condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-    return sa.func.coalesce(sa.func.sum(sa.case((sa.and_(*condition), 1), else_=0)), 0)
-
-
-_QUEUE = sa.select(
-    sa.func.count(),
-    _count(_IS_DUE),
-    _count(_TRIED),
-    sa.func.min(sa.case((_IS_DUE, _c.due_at))),
-    sa.func.min(sa.case((sa.and_(_IS_DUE, _c.attempts == 0), _c.due_at))),
-    _count(_TRIED, _c.fault == DeliveryFault.SERVER),
-).where(*_WAITING)
-_ENDED = (
-    sa.select(_c.status, sa.func.count())
-    .where(_c.status.in_([OutboxStatus.FAILED, OutboxStatus.SUPERSEDED]))
-    .group_by(_c.status)
-)
-_LAST_SENT = sa.select(sa.func.max(_c.sent_at))
-_NOT_SENT = _c.status.in_([OutboxStatus.QUEUED, OutboxStatus.FAILED])
-_LAST_ERROR = (
-    sa.select(_c.last_error, _c.last_attempt_at, _c.fault)
-    .where(_NOT_SENT, _c.last_error.is_not(None), _c.last_attempt_at.is_not(None))
-    .order_by(_c.last_attempt_at.desc(), _c.id.desc())
-    .limit(1)
-)
-_SAME_ERROR = sa.select(sa.func.count()).where(_NOT_SENT, _c.last_error == sa.bindparam("text"))
-
-
-def read(database: Database, now: datetime) -> DeliveryHealth:
-    """The facts at `now`, in one read-only transaction, and the problems they show."""
-    with database.reading() as session:
-        connection = session.connection()
-        queued, due, retrying, oldest_due, oldest_untried, failing = connection.execute(
-            _QUEUE, {"now": now}
-        ).one()
-        ended: dict[str, int] = {str(s): int(n) for s, n in connection.execute(_ENDED)}
-        last_sent = connection.execute(_LAST_SENT).scalar_one()
-        error = connection.execute(_LAST_ERROR).first()
-        count = 0
-        if error is not None:
-            count = int(connection.execute(_SAME_ERROR, {"text": error[0]}).scalar_one())
-    last_error, last_error_at, fault = error if error is not None else (None, None, None)
-    facts = DeliveryHealth(
+def assess(facts: QueueFacts, now: datetime) -> DeliveryHealth:
+    """The outbox's facts at `now` (`stores.outbox.queue_facts`), and the problems they show."""
+    health = DeliveryHealth(
         checked_at=now,
-        queued=int(queued),
-        due=int(due),
-        retrying=int(retrying),
-        oldest_due_at=_aware(oldest_due),
-        last_sent_at=_aware(last_sent),
-        last_error=last_error,
-        last_error_at=_aware(last_error_at),
-        last_error_fault=DeliveryFault(fault) if fault else None,
-        last_error_count=count,
-        failed=int(ended.get(OutboxStatus.FAILED, 0)),
-        superseded=int(ended.get(OutboxStatus.SUPERSEDED, 0)),
+        queued=facts.queued,
+        due=facts.due,
+        retrying=facts.retrying,
+        oldest_due_at=facts.oldest_due_at,
+        last_sent_at=facts.last_sent_at,
+        last_error=facts.last_error,
+        last_error_at=facts.last_error_at,
+        last_error_fault=facts.last_error_fault,
+        last_error_count=facts.last_error_count,
+        failed=facts.failed,
+        superseded=facts.superseded,
         problems=(),
     )
     problems = []
-    if int(failing) and _failing(facts):
+    if facts.failing and _failing(health):
         problems.append(Problem.MAIL_FAILING)
-    if _stuck(facts, _aware(oldest_untried)):
+    if _stuck(health, facts.oldest_untried_at):
         problems.append(Problem.MAIL_STUCK)
-    return _with_problems(facts, tuple(problems))
+    return replace(health, problems=tuple(problems))
 
 
 def _failing(facts: DeliveryHealth) -> bool:
@@ -193,17 +142,6 @@ def _stuck(facts: DeliveryHealth, oldest_untried: datetime | None) -> bool:
     if oldest_untried is None or facts.checked_at - oldest_untried <= STUCK_AFTER:
         return False
     return facts.last_sent_at is None or facts.checked_at - facts.last_sent_at > STUCK_AFTER
-
-
-def _with_problems(facts: DeliveryHealth, problems: tuple[Problem, ...]) -> DeliveryHealth:
-    return DeliveryHealth(**{**facts.__dict__, "problems": problems})
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """A moment as the outbox's columns give it: aware, in UTC (aggregates keep their type)."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 def _iso(value: datetime | None) -> str | None:

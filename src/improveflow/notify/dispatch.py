@@ -7,6 +7,10 @@ those in flight. A claim is a lease of a minute, renewed while the run lives: a 
 renew it (the database has gone) stops every sender before its next message, and the rows of
 a run that died are free for the next within a minute.
 
+The caller hands in what the run needs as plain values: a unit of work for its short
+transactions (it commits between sends), the settings, the moment it starts at and a monotonic
+clock for the time it runs, so it knows nothing of services or of how transactions open.
+
 Before anything is sent, the caller's relevance check sets aside emails that no longer matter
 (superseded, with the reason) instead of sending them late. A temporary failure (no
 connection, no reply, 4xx) is retried with capped exponential backoff for as long as the email
@@ -21,25 +25,24 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Collection
+from collections.abc import Collection, Coroutine
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 
-from improveflow.clock import Clock
 from improveflow.config import Settings
 from improveflow.exceptions import SmtpUnavailable
-from improveflow.notify import outbox
 from improveflow.notify.dispatch_run import LEASE, DispatchReport, DispatchRun, MessageFactory
-from improveflow.notify.outbox import OutboxRow
+from improveflow.notify.monotonic import MonotonicClock, SystemMonotonic
 from improveflow.notify.relevance import RelevanceCheck
 from improveflow.notify.retry_policy import backoff, is_permanent
 from improveflow.notify.smtp_pool import SmtpPool
 from improveflow.notify.spans import describe_span
-from improveflow.services.context import Context
+from improveflow.stores import UnitOfWork, outbox
+from improveflow.stores.outbox import OutboxRow
 
 if TYPE_CHECKING:
     # Only for types: this module (and the scheduler) load without the rendering stack.
@@ -53,10 +56,11 @@ __all__ = [
     "default_message_factory",
     "dispatch_due",
     "is_permanent",
-    "send_due",
+    "run_to_end",
 ]
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 def default_message_factory(
@@ -106,35 +110,42 @@ def _domain_of(address: str) -> str:
 
 
 async def dispatch_due(
-    ctx: Context,
-    *,
-    now: datetime | None = None,
+    transaction: UnitOfWork,
+    settings: Settings,
     factory: MessageFactory,
+    *,
+    now: datetime,
+    clock: MonotonicClock | None = None,
     limit: int = 500,
     jitter: bool = True,
     worker: str | None = None,
     still_relevant: RelevanceCheck | None = None,
-    clock: Clock | None = None,
     lease: timedelta = LEASE,
     only_ids: Collection[int] | None = None,
 ) -> DispatchReport:
-    """Send what is due at `now` (the clock's moment by default); see the module docstring.
+    """Send what is due at `now`; see the module docstring.
 
-    `still_relevant` sets aside what no longer matters before sending; `clock` (the context's
-    by default) measures the run's time for its lease; `only_ids` sends only those rows.
+    `transaction` opens each of the run's short transactions; `clock` (the machine's monotonic
+    clock by default) measures the run's time for its lease; `still_relevant` sets aside what
+    no longer matters before sending; `only_ids` sends only those rows.
     """
-    clock = clock or ctx.clock
-    now = now or clock.now()
+    clock = clock or SystemMonotonic()
     worker = worker or f"{socket.gethostname()}:{os.getpid()}"
-    settings = ctx.settings
     rate_limit = settings.smtp_rate_limit
-    rows = outbox.claim_due(
-        ctx.database, now, limit, lease, worker, rate_limit=rate_limit, only_ids=only_ids
-    )
-    run = DispatchRun(ctx, now, factory, rows, clock=clock, lease=lease, jitter=jitter)
-    if rate_limit is not None and len(rows) < limit:
+    with transaction() as connection:
+        rows = outbox.claim_due(
+            connection, now, limit, lease, rate_limit=rate_limit, only_ids=only_ids
+        )
         # Whatever is due and was not claimed waits for the rate limit: untouched, still queued.
-        run.report.deferred_by_rate_limit = outbox.count_due(ctx.database, now)
+        deferred = 0
+        if rate_limit is not None and len(rows) < limit:
+            deferred = outbox.count_due(connection, now)
+    if rows:
+        log.debug("worker %s claimed %d outbox rows until %s", worker, len(rows), now + lease)
+    run = DispatchRun(
+        transaction, settings, now, factory, rows, clock=clock, lease=lease, jitter=jitter
+    )
+    run.report.deferred_by_rate_limit = deferred
     connections = 0
     if rows:
         try:
@@ -161,7 +172,7 @@ async def dispatch_due(
 
 async def _send_pending(run: DispatchRun) -> int:
     """Open the pool and send; the number of connections opened."""
-    pool = SmtpPool(run.ctx.settings, min(run.ctx.settings.smtp_pool_size, len(run.pending)))
+    pool = SmtpPool(run.settings, min(run.settings.smtp_pool_size, len(run.pending)))
     try:
         await pool.open()
     except SmtpUnavailable as error:
@@ -214,40 +225,17 @@ def _settle(run: DispatchRun) -> None:
     try:
         run.commit_now()
         run.record_sent()
-        # Rows never attempted (the lease ran short, or an error stopped the run).
-        outbox.release(run.ctx.database, [row.id for row in run.pending], run.lease_until)
+        run.release_unattempted()
     except sa.exc.DBAPIError as error:
         # The database has gone: the rows keep their lease, and the next run after it lapses
         # takes them (a delivery not recorded is sent again: at most one per connection).
         log.warning("could not record the end of a dispatch run: %s", error.orig or error)
-    finally:
-        run.close()
 
 
-def send_due(
-    ctx: Context,
-    now: datetime | None = None,
-    factory: MessageFactory | None = None,
-    *,
-    limit: int = 500,
-    still_relevant: RelevanceCheck | None = None,
-    only_ids: Collection[int] | None = None,
-) -> DispatchReport:
-    """`dispatch_due` for synchronous callers (the CLI, the scheduler's jobs)."""
-    now = now or ctx.clock.now()
-    if factory is None:
-        factory = default_message_factory(ctx.settings, ctx.settings.templates_dir, now)
+def run_to_end(coroutine: Coroutine[Any, Any, _T]) -> _T:
+    """Run `coroutine` (a dispatch) to its end on a loop of its own, for synchronous callers."""
     with _event_loop() as runner:
-        return runner.run(
-            dispatch_due(
-                ctx,
-                now=now,
-                factory=factory,
-                limit=limit,
-                still_relevant=still_relevant,
-                only_ids=only_ids,
-            )
-        )
+        return runner.run(coroutine)
 
 
 def _event_loop() -> asyncio.Runner:

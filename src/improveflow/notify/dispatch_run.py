@@ -2,7 +2,10 @@
 a pool, the group commit that records deliveries, and the marks for failures.
 
 The run's moments are `now` (when it counts itself as starting: `outbox send --now` names
-one) plus the time passed since on the injected clock, so tests can move time for it.
+one) plus the time passed since on its monotonic clock, which tests can move by hand. Every
+write is a short transaction from the unit of work the caller hands in, so each delivery is
+recorded as soon as it is made; all of them run on the event loop between sends, so a mark
+never races a renewal for the lease it names.
 """
 
 from __future__ import annotations
@@ -19,16 +22,16 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from improveflow.clock import Clock
+from improveflow.config import Settings
 from improveflow.exceptions import SmtpUnavailable
 from improveflow.models import DeliveryFault
-from improveflow.notify import outbox
-from improveflow.notify.outbox import OutboxRow
+from improveflow.notify.monotonic import MonotonicClock
 from improveflow.notify.relevance import Narrowed, RelevanceCheck, Superseded
 from improveflow.notify.retry_policy import backoff, fault_of, is_permanent
 from improveflow.notify.smtp_pool import SmtpPool, describe
 from improveflow.notify.spans import describe_span
-from improveflow.services.context import Context
+from improveflow.stores import UnitOfWork, outbox
+from improveflow.stores.outbox import OutboxRow
 
 if TYPE_CHECKING:
     from improveflow.notify.message import OutgoingEmail
@@ -65,39 +68,40 @@ class DispatchRun:
 
     def __init__(
         self,
-        ctx: Context,
+        transaction: UnitOfWork,
+        settings: Settings,
         now: datetime,
         factory: MessageFactory,
         rows: list[OutboxRow],
         *,
-        clock: Clock,
+        clock: MonotonicClock,
         lease: timedelta,
         jitter: bool,
     ) -> None:
-        self.ctx = ctx
+        self.transaction = transaction
+        self.settings = settings
         self.now = now
         self.clock = clock
-        self.started = clock.now()
+        self.started = clock.monotonic()
         self.factory = factory
         self.pending = deque(rows)
         self.claimed = [row.id for row in rows]
         self.lease = lease
         self.lease_until = rows[0].lease_until if rows and rows[0].lease_until else now + lease
         # A message may take up to the SMTP timeout: none starts with less lease left.
-        self.lease_margin = min(timedelta(seconds=ctx.settings.smtp_timeout_s), lease / 2)
-        self.useful_for = timedelta(days=ctx.settings.email_useful_days)
+        self.lease_margin = min(timedelta(seconds=settings.smtp_timeout_s), lease / 2)
+        self.useful_for = timedelta(days=settings.email_useful_days)
         self.stopped: BaseException | None = None  # why no sender may start another message
         self.unrecorded: list[tuple[int, str | None]] = []  # delivered, not yet marked sent
         # The transaction senders are waiting on, and the timer that commits it.
         self.commit: asyncio.Future[None] | None = None
         self.window: asyncio.TimerHandle | None = None
-        self.records: sa.Connection | None = None  # kept for the run's many small writes
         self.report = DispatchReport()
-        self.sender = parseaddr(ctx.settings.smtp_from)[1] or ctx.settings.smtp_from
+        self.sender = parseaddr(settings.smtp_from)[1] or settings.smtp_from
         self.jitter = jitter
 
     def moment(self) -> datetime:
-        return self.now + (self.clock.now() - self.started)
+        return self.now + timedelta(seconds=self.clock.monotonic() - self.started)
 
     # The lease ------------------------------------------------------------------------------
 
@@ -115,18 +119,15 @@ class DispatchRun:
     async def _renew_until_stopped(self) -> None:
         interval = self.lease.total_seconds() * RENEW_SHARE
         while self.stopped is None:
-            await asyncio.sleep(interval)
+            await self.clock.sleep(interval)
             self.renew()
 
     def renew(self) -> None:
-        """Extend the lease; if the database cannot, no sender starts another message.
-
-        Runs on the event loop between sends, like every other write of the run, so a mark
-        never races a renewal for the lease it names.
-        """
+        """Extend the lease; if the database cannot, no sender starts another message."""
         until = self.moment() + self.lease
         try:
-            outbox.renew(self.ctx.database, self.claimed, self.lease_until, until)
+            with self.transaction() as connection:
+                outbox.renew(connection, self.claimed, self.lease_until, until)
         except sa.exc.DBAPIError as error:
             log.warning("could not renew the claim on %d emails: %s", len(self.claimed), error)
             self.stopped = error
@@ -157,9 +158,9 @@ class DispatchRun:
             if isinstance(verdict, Superseded)
         }
         if reasons:
-            self.report.superseded += outbox.mark_superseded(
-                self.ctx.database, reasons, self.lease_until
-            )
+            with self.transaction() as connection:
+                marked = outbox.mark_superseded(connection, reasons, self.lease_until)
+            self.report.superseded += marked
             log.info("%d emails no longer matter and were not sent", len(reasons))
         kept: deque[OutboxRow] = deque()
         for row in self.pending:
@@ -242,15 +243,15 @@ class DispatchRun:
     def record_sent(self) -> None:
         if self.unrecorded:
             batch, self.unrecorded = self.unrecorded, []
-            if self.records is None:
-                self.records = self.ctx.database.writer_connection()
-            outbox.mark_sent_many(self.records, batch, self.moment())
+            with self.transaction() as connection:
+                outbox.mark_sent(connection, batch, self.moment())
 
-    def close(self) -> None:
-        if self.records is not None:
-            with contextlib.suppress(sa.exc.DBAPIError):
-                self.records.close()
-            self.records = None
+    def release_unattempted(self) -> None:
+        """Hand back the rows never attempted (the lease ran short, or an error stopped the run)."""
+        if not self.pending:
+            return
+        with self.transaction() as connection:
+            outbox.release(connection, [row.id for row in self.pending], self.lease_until)
 
     # Failures -------------------------------------------------------------------------------
 
@@ -270,22 +271,30 @@ class DispatchRun:
         self.report.errors.append(f"outbox row {row.id} to {row.recipient_email}: {text}")
         self.report.last_error = text
         moment = self.moment()
-        database = self.ctx.database
         if permanent or moment >= self._useful_until(row):
             if not permanent:
                 text = (
                     f"gave up after {describe_span(self.useful_for)} of trying "
                     f"({row.attempts + 1} attempts): {text}"
                 )
-            outbox.mark_failed(
-                database, row.id, moment, text, fault=fault, lease_until=self.lease_until
-            )
+            with self.transaction() as connection:
+                marked = outbox.mark_failed(
+                    connection, row.id, moment, text, fault=fault, lease_until=self.lease_until
+                )
+            if marked:
+                log.warning("outbox row %d failed at %s: %s", row.id, moment.isoformat(), text)
             self.report.failed += 1
             return
         retry_at = self._retry_at(row, moment)
-        outbox.mark_retry(
-            database, row.id, moment, text, retry_at, fault=fault, lease_until=self.lease_until
-        )
+        with self.transaction() as connection:
+            outbox.mark_retry(
+                connection,
+                [(row.id, retry_at)],
+                moment,
+                text,
+                fault=fault,
+                lease_until=self.lease_until,
+            )
         self.report.retried += 1
 
     def _retry_at(self, row: OutboxRow, moment: datetime) -> datetime:
@@ -304,14 +313,15 @@ class DispatchRun:
             else:
                 retries.append((row.id, self._retry_at(row, moment)))
         text = describe(error)
-        self.report.retried += outbox.mark_retry_many(
-            self.ctx.database,
-            retries,
-            moment,
-            text,
-            fault=DeliveryFault.SERVER,
-            lease_until=self.lease_until,
-        )
         if retries:
+            with self.transaction() as connection:
+                self.report.retried += outbox.mark_retry(
+                    connection,
+                    retries,
+                    moment,
+                    text,
+                    fault=DeliveryFault.SERVER,
+                    lease_until=self.lease_until,
+                )
             self.report.errors.append(f"{len(retries)} emails: {text}")
         self.report.last_error = text

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from improveflow.notify.outbox import OutboxRow
+from improveflow.stores.outbox import OutboxRow
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from improveflow.audit_checkpoint import Checkpoint
 from improveflow.audit_key import AuditKey
 from improveflow.calendar import as_london
 from improveflow.config import Settings
-from improveflow.notify import outbox
 from improveflow.services.context import Context
+from improveflow.stores import outbox
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,23 +21,21 @@ from improveflow.models import (
     Action,
     ApprovalRequest,
     Deputy,
-    Notice,
     Objective,
-    Outbox,
     Person,
     Plan,
     ProgressUpdate,
     Theme,
 )
-from improveflow.notify import outbox
 from improveflow.reminders import SweepPlanner
 from improveflow.services import email_items, notices
 from improveflow.services.context import Context
 from improveflow.services.organisations import people_of
-from improveflow.store import table_of
+from improveflow.stores import outbox
+from improveflow.stores.outbox import PendingNotice
+from improveflow.stores.tables import table_of
 
 PAGE = 2000
-_NOTICE = table_of(Notice)
 _ACTION = table_of(Action)
 _PLAN = table_of(Plan)
 _THEME = table_of(Theme)
@@ -47,17 +44,6 @@ _PERSON = table_of(Person)
 _PROGRESS = table_of(ProgressUpdate)
 _REQUEST = table_of(ApprovalRequest)
 _DEPUTY = table_of(Deputy)
-_OUTBOX = table_of(Outbox)
-
-
-@dataclass(frozen=True)
-class _Pending:
-    id: int
-    kind: str
-    person_id: int
-    action_id: int | None
-    request_id: int | None
-    data: dict[str, Any]
 
 
 def bundle_due(session: Session, ctx: Context, now: datetime) -> int:
@@ -65,31 +51,12 @@ def bundle_due(session: Session, ctx: Context, now: datetime) -> int:
     notices.from_requests(session, now)
     queued = 0
     while True:
-        batch = _claim(session, now)
+        batch = outbox.due_notices(session.connection(), now, PAGE)
         if not batch:
             return queued
         queued += _Bundler(session, ctx, now).bundle(batch)
         if len(batch) < PAGE:
             return queued
-
-
-def _claim(session: Session, now: datetime) -> list[_Pending]:
-    query = (
-        sa.select(
-            _NOTICE.c.id,
-            _NOTICE.c.kind,
-            _NOTICE.c.person_id,
-            _NOTICE.c.action_id,
-            _NOTICE.c.request_id,
-            _NOTICE.c.data,
-        )
-        .where(_NOTICE.c.outbox_id.is_(None), _NOTICE.c.due_at <= now)
-        .order_by(_NOTICE.c.person_id, _NOTICE.c.id)
-        .limit(PAGE)
-    )
-    if session.connection().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return [_Pending(*row) for row in session.connection().execute(query)]
 
 
 class _Bundler:
@@ -98,11 +65,11 @@ class _Bundler:
         self.connection = session.connection()
         self.planners: dict[str, SweepPlanner] = {}
 
-    def bundle(self, batch: list[_Pending]) -> int:
+    def bundle(self, batch: list[PendingNotice]) -> int:
         actions = self._actions({n.action_id for n in batch if n.action_id is not None})
         requests = self._requests({n.request_id for n in batch if n.request_id is not None})
         people = self._people({n.person_id for n in batch} | _people_named(requests, batch))
-        emails: dict[tuple[int, str], list[_Pending]] = defaultdict(list)
+        emails: dict[tuple[int, str], list[PendingNotice]] = defaultdict(list)
         for notice in batch:
             group = (
                 "bundle" if notice.kind in notices.BUNDLED_KINDS else f"{notice.kind}:{notice.id}"
@@ -187,7 +154,7 @@ class _Bundler:
     # Contexts for the templates --------------------------------------------------------------
 
     def _working_moment(
-        self, carried: list[_Pending], actions: dict[int, dict[str, Any]]
+        self, carried: list[PendingNotice], actions: dict[int, dict[str, Any]]
     ) -> datetime:
         """Now, unless today is a weekend or bank holiday for one of the emails' workflows:
         then the next working morning (the latest, if their calendars disagree)."""
@@ -198,7 +165,7 @@ class _Bundler:
 
     def _bundled(
         self,
-        carried: list[_Pending],
+        carried: list[PendingNotice],
         actions: dict[int, dict[str, Any]],
         recipient: dict[str, Any],
     ) -> tuple[str, dict[str, Any]]:
@@ -233,7 +200,7 @@ class _Bundler:
         }
 
     def _item(
-        self, notice: _Pending, action: dict[str, Any], recipient: dict[str, Any]
+        self, notice: PendingNotice, action: dict[str, Any], recipient: dict[str, Any]
     ) -> dict[str, Any]:
         planner = self._planner(action["workflow"])
         item = email_items.action_item(action, planner, self.now)
@@ -254,7 +221,7 @@ class _Bundler:
 
     def _single(
         self,
-        notice: _Pending,
+        notice: PendingNotice,
         actions: dict[int, dict[str, Any]],
         requests: dict[int, dict[str, Any]],
         people: dict[int, dict[str, Any]],
@@ -333,7 +300,7 @@ class _Bundler:
 
     def _enqueue(
         self,
-        carried: list[_Pending],
+        carried: list[PendingNotice],
         template: str,
         context: dict[str, Any],
         recipient: dict[str, Any],
@@ -353,17 +320,12 @@ class _Bundler:
             now=self.now,
         )
         if outbox_id is None:
-            found = self.connection.execute(
-                sa.select(_OUTBOX.c.id).where(_OUTBOX.c.idempotency_key == key)
-            ).scalar_one()
-            outbox_id = int(found)
-        self.connection.execute(
-            sa.update(_NOTICE).where(_NOTICE.c.id.in_(ids)).values(outbox_id=outbox_id)
-        )
+            outbox_id = outbox.id_of(self.connection, key)
+        outbox.put_in_email(self.connection, ids, outbox_id)
         return 1
 
 
-def _people_named(requests: dict[int, dict[str, Any]], batch: list[_Pending]) -> set[int]:
+def _people_named(requests: dict[int, dict[str, Any]], batch: list[PendingNotice]) -> set[int]:
     named = {r["requester_id"] for r in requests.values()}
     named |= {int(n.data["decider_id"]) for n in batch if n.data.get("decider_id")}
     return named

@@ -26,12 +26,12 @@ import sqlalchemy as sa
 from improveflow.calendar import as_london
 from improveflow.links import describe_age
 from improveflow.models import Action, ApprovalRequest, Escalation, Plan, RequestStatus
-from improveflow.notify.outbox import OutboxRow
 from improveflow.notify.relevance import Narrowed, RelevanceCheck, Superseded, Verdict
 from improveflow.notify.wording import long_date
 from improveflow.services import notices
 from improveflow.services.context import Context
-from improveflow.store import table_of
+from improveflow.stores.outbox import OutboxRow
+from improveflow.stores.tables import table_of
 
 __all__ = ["checker"]
 

@@ -31,10 +31,10 @@ from improveflow.models import (
     UsedLink,
     WebSession,
 )
-from improveflow.notify import outbox
 from improveflow.services.context import Context
 from improveflow.services.link_scope import LinkScope, UnreadableScope, stored_scope
 from improveflow.store import table_of
+from improveflow.stores import outbox
 
 # A session started by signing in lasts a working day. A visit from any other link reaches
 # one page, for an hour: time enough to do what the email asked, and no longer, should the

@@ -18,7 +18,6 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from improveflow import exceptions
 from improveflow.models import OutboxStatus, Role
-from improveflow.notify import outbox
 from improveflow.notify.delivery_health import DeliveryHealth, Problem
 from improveflow.notify.spans import describe_span
 from improveflow.services import delivery
@@ -128,13 +127,12 @@ def email_delivery_page(request: Request, web: WebDep, viewer: ViewerDep) -> Res
             "be arriving."
         )
     found = delivery.health(web.ctx)
-    database = web.ctx.database
     values: dict[str, Any] = {
         "health": found,
         "oldest_age": _span(found.oldest_due_age),
         "sent_ago": _span(found.checked_at - found.last_sent_at) if found.last_sent_at else None,
-        "failed": outbox.list_rows(database, False, LISTED, status=OutboxStatus.FAILED),
-        "superseded": outbox.list_rows(database, False, LISTED, status=OutboxStatus.SUPERSEDED),
+        "failed": delivery.listed(web.ctx, limit=LISTED, status=OutboxStatus.FAILED),
+        "superseded": delivery.listed(web.ctx, limit=LISTED, status=OutboxStatus.SUPERSEDED),
         "listed": LISTED,
         "kinds": EMAIL_KINDS,
     }

@@ -10,8 +10,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 
-from improveflow import exceptions, store
-from improveflow.services import people
+from improveflow import exceptions
+from improveflow.services import people, preferences
 from improveflow.web import unsubscribe
 from improveflow.web.auth import follow_link
 from improveflow.web.pages import FieldError, page, redirect
@@ -26,8 +26,7 @@ CHOICES = (
 
 
 def _current(web: WebState, person_id: int) -> str:
-    with web.ctx.database.reading() as session:
-        return store.person_by_id(session, person_id).reminder_delivery
+    return preferences.reminder_delivery(web.ctx, person_id)
 
 
 @router.get("/preferences")

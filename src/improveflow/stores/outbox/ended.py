@@ -1,4 +1,4 @@
-"""Putting failed or superseded emails back in the queue, inside the caller's transaction."""
+"""Emails that ended failed or superseded, chosen and queued again by an administrator."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session
 
 from improveflow.models import Outbox, OutboxStatus
-from improveflow.store import table_of
+from improveflow.stores.tables import table_of
 
 _outbox = table_of(Outbox)
 _c = _outbox.c
@@ -31,17 +30,15 @@ class EndedEmail:
     why: str | None  # why it was superseded, or its last error
 
 
-def find(
-    session: Session,
+def ended(
+    connection: sa.Connection,
     *,
     ids: Collection[int] | None = None,
     statuses: Collection[OutboxStatus] = ENDED,
     due_since: datetime | None = None,
 ) -> list[EndedEmail]:
-    """Emails with one of `statuses` (those of `ids` only, due since `due_since` only), by id.
-
-    Rows are locked until the transaction ends, so two administrators cannot queue one twice.
-    """
+    """Emails with one of `statuses` (those of `ids` only, due since `due_since` only), by id,
+    locked until the transaction ends, so two administrators cannot queue one twice."""
     query = (
         sa.select(
             _c.id,
@@ -59,16 +56,15 @@ def find(
         query = query.where(_c.id.in_(sorted(ids)))
     if due_since is not None:
         query = query.where(_c.due_at >= due_since)
-    found = session.connection().execute(query)
     return [
         EndedEmail(row_id, template, email, OutboxStatus(status), attempts, why)
-        for row_id, template, email, status, attempts, why in found
+        for row_id, template, email, status, attempts, why in connection.execute(query)
     ]
 
 
-def statuses_of(session: Session, ids: Collection[int]) -> dict[int, OutboxStatus]:
+def statuses_of(connection: sa.Connection, ids: Collection[int]) -> dict[int, OutboxStatus]:
     """The status of each of `ids` that exists."""
-    found = session.connection().execute(sa.select(_c.id, _c.status).where(_c.id.in_(sorted(ids))))
+    found = connection.execute(sa.select(_c.id, _c.status).where(_c.id.in_(sorted(ids))))
     return {row_id: OutboxStatus(status) for row_id, status in found}
 
 
@@ -89,17 +85,14 @@ _REQUEUE = (
 
 
 def requeue(
-    session: Session, ids: Collection[int], now: datetime, send_anyway: Collection[int]
+    connection: sa.Connection, ids: Collection[int], now: datetime, send_anyway: Collection[int]
 ) -> int:
-    """Queue `ids` again, due at `now`; those in `send_anyway` skip the relevance check.
-
-    The last error stays until the next attempt, so it is still there to read.
-    """
+    """Queue `ids` again, due at `now`; those in `send_anyway` skip the relevance check. The
+    last error stays until the next attempt, so it is still there to read."""
     if not ids:
         return 0
     values = [
         {"row_id": row_id, "now": now, "send_anyway": row_id in send_anyway}
         for row_id in sorted(ids)
     ]
-    result = session.connection().execute(_REQUEUE, values)
-    return int(result.rowcount)
+    return int(connection.execute(_REQUEUE, values).rowcount)

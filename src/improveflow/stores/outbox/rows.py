@@ -1,18 +1,15 @@
-"""The outbox's database side: enqueue once, claim under a lease, record each outcome.
+"""Outbox rows on their way out: queued once under a unique key, claimed under a short lease,
+each outcome recorded.
 
-A row is queued until a sender claims it by setting `lease_until`; the claim is its own short
-transaction, so nothing stays locked while mail is on the wire. The lease is short and renewed
-while its sender lives, so a sender that dies mid-run lets it lapse within a minute and the
-next run sends those rows: at most the messages that were in flight repeat. Marks only touch
-rows that are still queued and held under the same lease, so each is idempotent and a late or
-repeated mark changes nothing. A row ends sent, failed (refused for good, or not sent while it
-was still useful) or superseded (no longer worth sending); an administrator can queue the last
-two again.
+A row is queued until a sender claims it by setting `lease_until`, a lease its sender renews
+while it lives, so a sender that dies lets it lapse and the next run sends it. Marks only touch
+rows still queued and held under the same lease, so each is idempotent and a late or repeated
+mark changes nothing. These statements are built once, as Core: they are the hot path of
+sending.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
@@ -23,11 +20,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from improveflow.db import Database
 from improveflow.models import DeliveryFault, Outbox, OutboxStatus
-from improveflow.store import table_of
-
-log = logging.getLogger(__name__)
+from improveflow.stores.tables import table_of
 
 _outbox = table_of(Outbox)
 _c = _outbox.c
@@ -36,6 +30,9 @@ _c = _outbox.c
 RATE_WINDOW = timedelta(minutes=1)
 # Serialises rate-limited claims across PostgreSQL workers ("ifoutbox" in ASCII).
 _RATE_LOCK_KEY = 0x69666F7574626F78
+# Emails someone is waiting for at a screen go before a morning's queue of reminders, which a
+# rate limit (Microsoft 365: 30 a minute) can take half an hour to clear.
+WAITED_FOR = ("sign_in",)
 
 
 @dataclass(frozen=True)
@@ -64,6 +61,7 @@ _ON_CONFLICT = {
     .returning(_c.id)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
+_ID_OF_KEY = sa.select(_c.id).where(_c.idempotency_key == sa.bindparam("key"))
 
 
 def enqueue(
@@ -107,6 +105,11 @@ def enqueue(
     return int(key_values[0])
 
 
+def id_of(connection: sa.Connection, key: str) -> int:
+    """The id of the row queued under `key`."""
+    return int(connection.execute(_ID_OF_KEY, {"key": key}).scalar_one())
+
+
 # Claiming ---------------------------------------------------------------------------------------
 
 _CLAIMABLE = (
@@ -116,9 +119,6 @@ _CLAIMABLE = (
     sa.or_(_c.lease_until.is_(None), _c.lease_until < sa.bindparam("now")),
 )
 _ROW_COLUMNS = tuple(_c[field.name] for field in fields(OutboxRow))
-# Emails someone is waiting for at a screen go before a morning's queue of reminders, which a
-# rate limit (Microsoft 365: 30 a minute) can take half an hour to clear.
-WAITED_FOR = ("sign_in",)
 _WAITED_FOR_FIRST = sa.case((_c.template.in_(WAITED_FOR), 0), else_=1)
 
 
@@ -159,45 +159,49 @@ _COUNT_IN_FLIGHT = (
 
 
 def claim_due(
-    database: Database,
+    connection: sa.Connection,
     now: datetime,
     limit: int,
     lease: timedelta,
-    worker: str,
     *,
     rate_limit: int | None = None,
     only_ids: Collection[int] | None = None,
 ) -> list[OutboxRow]:
-    """Lease up to `limit` due rows, sign-in emails then the oldest first, in one transaction.
+    """Lease up to `limit` due rows until `now + lease`, sign-in emails then the oldest first.
 
     With `rate_limit` (messages per minute), rows sent in the last minute and rows other
-    senders hold count against it, inside the same transaction, so concurrent workers
-    together keep to it. With `only_ids`, only those rows are claimed.
+    senders hold count against it, in the caller's transaction, so concurrent workers together
+    keep to it. With `only_ids`, only those rows are claimed.
     """
-    with database.writing() as session:
-        connection = session.connection()
-        if rate_limit is not None:
-            if connection.dialect.name == "postgresql":
-                # Held to commit: the budget is counted and spent by one claimer at a time.
-                connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_RATE_LOCK_KEY)))
-            used = connection.execute(_COUNT_SENT_SINCE, {"since": now - RATE_WINDOW}).scalar_one()
-            used += connection.execute(_COUNT_IN_FLIGHT, {"now": now}).scalar_one()
-            limit = min(limit, rate_limit - used)
-        if limit <= 0 or (only_ids is not None and not only_ids):
-            return []
-        values: dict[str, object] = {"now": now, "limit": limit, "lease": now + lease}
-        if only_ids is None:
-            found = connection.execute(_CLAIM, values)
-        else:
-            found = connection.execute(_CLAIM_NAMED, {**values, "ids": sorted(only_ids)})
-        rows = sorted((OutboxRow(*row) for row in found), key=_sending_order)
-    if rows:
-        log.debug("worker %s claimed %d outbox rows until %s", worker, len(rows), now + lease)
-    return rows
+    if rate_limit is not None:
+        if connection.dialect.name == "postgresql":
+            # Held to commit: the budget is counted and spent by one claimer at a time.
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_RATE_LOCK_KEY)))
+        used = sent_within(connection, now - RATE_WINDOW)
+        used += connection.execute(_COUNT_IN_FLIGHT, {"now": now}).scalar_one()
+        limit = min(limit, rate_limit - used)
+    if limit <= 0 or (only_ids is not None and not only_ids):
+        return []
+    values: dict[str, object] = {"now": now, "limit": limit, "lease": now + lease}
+    if only_ids is None:
+        found = connection.execute(_CLAIM, values)
+    else:
+        found = connection.execute(_CLAIM_NAMED, {**values, "ids": sorted(only_ids)})
+    return sorted((OutboxRow(*row) for row in found), key=_sending_order)
 
 
 def _sending_order(row: OutboxRow) -> tuple[bool, datetime, int]:
     return (row.template not in WAITED_FOR, row.due_at, row.id)
+
+
+def count_due(connection: sa.Connection, now: datetime) -> int:
+    """Rows that could be claimed at `now` (queued, due, not waiting or leased)."""
+    return int(connection.execute(_COUNT_DUE, {"now": now}).scalar_one())
+
+
+def sent_within(connection: sa.Connection, since: datetime) -> int:
+    """Rows sent after `since`: what the rate limit has already spent."""
+    return int(connection.execute(_COUNT_SENT_SINCE, {"since": since}).scalar_one())
 
 
 _RENEW = (
@@ -211,31 +215,12 @@ _RENEW = (
 )
 
 
-def renew(database: Database, ids: Collection[int], held: datetime, until: datetime) -> int:
-    """Extend the lease on those of `ids` still held under `held`, to `until`; how many.
-
-    A live sender calls this well before its lease lapses, so its rows stay its own however
-    long the run takes, while a dead sender's rows are free soon after it stops.
-    """
+def renew(connection: sa.Connection, ids: Collection[int], held: datetime, until: datetime) -> int:
+    """Extend the lease on those of `ids` still held under `held`, to `until`; how many."""
     if not ids:
         return 0
-    with database.writing() as session:
-        result = session.connection().execute(
-            _RENEW, {"ids": sorted(ids), "held": held, "until": until}
-        )
+    result = connection.execute(_RENEW, {"ids": sorted(ids), "held": held, "until": until})
     return int(result.rowcount)
-
-
-def count_due(database: Database, now: datetime) -> int:
-    """Rows that could be claimed at `now` (queued, due, not waiting or leased)."""
-    with database.reading() as session:
-        return int(session.connection().execute(_COUNT_DUE, {"now": now}).scalar_one())
-
-
-def sent_within(database: Database, since: datetime) -> int:
-    """Rows sent after `since`: what the rate limit has already spent."""
-    with database.reading() as session:
-        return int(session.connection().execute(_COUNT_SENT_SINCE, {"since": since}).scalar_one())
 
 
 # Outcomes ---------------------------------------------------------------------------------------
@@ -260,23 +245,18 @@ _MARK_SENT = (
         next_attempt_at=None,
     )
 )
+_ATTEMPT_VALUES = {
+    "attempts": _c.attempts + 1,
+    "last_error": sa.bindparam("error"),
+    "fault": sa.bindparam("fault"),
+    "last_attempt_at": _NOW,
+    "lease_until": None,
+}
 _RETRY_VALUES = {
-    "attempts": _c.attempts + 1,
-    "last_error": sa.bindparam("error"),
-    "fault": sa.bindparam("fault"),
-    "last_attempt_at": _NOW,
+    **_ATTEMPT_VALUES,
     "next_attempt_at": sa.bindparam("next_attempt_at", type_=_c.next_attempt_at.type),
-    "lease_until": None,
 }
-_FAILED_VALUES = {
-    "status": OutboxStatus.FAILED,
-    "attempts": _c.attempts + 1,
-    "last_error": sa.bindparam("error"),
-    "fault": sa.bindparam("fault"),
-    "last_attempt_at": _NOW,
-    "next_attempt_at": None,
-    "lease_until": None,
-}
+_FAILED_VALUES = {**_ATTEMPT_VALUES, "status": OutboxStatus.FAILED, "next_attempt_at": None}
 # Failures only apply to a row still leased (by this very claim, when its lease is given): a
 # sender whose lease lapsed must not undo the work of the sender that took the row over.
 _MARK_RETRY = {
@@ -300,56 +280,18 @@ _MARK_SUPERSEDED = (
 _RELEASE = sa.update(_outbox).where(*_SAME_LEASE).values(lease_until=None)
 
 
-def _mark(database: Database, statement: sa.Update, values: dict[str, object]) -> bool:
-    with database.writing() as session:
-        result = session.connection().execute(statement, values)
-    return bool(result.rowcount == 1)
-
-
-def mark_sent(database: Database, row_id: int, now: datetime, message_id: str | None) -> bool:
-    """Record a delivery; False when the row was already sent or failed."""
-    return _mark(database, _MARK_SENT, {"row_id": row_id, "now": now, "message_id": message_id})
-
-
-def mark_sent_many(
+def mark_sent(
     connection: sa.Connection, sent: Sequence[tuple[int, str | None]], now: datetime
-) -> None:
-    """Record several deliveries (row id, Message-ID) in one transaction on `connection`.
-
-    A connection kept for the whole run (Database.writer_connection), not a unit of work:
-    this runs after every few messages, and a session per call would cost more than the write.
-    """
+) -> int:
+    """Record deliveries (row id, Message-ID); how many rows were still queued to mark."""
     if not sent:
-        return
+        return 0
     values = [{"row_id": row_id, "now": now, "message_id": mid} for row_id, mid in sent]
-    with connection.begin():
-        connection.execute(_MARK_SENT, values)
+    return int(connection.execute(_MARK_SENT, values).rowcount)
 
 
 def mark_retry(
-    database: Database,
-    row_id: int,
-    now: datetime,
-    error: str,
-    next_attempt_at: datetime,
-    *,
-    fault: DeliveryFault = DeliveryFault.SERVER,
-    lease_until: datetime | None = None,
-) -> bool:
-    """Count a failed attempt and hand the row back, not to be tried before `next_attempt_at`.
-
-    `lease_until` (the claim's lease) restricts the mark to that very claim.
-    """
-    return (
-        mark_retry_many(
-            database, [(row_id, next_attempt_at)], now, error, fault=fault, lease_until=lease_until
-        )
-        == 1
-    )
-
-
-def mark_retry_many(
-    database: Database,
+    connection: sa.Connection,
     retries: Sequence[tuple[int, datetime]],
     now: datetime,
     error: str,
@@ -357,8 +299,9 @@ def mark_retry_many(
     fault: DeliveryFault,
     lease_until: datetime | None = None,
 ) -> int:
-    """`mark_retry` for several rows (row id, next attempt) that failed alike, in one
-    transaction (a mail server that is down fails every claimed row at once); how many."""
+    """Count a failed attempt on each row (row id, next attempt) and hand it back, not to be
+    tried before its next attempt; how many. `lease_until` (the claim's lease) restricts the
+    mark to that very claim."""
     if not retries:
         return 0
     values = [
@@ -372,83 +315,39 @@ def mark_retry_many(
         }
         for row_id, next_attempt_at in retries
     ]
-    with database.writing() as session:
-        result = session.connection().execute(_MARK_RETRY[lease_until is not None], values)
-    return int(result.rowcount)
+    return int(connection.execute(_MARK_RETRY[lease_until is not None], values).rowcount)
 
 
 def mark_failed(
-    database: Database,
+    connection: sa.Connection,
     row_id: int,
     now: datetime,
     error: str,
     *,
-    fault: DeliveryFault = DeliveryFault.RECIPIENT,
+    fault: DeliveryFault,
     lease_until: datetime | None = None,
 ) -> bool:
     """Give up on the row for good; it stays in the table, failed, with `error` to show why."""
     values = {"row_id": row_id, "error": error, "fault": fault, "now": now, "held": lease_until}
-    marked = _mark(database, _MARK_FAILED[lease_until is not None], values)
-    if marked:
-        log.warning("outbox row %d failed at %s: %s", row_id, now.isoformat(), error)
-    return marked
+    return bool(connection.execute(_MARK_FAILED[lease_until is not None], values).rowcount == 1)
 
 
-def mark_superseded(database: Database, reasons: Mapping[int, str], lease_until: datetime) -> int:
-    """Set aside claimed rows that no longer matter, each with the reason; how many.
-
-    They are kept, with their last error, and an administrator can still send them.
-    """
+def mark_superseded(
+    connection: sa.Connection, reasons: Mapping[int, str], lease_until: datetime
+) -> int:
+    """Set aside claimed rows that no longer matter, each with the reason; how many."""
     if not reasons:
         return 0
     values = [
         {"row_id": row_id, "reason": reason, "held": lease_until}
         for row_id, reason in reasons.items()
     ]
-    with database.writing() as session:
-        result = session.connection().execute(_MARK_SUPERSEDED, values)
-    return int(result.rowcount)
+    return int(connection.execute(_MARK_SUPERSEDED, values).rowcount)
 
 
-def release(database: Database, ids: Collection[int], lease_until: datetime) -> int:
+def release(connection: sa.Connection, ids: Collection[int], lease_until: datetime) -> int:
     """Hand back claimed rows that were never attempted, untouched, for the next run."""
     if not ids:
         return 0
     values = [{"row_id": row_id, "held": lease_until} for row_id in sorted(ids)]
-    with database.writing() as session:
-        result = session.connection().execute(_RELEASE, values)
-    return int(result.rowcount)
-
-
-# Listing ----------------------------------------------------------------------------------------
-
-# Everything but the template's context (large, and shown by no listing).
-_LIST_COLUMNS = tuple(column for column in _c if column.name != "context")
-
-
-def list_rows(
-    database: Database,
-    failed_only: bool,
-    limit: int,
-    *,
-    status: OutboxStatus | None = None,
-) -> list[dict[str, Any]]:
-    """The newest rows (failed ones, or those with `status`) as JSON-ready dicts: moments in
-    ISO 8601, and `why`: the reason a row was superseded, or else its last error."""
-    query = sa.select(*_LIST_COLUMNS).order_by(_c.id.desc()).limit(limit)
-    if failed_only:
-        status = OutboxStatus.FAILED
-    if status is not None:
-        query = query.where(_c.status == status)
-    with database.reading() as session:
-        found = session.connection().execute(query).mappings().all()
-    return [
-        {
-            **{
-                key: value.isoformat() if isinstance(value, datetime) else value
-                for key, value in row.items()
-            },
-            "why": row["superseded_reason"] or row["last_error"],
-        }
-        for row in found
-    ]
+    return int(connection.execute(_RELEASE, values).rowcount)
