@@ -6,8 +6,9 @@ commits.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -72,6 +73,14 @@ class Database:
         self.audit_key = audit_key
         self.engine = create_database_engine(url, **engine_kwargs)
         self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        # SQLite's busy handler makes a waiting writer sleep and retry, so one that commits and
+        # begins again at once keeps winning over requests that have waited longer, and each
+        # waiting writer holds a pooled connection that page loads then lack. This process's
+        # writers take turns here instead (first come, first served); other processes still
+        # wait in SQLite. PostgreSQL queues writers itself, row by row.
+        self._write_turn: AbstractContextManager[Any] = (
+            threading.RLock() if is_sqlite(self.engine) else nullcontext()
+        )
 
     @property
     def dialect(self) -> str:
@@ -88,6 +97,7 @@ class Database:
         # The session joins a transaction begun on the connection: cheaper than letting the
         # session manage its own, which matters on the approval hot path.
         with (
+            self._write_turn,
             self._writer.begin() as connection,
             Session(bind=connection, expire_on_commit=False) as session,
         ):
