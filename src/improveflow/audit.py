@@ -10,6 +10,10 @@ before the key was set stay plain SHA-256 and still verify; each event records w
 and a keyed event is never followed by an unkeyed one. Neither kind shows events removed from
 the end with the head moved back, nor a chain recomputed by someone holding the key: signed
 checkpoints kept outside the database (`audit_checkpoint`) do.
+
+Here are the hashing, the keys and what a broken chain means; the rows are read and written by
+`stores.audit`, and the events themselves are typed records (`audit_events`), stored with
+`record` (or field by field with `append`).
 """
 
 from __future__ import annotations
@@ -17,19 +21,20 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from improveflow import exceptions
 from improveflow.audit_checkpoint import Checkpoint
+from improveflow.audit_events import Event
 from improveflow.audit_key import AuditKey
-from improveflow.models import AuditEvent, AuditHead
+from improveflow.models import AuditEvent
+from improveflow.stores import audit as stores_audit
 
 GENESIS_HASH = "0" * 64
 _VERIFY_BATCH = 1000
@@ -82,29 +87,6 @@ def event_hash(
     return key.chain_digest(body)
 
 
-_HEAD_FOR_UPDATE = (
-    sa.select(col(AuditHead.seq), col(AuditHead.hash))
-    .where(col(AuditHead.id) == 1)
-    .with_for_update()
-)
-# Without a key, the writer must also know how the newest event was hashed: after a keyed
-# event only keyed ones may follow.
-_HEAD_AND_TIP_SCHEME_FOR_UPDATE = (
-    sa.select(
-        col(AuditHead.seq),
-        col(AuditHead.hash),
-        sa.select(col(AuditEvent.hash_scheme))
-        .where(col(AuditEvent.seq) == col(AuditHead.seq))
-        .scalar_subquery()
-        .label("tip_scheme"),
-    )
-    .where(col(AuditHead.id) == 1)
-    .with_for_update(of=AuditHead)
-)
-# A database trigger (migration 0002) moves the head to each inserted event.
-_INSERT_EVENTS = sa.insert(AuditEvent)
-
-
 @dataclass
 class _Pending:
     """The chain's tip, locked for this transaction, and the events not yet written."""
@@ -123,20 +105,19 @@ def _pending(session: Session) -> _Pending:
     key = session.info.get("audit_key")
     if not isinstance(key, AuditKey):
         key = None
-    # Locks the head row (PostgreSQL) until commit, so concurrent writers chain one at a time;
-    # SQLite write transactions already hold the database's write lock.
+    # The head stays locked until commit, so concurrent writers chain one at a time.
     connection = session.connection()
     if key is not None:
-        row = connection.execute(_HEAD_FOR_UPDATE).one()
+        seq, tip_hash = stores_audit.lock_head(connection)
     else:
-        row = connection.execute(_HEAD_AND_TIP_SCHEME_FOR_UPDATE).one()
-        if row.tip_scheme not in (None, HashScheme.SHA256):
+        seq, tip_hash, tip_scheme = stores_audit.lock_head_with_tip_scheme(connection)
+        if tip_scheme not in (None, HashScheme.SHA256):
             raise exceptions.ConfigurationError(
-                f"IMPROVEFLOW_AUDIT_KEY is not set, but the audit log's newest event (#{row.seq}) "
+                f"IMPROVEFLOW_AUDIT_KEY is not set, but the audit log's newest event (#{seq}) "
                 "is keyed with it, and an unkeyed event may never follow a keyed one: set "
                 "IMPROVEFLOW_AUDIT_KEY to this installation's audit key to record changes"
             )
-    pending = _Pending(seq=row.seq, hash=row.hash, key=key)
+    pending = _Pending(seq=seq, hash=tip_hash, key=key)
     session.info["audit_pending"] = pending
     session.info.setdefault("before_commit", []).append(_write_pending)
     return pending
@@ -147,7 +128,7 @@ def _write_pending(session: Session) -> None:
     pending = session.info.pop("audit_pending", None)
     if not isinstance(pending, _Pending) or not pending.rows:
         return
-    session.connection().execute(_INSERT_EVENTS, pending.rows)
+    stores_audit.insert_events(session.connection(), pending.rows)
 
 
 def append(
@@ -193,6 +174,14 @@ def append(
     return seq
 
 
+def record(session: Session, event: Event, *, at: datetime) -> int:
+    """Add one typed event to the chain (see `append`); its sequence number.
+
+    Stores exactly what `append` would store for the same fields and payload.
+    """
+    return append(session, at=at, event=event.kind.value, data=event.payload(), **event.columns())
+
+
 # Verifying --------------------------------------------------------------------------------------
 
 
@@ -216,22 +205,6 @@ class VerifyReport:
         return max(self.checkpoints, key=lambda c: c.seq, default=None)
 
 
-def _stored_events(session: Session) -> Iterator[AuditEvent]:
-    last = 0
-    while True:
-        batch = session.exec(
-            select(AuditEvent)
-            .where(col(AuditEvent.seq) > last)
-            .order_by(col(AuditEvent.seq))
-            .limit(_VERIFY_BATCH)
-        ).all()
-        if not batch:
-            return
-        yield from batch
-        last = batch[-1].seq
-        session.expunge_all()
-
-
 def verify(
     session: Session, key: AuditKey | None = None, checkpoints: Sequence[Checkpoint] = ()
 ) -> VerifyReport:
@@ -248,7 +221,7 @@ def verify(
     expected_prev = GENESIS_HASH
     expected_seq = 0
     keyed_from: int | None = None
-    for stored in _stored_events(session):
+    for stored in stores_audit.events_in_order(session, _VERIFY_BATCH):
         expected_seq += 1
         where = _describe(stored)
         if stored.seq != expected_seq:
@@ -291,7 +264,7 @@ def verify(
             f"{beyond.describe()} records {beyond.events} events, up to #{seq}, but the log "
             f"now ends at #{expected_seq}: {_removed(expected_seq + 1, seq)} from the end"
         )
-    head = session.exec(select(AuditHead).where(AuditHead.id == 1)).one()
+    head = stores_audit.head(session)
     if head.seq != expected_seq or head.hash != expected_prev:
         raise exceptions.AuditChainBroken(
             f"the audit log ends at #{expected_seq} but its head records #{head.seq}; "

@@ -3,7 +3,8 @@
 Each function does what an administrator of the database could do by hand: remove the
 triggers that keep the log append-only, edit or delete events, recompute the hashes after
 them, move the head and put the triggers back, so that nothing in the database looks wrong.
-Tests use them to prove that the keyed chain and checkpoints still catch it.
+Tests use them to prove that the keyed chain and checkpoints still catch it. Reading goes
+through the audit store; the edits are here alone, since the application never makes them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import sqlalchemy as sa
 from improveflow import audit
 from improveflow.audit_key import AuditKey
 from improveflow.models import AuditEvent, AuditHead
-from improveflow.store import table_of
+from improveflow.stores import audit as audit_store
+from improveflow.stores.tables import table_of
 
 _events = table_of(AuditEvent)
 _head = table_of(AuditHead)
@@ -80,12 +82,7 @@ def rechain(
     The attacker does not hold the audit key: they recompute with plain SHA-256, or with
     `guessed_key`, and may also mark the rewritten events unkeyed (`mark_unkeyed`).
     """
-    rows = [
-        dict(row)
-        for row in connection.execute(
-            sa.select(_events).where(_events.c.seq >= seq).order_by(_events.c.seq)
-        ).mappings()
-    ]
+    rows = audit_store.events_from(connection, seq)
     if not rows:
         raise ValueError(f"there is no audit event #{seq}")
     rows[0]["comment"] = comment
@@ -108,7 +105,7 @@ def rechain(
 
 def truncate(connection: sa.Connection, *, keep: int) -> None:
     """Delete every event after #`keep` and move the head back to #`keep`."""
-    kept = connection.execute(sa.select(_events.c.hash).where(_events.c.seq == keep)).scalar()
+    kept = audit_store.hash_at(connection, keep)
     lift_append_only(connection)
     connection.execute(sa.delete(_events).where(_events.c.seq > keep))
     _move_head(connection, keep, kept if kept is not None else audit.GENESIS_HASH)

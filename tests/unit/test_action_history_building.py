@@ -1,4 +1,7 @@
-"""Turning one action's audit events into its history: one entry per change, rare cases included."""
+"""Turning one action's audit events into its history: one entry per change, rare cases included.
+
+The events are stored rows, payloads as the services write them, read through `from_row` as
+the action page reads them."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from improveflow import resources
+from improveflow import audit_events, resources
 from improveflow.calendar import WorkingCalendar
 from improveflow.models import AuditEvent
 from improveflow.services.action_history import (
@@ -58,7 +61,7 @@ class _Log:
 
     def history(self, workflow: Workflow, target_now: date | None = None) -> list[Any]:
         return build_history(
-            self.events,
+            [audit_events.from_row(event) for event in self.events],
             workflow=workflow,
             calendar=WorkingCalendar(),
             names=NAMES,
@@ -71,6 +74,7 @@ def test_a_request_waiting_for_its_second_approval_lists_the_first(workflow: Wor
     log = _Log()
     log.add(
         "requested", request_id=7, actor_id=1, comment="Done",
+        from_state="in_progress", to_state="complete",
         data={"transition": "complete", "body": "CMT", "quorum": 2, "new_target_date": None},
     )  # fmt: skip
     log.add(
@@ -97,7 +101,7 @@ def test_an_approval_that_came_too_late_is_one_closed_request(workflow: Workflow
     """Approved after the action moved on: closed with no change, naming who approved it."""
     log = _Log()
     log.add(
-        "requested", request_id=7, actor_id=1,
+        "requested", request_id=7, actor_id=1, from_state="in_progress", to_state="complete",
         data={"transition": "complete", "body": "CMT", "quorum": 1},
     )  # fmt: skip
     log.add(

@@ -1,15 +1,12 @@
 """An action's history as people read it: one entry per change, newest first.
 
-`history_of` reads the action's audit events and the names of the people in them; `building`
-turns the events into entries (`entries`), and the action page words them.
+`history_of` reads the action's audit events (as typed records) and the names of the people in
+them; `building` turns the events into entries (`entries`), and the action page words them.
 """
 
 from __future__ import annotations
 
-from sqlmodel import col, select
-
-from improveflow import store
-from improveflow.models import AuditEvent
+from improveflow import audit_events
 from improveflow.services.action_history.building import build_history
 from improveflow.services.action_history.entries import (
     Added,
@@ -28,6 +25,8 @@ from improveflow.services.action_history.entries import (
     Waiting,
 )
 from improveflow.services.context import Context
+from improveflow.stores import actions, people, plans
+from improveflow.stores import audit as audit_store
 from improveflow.workflow.working_days import calendar_of
 
 __all__ = [
@@ -52,17 +51,13 @@ __all__ = [
 def history_of(ctx: Context, action_id: int) -> list[HistoryEntry]:
     """Everything that happened to the action, newest first, in its workflow's words."""
     with ctx.database.reading() as session:
-        action = store.action_by_id(session, action_id)
-        workflow = ctx.workflows.workflow(store.plan_by_id(session, action.plan_id).workflow)
-        events = session.exec(
-            select(AuditEvent)
-            .where(AuditEvent.action_id == action_id)
-            .order_by(col(AuditEvent.seq))
-        ).all()
+        action = actions.action_by_id(session, action_id)
+        workflow = ctx.workflows.workflow(plans.plan_by_id(session, action.plan_id).workflow)
+        rows = audit_store.events_of_action(session, action_id)
         return build_history(
-            events,
+            [audit_events.from_row(row) for row in rows],
             workflow=workflow,
             calendar=calendar_of(workflow),
-            names=store.names_by_id(session, (event.actor_id for event in events)),
+            names=people.names_by_id(session, (row.actor_id for row in rows)),
             target_now=action.target_date,
         )

@@ -1,21 +1,21 @@
-"""From one action's audit events to its history: pure, given the events and the names.
+"""From one action's audit events to its history: pure, given the typed events and the names.
 
-The audit log records each step of a change separately (asked, decided, moved, approved). Here
+The audit log records each step of a change separately (asked, decided, applied, ended). Here
 the steps of one request are gathered into one entry, escalations closed by a change are folded
-into that change, and notices (who was emailed) are left to the outbox. The words matched here
-are the values stored in the log, which stay as written whatever later code calls them.
+into that change, and notices (who was emailed) are left to the outbox. Everything is read from
+the events' typed fields (`improveflow.audit_events`), never from their payload or wording.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
+from improveflow import audit_events as recorded
+from improveflow.audit_events import EscalationCause, Logged
 from improveflow.calendar import WorkingCalendar, as_london
-from improveflow.models import AuditEvent
+from improveflow.models import RequestStatus, Verdict
 from improveflow.services.action_history.entries import (
     Added,
     Ask,
@@ -34,17 +34,15 @@ from improveflow.services.action_history.entries import (
 )
 from improveflow.workflow.definition import Workflow
 
-# An escalation stored with this reason (at level 0) was a prompt for news, not a rung of the
-# ladder, whose levels start at 1.
-_STALLED = "stalled"
+# The escalation ladder's levels start at 1; level 0 is a prompt for news, not a rung.
 _FIRST_LEVEL = 1
 _CLOSINGS = {
-    "rejected": RequestOutcome.REJECTED,
-    "withdrawn": RequestOutcome.WITHDRAWN,
-    "superseded": RequestOutcome.LAPSED,
+    RequestStatus.REJECTED: RequestOutcome.REJECTED,
+    RequestStatus.WITHDRAWN: RequestOutcome.WITHDRAWN,
+    RequestStatus.SUPERSEDED: RequestOutcome.LAPSED,
 }
 # What tells us the owner (or the plan's file) gave news of the action.
-_NEWS = ("action_created", "imported", "progress")
+_NEWS = (recorded.ActionCreated, recorded.ActionImported, recorded.ProgressRecorded)
 
 
 @dataclass
@@ -52,12 +50,11 @@ class _Request:
     """The events of one approval request, gathered as they are met."""
 
     trigger: str | None = None
-    asked: AuditEvent | None = None
-    data: dict[str, Any] = field(default_factory=dict)
+    asked: tuple[Logged, recorded.ChangeRequested] | None = None
     decisions: list[Decided] = field(default_factory=list)
-    transition: AuditEvent | None = None
+    applied: tuple[Logged, recorded.TransitionApplied] | None = None
     closed_levels: tuple[int, ...] = ()
-    closing: AuditEvent | None = None
+    ended: tuple[Logged, recorded.RequestEnded] | None = None
     target_then: date | None = None
 
 
@@ -73,7 +70,8 @@ class _Builder:
         self.names = names
         self.entries: list[tuple[int, HistoryEntry]] = []
         self.requests: dict[int, _Request] = {}
-        self.closing_run: list[AuditEvent] = []  # escalation_closed events not yet placed
+        # Escalations closed, not yet placed: the next event says whether a change closed them.
+        self.closing_run: list[tuple[Logged, recorded.EscalationClosed]] = []
         self.last_news: datetime | None = None
 
     # Words -------------------------------------------------------------------------------------
@@ -91,120 +89,116 @@ class _Builder:
 
     # Events ------------------------------------------------------------------------------------
 
-    def add(self, event: AuditEvent, target_then: date | None) -> None:
-        data = _data(event)
-        if event.event == "escalation_closed":
-            self.closing_run.append(event)
+    def add(self, logged: Logged, target_then: date | None) -> None:
+        event, at = logged.event, logged.at
+        if isinstance(event, recorded.EscalationClosed):
+            self.closing_run.append((logged, event))
             return
-        closed = self._place_closings(event)
-        kind = event.event
-        if kind == "action_created":
-            self._keep(
-                event, Added(event.at, self.name(event.actor_id), self.state(event.to_state))
-            )
-        elif kind == "imported":
-            source = data.get("source")
-            entry = Imported(event.at, source, self.state(event.to_state), event.comment or None)
-            self._keep(event, entry)
-        elif kind == "progress":
-            source = data.get("source") if data.get("imported") else None
-            by = self.name(event.actor_id)
-            rag = data.get("rag")
-            self._keep(event, ProgressRecorded(event.at, by, event.comment or "", rag, source))
-        elif kind == "requested" and event.request_id is not None:
-            request = self._request(event.request_id)
-            request.asked, request.data, request.target_then = event, data, target_then
-            request.trigger = data.get("transition") or request.trigger
-        elif kind == "decision" and event.request_id is not None:
-            on_behalf_of = data.get("on_behalf_of")
-            self._request(event.request_id).decisions.append(
-                Decided(
-                    by=self.name(event.actor_id) or "Someone no longer listed",
-                    approved=data.get("verdict") == "approve",
-                    comment=event.comment or None,
-                    deputy_for=str(on_behalf_of) if on_behalf_of else None,
+        closed = self._place_closings(logged)
+        match event:
+            case recorded.ActionCreated():
+                self._keep(logged, Added(at, self.name(event.actor_id), self.state(event.state)))
+            case recorded.ActionImported():
+                state = self.state(event.state)
+                self._keep(logged, Imported(at, event.source, state, event.evidence or None))
+            case recorded.ProgressRecorded():
+                source = event.source if event.imported else None
+                by = self.name(event.actor_id)
+                self._keep(logged, ProgressRecorded(at, by, event.text, event.rag, source))
+            case recorded.ChangeRequested():
+                request = self._request(event.request_id)
+                request.asked, request.target_then = (logged, event), target_then
+                request.trigger = event.transition or request.trigger
+            case recorded.RequestDecided():
+                self._request(event.request_id).decisions.append(
+                    Decided(
+                        by=self.name(event.actor_id) or "Someone no longer listed",
+                        approved=event.verdict is Verdict.APPROVE,
+                        comment=event.comment or None,
+                        deputy_for=event.on_behalf_of or None,
+                    )
                 )
-            )
-        elif kind == "transition":
-            self._transition(event, data, closed)
-        elif kind in ("approved", *_CLOSINGS) and event.request_id is not None:
-            self._request(event.request_id).closing = event
-        elif kind == "escalated":
-            self._escalated(event, data, target_then)
-        # Anything else (notices, sign-ins) is not part of the action's story.
-        if kind in _NEWS:
-            self.last_news = event.at
+            case recorded.TransitionApplied():
+                self._transition(logged, event, closed)
+            case recorded.RequestEnded():
+                self._request(event.request_id).ended = (logged, event)
+            case recorded.EscalationRaised():
+                self._escalated(logged, event, target_then)
+            case _:
+                pass  # notices, sign-ins and the like are not part of the action's story
+        if isinstance(event, _NEWS):
+            self.last_news = at
 
-    def _keep(self, event: AuditEvent, entry: HistoryEntry) -> None:
-        self.entries.append((event.seq, entry))
+    def _keep(self, logged: Logged, entry: HistoryEntry) -> None:
+        self.entries.append((logged.seq, entry))
 
     def _request(self, request_id: int) -> _Request:
         return self.requests.setdefault(request_id, _Request())
 
-    def _place_closings(self, following: AuditEvent | None) -> tuple[int, ...]:
+    def _place_closings(self, following: Logged | None) -> tuple[int, ...]:
         """Levels closed just before `following`, which shows them when it is a change.
 
         A change closes escalations in the same step as it is recorded, just before it; news
         answers a prompt (level 0), which is no escalation and needs no entry of its own.
         """
         run, self.closing_run = self.closing_run, []
-        levels = tuple(
-            level for event in run if (level := int(_data(event).get("level", 0))) >= _FIRST_LEVEL
-        )
-        if following is not None and following.event == "transition":
-            return levels
-        for event in run:
-            level = int(_data(event).get("level", 0))
-            if level >= _FIRST_LEVEL:
-                self._keep(event, EscalationClosed(event.at, level))
+        on_ladder = [(logged, event) for logged, event in run if event.level >= _FIRST_LEVEL]
+        if following is not None and isinstance(following.event, recorded.TransitionApplied):
+            return tuple(event.level for _, event in on_ladder)
+        for logged, event in on_ladder:
+            self._keep(logged, EscalationClosed(logged.at, event.level))
         return ()
 
-    def _transition(self, event: AuditEvent, data: dict[str, Any], closed: tuple[int, ...]) -> None:
+    def _transition(
+        self, logged: Logged, event: recorded.TransitionApplied, closed: tuple[int, ...]
+    ) -> None:
         if event.request_id is not None:
             request = self._request(event.request_id)
-            request.transition, request.closed_levels = event, closed
-            request.trigger = request.trigger or data.get("transition")
+            request.applied, request.closed_levels = (logged, event), closed
+            request.trigger = request.trigger or event.transition
             return
-        self._keep(event, self._changed(event, data, closed, None))
+        self._keep(logged, self._changed(logged, event, closed, None))
 
     def _changed(
-        self, event: AuditEvent, data: dict[str, Any], closed: tuple[int, ...], ask: Ask | None
+        self,
+        logged: Logged,
+        event: recorded.TransitionApplied,
+        closed: tuple[int, ...],
+        ask: Ask | None,
     ) -> Changed:
-        dates = data.get("target_date")
-        moved = isinstance(dates, dict)
+        dates = event.target_date
         return Changed(
-            at=event.at,
-            label=self.label(data.get("transition")),
+            at=logged.at,
+            label=self.label(event.transition),
             from_state=self.state(event.from_state),
             to_state=self.state(event.to_state),
-            target_from=_date(dates.get("from")) if isinstance(dates, dict) else None,
-            target_to=_date(dates.get("to")) if isinstance(dates, dict) else None,
-            target_changed=moved,
+            target_from=dates.before if dates else None,
+            target_to=dates.after if dates else None,
+            target_changed=dates is not None,
             by=None if ask else self.name(event.actor_id),
-            reason=None if ask else (event.comment or None),
+            reason=None if ask else (event.reason or None),
             ask=ask,
             closed_levels=closed,
         )
 
-    def _escalated(self, event: AuditEvent, data: dict[str, Any], target: date | None) -> None:
-        level = int(data.get("level", 0))
-        if data.get("reason") == _STALLED or level < _FIRST_LEVEL:
+    def _escalated(
+        self, logged: Logged, event: recorded.EscalationRaised, target: date | None
+    ) -> None:
+        if event.reason is EscalationCause.STALLED or event.level < _FIRST_LEVEL:
             since = as_london(self.last_news).date() if self.last_news else None
-            self._keep(event, NoProgress(event.at, since))
+            self._keep(logged, NoProgress(logged.at, since))
             return
-        try:
-            reason = EscalationReason(str(data.get("reason")))
-        except ValueError:
-            reason = EscalationReason.OVERDUE
+        rated = event.reason is EscalationCause.RATED
         overdue = 0
         if target is not None:
-            day = as_london(event.at).date()
+            day = as_london(logged.at).date()
             overdue = max(0, self.calendar.working_days_between(target, day))
         rating = None
-        if reason is EscalationReason.RATED:
-            rungs = [rung for rung in self.workflow.escalation.levels if rung.level == level]
+        if rated:
+            rungs = [rung for rung in self.workflow.escalation.levels if rung.level == event.level]
             rating = (rungs[0].on_rag if rungs else None) or "red"
-        self._keep(event, Escalated(event.at, level, reason, target, overdue, rating))
+        reason = EscalationReason.RATED if rated else EscalationReason.OVERDUE
+        self._keep(logged, Escalated(logged.at, event.level, reason, target, overdue, rating))
 
     # Requests ----------------------------------------------------------------------------------
 
@@ -216,35 +210,33 @@ class _Builder:
         return [entry for _, entry in self.entries]
 
     def _finish_request(self, request: _Request) -> None:
-        asked, data = request.asked, request.data
-        new_target = _date(data.get("new_target_date"))
+        asking, asked = request.asked if request.asked else (None, None)
         ask = Ask(
             label=self.label(request.trigger),
             by=self.name(asked.actor_id) if asked else None,
-            at=asked.at if asked else None,
-            reason=(asked.comment or None) if asked else None,
-            body=self.workflow.body_title(str(data.get("body") or "")),
-            new_target_date=new_target,
-            quorum=int(data.get("quorum") or 1),
+            at=asking.at if asking else None,
+            reason=(asked.reason or None) if asked else None,
+            body=self.workflow.body_title(asked.body if asked else ""),
+            new_target_date=asked.new_target_date if asked else None,
+            quorum=asked.quorum if asked else 1,
             target_then=request.target_then,
             decisions=tuple(request.decisions),
         )
-        if request.transition is not None:
-            transition = request.transition
-            entry = self._changed(transition, _data(transition), request.closed_levels, ask)
-            self._keep(transition, entry)
-        elif request.closing is not None and request.closing.event in _CLOSINGS:
-            closing = request.closing
-            outcome = _CLOSINGS[closing.event]
-            self._keep(
-                closing, RequestClosed(closing.at, ask, outcome, self.name(closing.actor_id))
-            )
-        elif asked is not None and request.closing is None:
-            self._keep(asked, Waiting(asked.at, ask))
+        if request.applied is not None:
+            logged, applied = request.applied
+            self._keep(logged, self._changed(logged, applied, request.closed_levels, ask))
+        elif request.ended is not None:
+            logged, ended = request.ended
+            if ended.outcome in _CLOSINGS:
+                outcome = _CLOSINGS[ended.outcome]
+                by = self.name(ended.actor_id)
+                self._keep(logged, RequestClosed(logged.at, ask, outcome, by))
+        elif asking is not None:
+            self._keep(asking, Waiting(asking.at, ask))
 
 
 def build_history(
-    events: Sequence[AuditEvent],
+    events: Sequence[Logged],
     *,
     workflow: Workflow,
     calendar: WorkingCalendar,
@@ -258,24 +250,12 @@ def build_history(
     """
     targets: dict[int, date | None] = {}
     target = target_now
-    for event in reversed(events):
-        targets[event.seq] = target
-        if event.event == "transition":
-            dates = _data(event).get("target_date")
-            if isinstance(dates, dict):
-                target = _date(dates.get("from"))
+    for logged in reversed(events):
+        targets[logged.seq] = target
+        event = logged.event
+        if isinstance(event, recorded.TransitionApplied) and event.target_date is not None:
+            target = event.target_date.before
     builder = _Builder(workflow, calendar, names)
-    for event in events:
-        builder.add(event, targets[event.seq])
+    for logged in events:
+        builder.add(logged, targets[logged.seq])
     return builder.finish()
-
-
-def _data(event: AuditEvent) -> dict[str, Any]:
-    loaded = json.loads(event.data or "{}")
-    return loaded if isinstance(loaded, dict) else {}
-
-
-def _date(value: object) -> date | None:
-    if not value:
-        return None
-    return date.fromisoformat(str(value)[:10])

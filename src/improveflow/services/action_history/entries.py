@@ -12,6 +12,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import ClassVar
 
+from improveflow.models import Rag
+
 
 class RequestOutcome(StrEnum):
     """How a request that changed nothing ended."""
@@ -87,7 +89,7 @@ class ProgressRecorded:
     at: datetime
     by: str | None
     text: str
-    rag: str | None  # green, amber or red when a rating was given with it
+    rag: Rag | None  # when a rating was given with it
     source: str | None = None  # set when a later import of the plan's file brought it
     kind: ClassVar[str] = "progress"
 

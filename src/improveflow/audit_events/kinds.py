@@ -1,0 +1,47 @@
+"""The kinds of audit event, as stored in `audit_event.event`.
+
+The values are the words already in every installation's log and inside its hashes: they stay
+as written whatever later code calls them. A new kind is a new member, never a renamed one.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventKind(StrEnum):
+    # Plans and actions
+    PLAN_CREATED = "plan_created"
+    ACTION_CREATED = "action_created"
+    ACTION_IMPORTED = "imported"
+    PROGRESS_RECORDED = "progress"
+    # Approval requests, from asking to their end
+    CHANGE_REQUESTED = "requested"
+    REQUEST_DECIDED = "decision"
+    TRANSITION_APPLIED = "transition"
+    REQUEST_APPROVED = "approved"
+    REQUEST_REJECTED = "rejected"
+    REQUEST_WITHDRAWN = "withdrawn"
+    REQUEST_SUPERSEDED = "superseded"
+    # Escalations
+    ESCALATION_RAISED = "escalated"
+    ESCALATION_CLOSED = "escalation_closed"
+    # Notices queued by the sweep: "notice_" and the notice's kind
+    NOTICE_REMINDER = "notice_reminder"
+    NOTICE_PROGRESS_PROMPT = "notice_progress_prompt"
+    NOTICE_ESCALATION = "notice_escalation"
+    NOTICE_NO_PROGRESS = "notice_no_progress"
+    NOTICE_APPROVAL_NEEDED = "notice_approval_needed"
+    NOTICE_APPROVAL_REMINDER = "notice_approval_reminder"
+    NOTICE_APPROVAL_CHASE = "notice_approval_chase"
+    NOTICE_DECISION = "notice_decision"
+    # People, sign-ins and email
+    PERSON_CREATED = "person_created"
+    PERSON_UPDATED = "person_updated"
+    PREFERENCES_CHANGED = "preferences_changed"
+    DEPUTY_NAMED = "deputy_named"
+    SIGNED_IN = "signed_in"
+    EMAILS_REQUEUED = "emails_requeued"
+
+
+NOTICE_PREFIX = "notice_"
