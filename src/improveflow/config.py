@@ -9,8 +9,10 @@ improvement team's, say) rather than the sending one; without it there is no Rep
 How email leaves is `IMPROVEFLOW_MAIL_TRANSPORT`: `smtp` (the default; `IMPROVEFLOW_SMTP_AUTH`
 says how it logs in: `password`, `oauth2` or `none`), `graph` (Microsoft Graph sendMail) or
 `notify` (GOV.UK Notify). OAuth (SMTP with `oauth2`, and Graph) uses one app registration:
-`IMPROVEFLOW_OAUTH_TENANT`, `_CLIENT_ID`, `_CLIENT_SECRET`; `IMPROVEFLOW_OAUTH_TOKEN_URL` replaces
-Microsoft's token endpoint for the tenant. Each transport's requirements are checked on loading,
+`IMPROVEFLOW_OAUTH_TENANT`, `_CLIENT_ID`, and `_CLIENT_SECRET` or a certificate instead
+(`_CERTIFICATE_PATH`: a PEM file with the certificate and its private key, `_CERTIFICATE_PASSWORD`
+if the key is encrypted); `IMPROVEFLOW_OAUTH_TOKEN_URL` replaces Microsoft's token endpoint for
+the tenant. Each transport's requirements are checked on loading,
 so a missing setting stops a command with its name rather than failing every email.
 """
 
@@ -114,6 +116,14 @@ class Settings(BaseSettings):
     oauth_client_secret: SecretStr | None = Field(
         default=None, description="A client secret of the app registration."
     )
+    oauth_certificate_path: Path | None = Field(
+        default=None,
+        description="Instead of a client secret: a PEM file with a certificate uploaded to the "
+        "app registration and its private key (RSA).",
+    )
+    oauth_certificate_password: SecretStr | None = Field(
+        default=None, description="The password of the certificate's private key, if it has one."
+    )
     oauth_token_url: str | None = Field(
         default=None,
         description="The token endpoint; unset, Microsoft's v2.0 endpoint for the tenant.",
@@ -180,7 +190,7 @@ class Settings(BaseSettings):
         # An empty variable in a service file means "not set", not "set to nothing".
         return value.strip() or None if value is not None else None
 
-    @field_validator("oauth_client_secret", "notify_api_key")
+    @field_validator("oauth_client_secret", "notify_api_key", "oauth_certificate_password")
     @classmethod
     def _blank_secret_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
@@ -196,6 +206,19 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.hostname or _CONTROL.search(value):
             raise ValueError(f"{value!r} is not a web address (https://...) ({_env(info)})")
         return value.rstrip("/")
+
+    @field_validator("oauth_certificate_path", mode="before")
+    @classmethod
+    def _certificate_is_a_file(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None  # an empty variable means "not set"
+        path = Path(str(value).strip()).expanduser()
+        if not path.is_file():
+            raise ValueError(
+                f"{str(path)!r} is not a file (IMPROVEFLOW_OAUTH_CERTIFICATE_PATH): give the PEM "
+                "file holding the app's certificate and its private key"
+            )
+        return path
 
     @field_validator("oauth_tenant")
     @classmethod
@@ -306,11 +329,19 @@ def _missing_for_transport(settings: Settings) -> str | None:
             if settings.mail_transport == "graph"
             else "IMPROVEFLOW_SMTP_AUTH=oauth2"
         )
+        if settings.oauth_client_secret and settings.oauth_certificate_path:
+            return (
+                f"{what} takes IMPROVEFLOW_OAUTH_CLIENT_SECRET or "
+                "IMPROVEFLOW_OAUTH_CERTIFICATE_PATH, not both: unset the one not in use"
+            )
         needed = [
             name
             for name, value in (
                 ("IMPROVEFLOW_OAUTH_CLIENT_ID", settings.oauth_client_id),
-                ("IMPROVEFLOW_OAUTH_CLIENT_SECRET", settings.oauth_client_secret),
+                (
+                    "IMPROVEFLOW_OAUTH_CLIENT_SECRET (or IMPROVEFLOW_OAUTH_CERTIFICATE_PATH)",
+                    settings.oauth_client_secret or settings.oauth_certificate_path,
+                ),
                 (
                     "IMPROVEFLOW_OAUTH_TENANT (or IMPROVEFLOW_OAUTH_TOKEN_URL)",
                     settings.oauth_tenant or settings.oauth_token_url,

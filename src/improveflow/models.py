@@ -399,6 +399,21 @@ class Outbox(SQLModel, table=True):
     sent_at: datetime | None = _moment(default=None, index=True)
 
 
+class MailRateClaim(SQLModel, table=True):
+    """One dispatch run's share of its sending mailbox's rate limit, which every worker on the
+    database counts against: `emails` it may send (once it ends, those it sent), counting until
+    `counts_until` (while it runs, its lease plus the limit's minute; once it ends, a minute
+    after)."""
+
+    __tablename__ = "mail_rate_claim"
+    __table_args__ = (sa.Index("ix_mail_rate_claim_mailbox_until", "mailbox", "counts_until"),)
+    id: int | None = Field(default=None, primary_key=True)
+    mailbox: str = Field(max_length=320)
+    emails: int
+    claimed_at: datetime = _moment()
+    counts_until: datetime = _moment()
+
+
 # The web app: who belongs where, sessions, and links already spent -----------------------------
 
 

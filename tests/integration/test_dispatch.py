@@ -23,7 +23,6 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from improveflow import store
 from improveflow.links import LinkSigner
 from improveflow.models import DeliveryFault, Outbox, OutboxStatus
 from improveflow.notify.dispatch import LEASE, DispatchReport, MessageFactory
@@ -32,7 +31,7 @@ from improveflow.notify.smtp_pool import SmtpPool
 from improveflow.services import delivery
 from improveflow.services.context import Context
 from improveflow.services.delivery import dispatch_due, send_due
-from improveflow.stores import outbox
+from improveflow.stores import outbox, people
 from improveflow.stores.outbox import OutboxRow
 from improveflow.testing import DEFAULT_MOMENT, add_sample_people, make_context
 from improveflow.testing_smtp import LOOPBACK, CapturingSmtpServer
@@ -589,7 +588,7 @@ def test_concurrent_runs_together_keep_to_the_rate_limit(
     assert sum(report.sent for report in reports) == 30
     assert smtp.count == 30
     with mail.database.reading() as session:
-        assert outbox.sent_within(session.connection(), NOW - timedelta(minutes=1)) == 30
+        assert outbox.rate.spent(session.connection(), SENDER, NOW) == 30
 
 
 # Leases -----------------------------------------------------------------------------------------
@@ -757,7 +756,7 @@ def test_the_default_factory_renders_real_templates(
     """send_due's default factory delivers a rendered reminder whose links verify."""
     add_sample_people(ctx)
     with ctx.database.reading() as session:
-        owner = store.person_by_email(session, "owen@council.example")
+        owner = people.person_by_email(session, "owen@council.example")
         session.expunge(owner)
     assert owner.id is not None
     mail = with_settings(ctx, smtp, secret_key=SECRET, base_url="https://plans.council.example")

@@ -33,6 +33,8 @@ def _no_mail_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "OAUTH_CLIENT_SECRET",
         "OAUTH_TOKEN_URL",
         "OAUTH_SCOPE",
+        "OAUTH_CERTIFICATE_PATH",
+        "OAUTH_CERTIFICATE_PASSWORD",
         "NOTIFY_API_KEY",
         "NOTIFY_TEMPLATE_ID",
         "NOTIFY_REPLY_TO_ID",

@@ -1,11 +1,18 @@
 """One dispatch run: its claimed rows and their lease, the relevance check, the senders sharing
-a pool, the group commit that records deliveries, and the marks for failures.
+a transport, the group commit that records deliveries, and the marks for failures.
 
 The run's moments are `now` (when it counts itself as starting: `outbox send --now` names
 one) plus the time passed since on its monotonic clock, which tests can move by hand. Every
 write is a short transaction from the unit of work the caller hands in, so each delivery is
 recorded as soon as it is made; all of them run on the event loop between sends, so a mark
 never races a renewal for the lease it names.
+
+A failure the transport reports (`transports.base.DeliveryFailure`) says whether it is permanent,
+whose fault it is and how long the service asked to wait; the next attempt is not before that
+wait, nor before the backoff. When a failure would be the same for every email (the transport
+unavailable: no connection, no token, a refused login or key; or the service throttling the
+mailbox), no sender starts another message: what is left waits for its retry, and not before
+the service asked.
 """
 
 from __future__ import annotations
@@ -23,18 +30,24 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from improveflow.config import Settings
-from improveflow.exceptions import SmtpUnavailable
 from improveflow.models import DeliveryFault
 from improveflow.notify.monotonic import MonotonicClock
 from improveflow.notify.relevance import Narrowed, RelevanceCheck, Superseded
 from improveflow.notify.retry_policy import backoff, fault_of, is_permanent
-from improveflow.notify.smtp_pool import SmtpPool, describe
+from improveflow.notify.smtp_pool import describe
 from improveflow.notify.spans import describe_span
 from improveflow.stores import UnitOfWork, outbox
-from improveflow.stores.outbox import OutboxRow
+from improveflow.stores.outbox import RATE_WINDOW, OutboxRow
+from improveflow.transports.base import (
+    Cause,
+    DeliveryFailure,
+    TemporaryFailure,
+    TransportUnavailable,
+)
 
 if TYPE_CHECKING:
     from improveflow.notify.message import OutgoingEmail
+    from improveflow.transports.base import Transport
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +77,7 @@ class DispatchReport:
 
 
 class DispatchRun:
-    """One run's rows, lease, pool and tally."""
+    """One run's rows, lease, transport and tally."""
 
     def __init__(
         self,
@@ -77,6 +90,7 @@ class DispatchRun:
         clock: MonotonicClock,
         lease: timedelta,
         jitter: bool,
+        rate_claim: int | None = None,
     ) -> None:
         self.transaction = transaction
         self.settings = settings
@@ -88,10 +102,14 @@ class DispatchRun:
         self.claimed = [row.id for row in rows]
         self.lease = lease
         self.lease_until = rows[0].lease_until if rows and rows[0].lease_until else now + lease
-        # A message may take up to the SMTP timeout: none starts with less lease left.
+        # A message may take up to the timeout: none starts with less lease left.
         self.lease_margin = min(timedelta(seconds=settings.smtp_timeout_s), lease / 2)
         self.useful_for = timedelta(days=settings.email_useful_days)
         self.stopped: BaseException | None = None  # why no sender may start another message
+        # A failure that would repeat for every email: no sender starts another, the rest wait.
+        self.halted: DeliveryFailure | None = None
+        # This run's share of the sending mailbox's rate limit, if one is set.
+        self.rate_claim = rate_claim
         self.unrecorded: list[tuple[int, str | None]] = []  # delivered, not yet marked sent
         # The transaction senders are waiting on, and the timer that commits it.
         self.commit: asyncio.Future[None] | None = None
@@ -128,6 +146,8 @@ class DispatchRun:
         try:
             with self.transaction() as connection:
                 outbox.renew(connection, self.claimed, self.lease_until, until)
+                if self.rate_claim is not None:
+                    outbox.rate.extend(connection, self.rate_claim, until + RATE_WINDOW)
         except sa.exc.DBAPIError as error:
             log.warning("could not renew the claim on %d emails: %s", len(self.claimed), error)
             self.stopped = error
@@ -135,7 +155,11 @@ class DispatchRun:
         self.lease_until = until
 
     def may_send_another(self) -> bool:
-        return self.stopped is None and self.lease_until - self.moment() > self.lease_margin
+        return (
+            self.stopped is None
+            and self.halted is None
+            and self.lease_until - self.moment() > self.lease_margin
+        )
 
     # Relevance ------------------------------------------------------------------------------
 
@@ -173,20 +197,24 @@ class DispatchRun:
 
     # Sending --------------------------------------------------------------------------------
 
-    async def send_all(self, pool: SmtpPool) -> None:
+    async def send_all(self, transport: Transport) -> None:
+        """Send the pending rows on `transport.concurrency` senders; when a failure halted the
+        run, what was not sent waits for its retry."""
         async with asyncio.TaskGroup() as group:
-            for _ in range(pool.size):
-                group.create_task(self._sender(pool))
+            for _ in range(max(1, transport.concurrency)):
+                group.create_task(self._sender(transport))
         if self.stopped is not None:
             raise self.stopped
+        if self.halted is not None and self.pending:
+            self.fail_all(self.halted)
 
-    async def _sender(self, pool: SmtpPool) -> None:
+    async def _sender(self, transport: Transport) -> None:
         # Each sender builds its next message only when it is free to send it, so building
         # (CPU) overlaps the other connections' round trips instead of running ahead of them.
         while self.pending and self.may_send_another():
-            await self._deliver(pool, self.pending.popleft())
+            await self._deliver(transport, self.pending.popleft())
 
-    async def _deliver(self, pool: SmtpPool, row: OutboxRow) -> None:
+    async def _deliver(self, transport: Transport, row: OutboxRow) -> None:
         try:
             message = self.factory(row)
         except Exception as error:
@@ -200,8 +228,16 @@ class DispatchRun:
             )
             return
         try:
-            await pool.send(message, sender=self.sender, recipient=row.recipient_email)
+            await transport.send(
+                message, sender=self.sender, recipient=row.recipient_email, reference=str(row.id)
+            )
+        except DeliveryFailure as failure:
+            if self.halted is None and for_every_email(failure):
+                self.halted = failure  # this one waits, and so do the rest
+            self.failed_attempt(row, failure, permanent=failure.permanent, fault=failure.fault)
+            return
         except Exception as error:
+            # Not a failure the transport judged (a bug, or an error it did not expect).
             self.failed_attempt(row, error, permanent=is_permanent(error), fault=fault_of(error))
             return
         self.report.sent += 1
@@ -246,6 +282,15 @@ class DispatchRun:
             with self.transaction() as connection:
                 outbox.mark_sent(connection, batch, self.moment())
 
+    def settle_rate_claim(self) -> None:
+        """Shrink the run's share of the rate limit to what it sent, counting a minute on."""
+        if self.rate_claim is not None:
+            with self.transaction() as connection:
+                outbox.rate.settle(
+                    connection, self.rate_claim, self.report.sent, self.moment() + RATE_WINDOW
+                )
+            self.rate_claim = None
+
     def release_unattempted(self) -> None:
         """Hand back the rows never attempted (the lease ran short, or an error stopped the run)."""
         if not self.pending:
@@ -285,7 +330,7 @@ class DispatchRun:
                 log.warning("outbox row %d failed at %s: %s", row.id, moment.isoformat(), text)
             self.report.failed += 1
             return
-        retry_at = self._retry_at(row, moment)
+        retry_at = self._retry_at(row, moment, _retry_after(error))
         with self.transaction() as connection:
             outbox.mark_retry(
                 connection,
@@ -297,21 +342,28 @@ class DispatchRun:
             )
         self.report.retried += 1
 
-    def _retry_at(self, row: OutboxRow, moment: datetime) -> datetime:
-        # The last try falls when the email stops being useful, not an hour after.
+    def _retry_at(
+        self, row: OutboxRow, moment: datetime, retry_after: timedelta | None = None
+    ) -> datetime:
+        # Not before the service asked (Retry-After), nor before the backoff; and the last try
+        # falls when the email stops being useful, not an hour after.
         wait = backoff(row.attempts + 1, jitter=self.jitter)
+        if retry_after is not None:
+            wait = max(wait, retry_after)
         return min(moment + wait, self._useful_until(row))
 
-    def fail_all(self, error: SmtpUnavailable) -> None:
-        """No connection at all: every claimed row waits for its retry, in one transaction."""
+    def fail_all(self, error: BaseException) -> None:
+        """Nothing can go now (no connection, no token): every pending row waits for its retry,
+        in one transaction."""
         moment = self.moment()
+        retry_after = _retry_after(error)
         retries: list[tuple[int, datetime]] = []
         while self.pending:
             row = self.pending.popleft()
             if moment >= self._useful_until(row):
                 self.failed_attempt(row, error, permanent=False, fault=DeliveryFault.SERVER)
             else:
-                retries.append((row.id, self._retry_at(row, moment)))
+                retries.append((row.id, self._retry_at(row, moment, retry_after)))
         text = describe(error)
         if retries:
             with self.transaction() as connection:
@@ -325,3 +377,21 @@ class DispatchRun:
                 )
             self.report.errors.append(f"{len(retries)} emails: {text}")
         self.report.last_error = text
+
+
+# A throttle is the service's answer to the mailbox (or the key), not to one recipient.
+_THROTTLES = frozenset({Cause.THROTTLED, Cause.NOTIFY_DAILY_LIMIT})
+
+
+def for_every_email(failure: DeliveryFailure) -> bool:
+    """Whether `failure` would be the same for every email the run holds."""
+    if isinstance(failure, TransportUnavailable):
+        return True
+    return not failure.permanent and failure.cause in _THROTTLES
+
+
+def _retry_after(error: BaseException) -> timedelta | None:
+    """The wait the service asked for with a temporary failure (Retry-After), if any."""
+    if isinstance(error, TemporaryFailure) and error.retry_after is not None:
+        return timedelta(seconds=max(0.0, error.retry_after))
+    return None

@@ -4,6 +4,9 @@ aiosmtplib has no pool of its own: one client is one connection and serialises i
 concurrency means several clients. Connecting (TCP, greeting, EHLO, TLS, login) costs more than
 sending a message, so each client is connected once and handed from sender to sender through
 a queue.
+
+How a client logs in (a password, an OAuth token, or not at all) is the caller's choice: it
+hands in a client factory, given the local host name resolved once for the pool.
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ import asyncio
 import contextlib
 import logging
 import socket
+from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiosmtplib
 from aiosmtplib import SMTPStatus
+from aiosmtplib.protocol import SMTPProtocol
 
 from improveflow.config import Settings
 from improveflow.exceptions import SmtpUnavailable
@@ -25,6 +30,41 @@ if TYPE_CHECKING:
     from improveflow.notify.message import OutgoingEmail
 
 log = logging.getLogger(__name__)
+
+
+class PooledClient(aiosmtplib.SMTP):
+    """An aiosmtplib client that remembers the connections it closed until their sockets shut.
+
+    Closing a TLS connection only starts its shutdown; the socket is released some turns of the
+    event loop later. A run that ends sooner (a CLI command, `asyncio.run`) would leave it to the
+    garbage collector, so the pool waits for `settled` before it returns.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._closing: list[SMTPProtocol] = []
+
+    def close(self) -> None:
+        if self.protocol is not None:
+            self._closing.append(self.protocol)
+        super().close()
+
+    async def settled(self) -> None:
+        """Return once every connection this client closed has let go of its socket."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(_SETTLE_LIMIT_S):
+                # aiosmtplib clears a protocol's transport when the connection is finally lost.
+                while any(protocol.transport is not None for protocol in self._closing):
+                    await asyncio.sleep(_SETTLE_POLL_S)
+        self._closing = [protocol for protocol in self._closing if protocol.transport is not None]
+
+
+# Makes one unconnected client, given the local host name to greet the server with.
+ClientFactory = Callable[[str | None], PooledClient]
+
+# A TLS shutdown waits for the server's reply; one that never comes is not waited for long.
+_SETTLE_LIMIT_S = 2.0
+_SETTLE_POLL_S = 0.005
 
 # "Service not available, closing transmission channel": the server hung up, nothing was taken.
 _CLOSING = 421
@@ -38,13 +78,21 @@ def connection_closed(error: BaseException) -> bool:
 
 
 class SmtpPool:
-    """Up to `size` connected clients; `send` borrows one for a message and gives it back."""
+    """Up to `size` connected clients; `send` borrows one for a message and gives it back.
 
-    def __init__(self, settings: Settings, size: int) -> None:
+    `client_factory` makes each client (by default one logging in with the configured username
+    and password, if any).
+    """
+
+    def __init__(
+        self, settings: Settings, size: int, client_factory: ClientFactory | None = None
+    ) -> None:
         self._settings = settings
         self._size = max(1, size)
-        self._idle: asyncio.Queue[aiosmtplib.SMTP] = asyncio.Queue()
-        self._clients: list[aiosmtplib.SMTP] = []
+        self._make_client = client_factory or password_client(settings)
+        self._idle: asyncio.Queue[PooledClient] = asyncio.Queue()
+        self._clients: list[PooledClient] = []
+        self._failed: list[PooledClient] = []  # never connected; kept to settle their sockets
         self._local_hostname: str | None = None
         # Once a reconnect fails, later ones fail at once instead of each waiting out a timeout.
         self._down: SmtpUnavailable | None = None
@@ -55,20 +103,6 @@ class SmtpPool:
         """Clients actually connected at the start."""
         return len(self._clients)
 
-    def _client(self) -> aiosmtplib.SMTP:
-        settings = self._settings
-        return aiosmtplib.SMTP(
-            hostname=settings.smtp_host,
-            port=settings.smtp_port,
-            username=settings.smtp_username,
-            password=settings.smtp_password if settings.smtp_username else None,
-            local_hostname=self._local_hostname,
-            timeout=settings.smtp_timeout_s,
-            use_tls=settings.smtp_tls,
-            # Only what is configured: never an opportunistic upgrade that may fail validation.
-            start_tls=settings.smtp_starttls and not settings.smtp_tls,
-        )
-
     def _unavailable(self, error: BaseException) -> SmtpUnavailable:
         settings = self._settings
         return SmtpUnavailable(
@@ -76,7 +110,7 @@ class SmtpPool:
             f"{describe(error)}"
         )
 
-    async def _connect(self, client: aiosmtplib.SMTP) -> None:
+    async def _connect(self, client: PooledClient) -> None:
         if self._down is not None:
             raise self._down
         try:
@@ -90,19 +124,20 @@ class SmtpPool:
         """Connect the clients; SmtpUnavailable when not even one connects."""
         # Resolved once for all clients: aiosmtplib would otherwise look it up per connection.
         self._local_hostname = await asyncio.to_thread(socket.getfqdn)
-        clients = [self._client() for _ in range(self._size)]
+        clients = [self._make_client(self._local_hostname) for _ in range(self._size)]
         outcomes = await asyncio.gather(
             *(_greeted(client) for client in clients), return_exceptions=True
         )
         errors = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
         for client, outcome in zip(clients, outcomes, strict=True):
             if isinstance(outcome, BaseException):
-                client.close()
+                self._failed.append(client)
                 continue
             self.connections_opened += 1
             self._clients.append(client)
             self._idle.put_nowait(client)
         if not self._clients:
+            await self._settle()
             raise self._unavailable(errors[0]) from errors[0]
         if errors:
             log.info("%d of %d SMTP connections opened", len(self._clients), self._size)
@@ -131,7 +166,7 @@ class SmtpPool:
             self._idle.put_nowait(client)
 
     async def _transaction(
-        self, client: aiosmtplib.SMTP, email: OutgoingEmail, sender: str, recipient: str
+        self, client: PooledClient, email: OutgoingEmail, sender: str, recipient: str
     ) -> None:
         """MAIL, RCPT and DATA for one message to one recipient, within one deadline.
 
@@ -170,10 +205,13 @@ class SmtpPool:
     async def close(self) -> None:
         """Say goodbye on every connection; errors on the way out do not matter."""
         await asyncio.gather(*(_quit(client) for client in self._clients))
+        await self._settle()
         self._clients.clear()
-        # A TLS connection finishes closing on the next turns of the event loop; let it,
-        # or a loop that ends straight after leaves its socket to the garbage collector.
-        await asyncio.sleep(_SETTLE_S)
+        self._failed.clear()
+
+    async def _settle(self) -> None:
+        """Wait until the sockets of closed connections are released (see `PooledClient`)."""
+        await asyncio.gather(*(client.settled() for client in [*self._clients, *self._failed]))
 
     async def __aenter__(self) -> SmtpPool:
         await self.open()
@@ -188,23 +226,44 @@ class SmtpPool:
         await self.close()
 
 
-_SETTLE_S = 0.05
+def password_client(settings: Settings) -> ClientFactory:
+    """Clients that log in with the configured username and password (none if no username)."""
+
+    def make(local_hostname: str | None) -> PooledClient:
+        return PooledClient(
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password if settings.smtp_username else None,
+            local_hostname=local_hostname,
+            timeout=settings.smtp_timeout_s,
+            use_tls=settings.smtp_tls,
+            # Only what is configured: never an opportunistic upgrade that may fail validation.
+            start_tls=settings.smtp_starttls and not settings.smtp_tls,
+        )
+
+    return make
 
 
-async def _greeted(client: aiosmtplib.SMTP) -> None:
+async def _greeted(client: PooledClient) -> None:
     """Connect, and say EHLO (HELO to a server that does not know it) unless that is done.
 
-    A connection is greeted before its first message, which then goes as bare commands.
+    A connection is greeted before its first message, which then goes as bare commands. One
+    that cannot be greeted is closed (aiosmtplib closes one that fails to connect or log in).
     """
     await client.connect()
     if client.is_ehlo_or_helo_needed:
         try:
-            await client.ehlo()
-        except aiosmtplib.SMTPHeloError:
-            await client.helo()
+            try:
+                await client.ehlo()
+            except aiosmtplib.SMTPHeloError:
+                await client.helo()
+        except BaseException:
+            client.close()
+            raise
 
 
-async def _quit(client: aiosmtplib.SMTP) -> None:
+async def _quit(client: PooledClient) -> None:
     if not client.is_connected:
         return
     try:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from improveflow.audit_key import AuditKey
 from improveflow.clock import Clock, SystemClock
 from improveflow.config import Settings
 from improveflow.db import Database
 from improveflow.workflow.registry import WorkflowRegistry
+
+if TYPE_CHECKING:
+    from improveflow.transports.factory import TransportFactory
 
 
 @dataclass
@@ -17,6 +22,12 @@ class Context:
     database: Database
     workflows: WorkflowRegistry
     clock: Clock = field(default_factory=SystemClock)
+    _transports: TransportFactory | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    _transports_made: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Context:
@@ -27,6 +38,18 @@ class Context:
             workflows=WorkflowRegistry.from_folder(settings.workflows_dir),
             clock=clock or SystemClock(),
         )
+
+    @property
+    def transports(self) -> TransportFactory:
+        """The way out for email the settings choose, made once for the context's life: its
+        dispatch runs share one OAuth token provider, so a token is fetched about once an hour."""
+        with self._transports_made:
+            if self._transports is None:
+                # Imported here: the transports' HTTP clients load only when email is sent.
+                from improveflow.transports.factory import TransportFactory
+
+                self._transports = TransportFactory(self.settings)
+            return self._transports
 
     def known_bodies(self) -> set[str]:
         return {

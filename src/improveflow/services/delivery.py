@@ -3,7 +3,8 @@ outbox, and tell whether email is getting out.
 
 The composition root for sending: dispatch knows nothing of the context, of actions or of
 requests, so this is where it is handed its transactions (a unit of work on one connection
-kept for the run), its clocks, and the check that tells which queued emails still matter.
+kept for the run), its clocks, the check that tells which queued emails still matter, and the
+context's transports (one factory for the context's life, so OAuth tokens outlive a run).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from improveflow.stores import UnitOfWork, outbox
 from improveflow.stores.outbox import EndedEmail
 
 if TYPE_CHECKING:
-    # Sending (aiosmtplib, the renderer) loads only when something is sent.
+    # Sending (the transports, the renderer) loads only when something is sent.
     from improveflow.notify.dispatch import DispatchReport, MessageFactory
 
 # One dispatch run claims at most this many; sending more takes several runs.
@@ -114,6 +115,7 @@ async def dispatch_due(
             still_relevant=still_relevant,
             lease=lease or dispatch.LEASE,
             only_ids=only_ids,
+            transports=ctx.transports,
         )
 
 

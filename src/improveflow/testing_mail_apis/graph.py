@@ -4,7 +4,9 @@ It checks the bearer token with the token endpoint (Graph's audience, the Mail.S
 permission), takes the base64 MIME body, and answers 202, or as Graph does: 401
 InvalidAuthenticationToken, 403 ErrorAccessDenied or ErrorSendAsDenied, 404 ErrorInvalidUser,
 400 ErrorMimeContentInvalidBase64String, and 429 with Retry-After when throttled or when more
-than four requests to one mailbox are in flight at once.
+than four requests to one mailbox are in flight at once. Scripted per recipient (the To
+address), it refuses one for good (400 ErrorInvalidRecipients), puts one off (503 with
+Retry-After) or holds its message before answering, as a slow service would.
 """
 
 from __future__ import annotations
@@ -64,7 +66,10 @@ class GraphServer(LoopbackHttpServer):
         self._in_flight: Counter[str] = Counter()
         self._throttles: list[float] = []  # Retry-After of each scripted 429 to come
         self._failures: list[tuple[int, str, str]] = []  # scripted (status, code, message)
-        self._condition = threading.Condition(self._lock)
+        self._refused: set[str] = set()
+        self._put_off: dict[str, list[float]] = {}  # Retry-After of each 503 to come
+        self._stalled: dict[str, float] = {}
+        self._released = threading.Condition(self._lock)  # a stall was lifted
 
     @property
     def url(self) -> str:
@@ -79,6 +84,29 @@ class GraphServer(LoopbackHttpServer):
         """Answer the next `times` authorised requests with this Graph error."""
         with self._lock:
             self._failures.extend([(status, code, message)] * times)
+
+    def refuse(self, address: str) -> None:
+        """Refuse every message to `address` for good: 400 ErrorInvalidRecipients."""
+        with self._lock:
+            self._refused.add(address.lower())
+
+    def put_off(self, address: str, times: int = 1, retry_after_s: float = 120) -> None:
+        """Answer the next `times` messages to `address` with 503 and Retry-After."""
+        with self._lock:
+            self._put_off.setdefault(address.lower(), []).extend([retry_after_s] * times)
+
+    def stall(self, address: str, seconds: float) -> None:
+        """Hold each message to `address` for `seconds` before taking it; 0 lets those held go."""
+        with self._lock:
+            self._stalled[address.lower()] = seconds
+            self._released.notify_all()
+
+    def _hold(self, address: str, seconds: float) -> None:
+        """Wait `seconds`, or until the stall on `address` is lifted."""
+        deadline = time.monotonic() + seconds
+        with self._lock:
+            while self._stalled.get(address, 0.0) > 0 and time.monotonic() < deadline:
+                self._released.wait(deadline - time.monotonic())
 
     def answer(self, request: Request) -> Answer:
         answer = self._answer(request)
@@ -153,7 +181,26 @@ class GraphServer(LoopbackHttpServer):
                 "The user account which was used to submit this request does not have the right "
                 "to send mail on behalf of the specified sending account., Cannot submit message.",
             )
-        if self.delay_s:
+        to = parseaddr(str(parsed.get("To", "")))[1].lower()
+        with self._lock:
+            refused = to in self._refused
+            waits = self._put_off.get(to)
+            put_off = waits.pop(0) if waits else None
+            stall = self._stalled.get(to, 0.0)
+        if refused:
+            return _error(
+                400, "ErrorInvalidRecipients", "At least one recipient isn't valid., Cannot send."
+            )
+        if put_off is not None:
+            return _error(
+                503,
+                "ServiceUnavailable",
+                "The service is temporarily unavailable.",
+                {"Retry-After": f"{put_off:g}"},
+            )
+        if stall:
+            self._hold(to, stall)
+        elif self.delay_s:
             time.sleep(self.delay_s)
         with self._lock:
             self.received.append(GraphRequest(mailbox, raw, token))

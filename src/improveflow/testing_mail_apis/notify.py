@@ -5,11 +5,14 @@ service as `iss` and issued within 30 seconds. Keys are test, team or live: a te
 to team members, a live key cannot send in trial mode to anyone else, a test key sends nothing
 (its requests are recorded all the same). Refusals have Notify's documented bodies:
 `{"status_code": 400, "errors": [{"error": "BadRequestError", "message": "..."}]}`.
+Scripted per address, it refuses one for good (400 ValidationError), puts one off (500) or holds
+its request before answering, as a slow service would.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import time
 import uuid
 from collections import Counter
@@ -62,6 +65,14 @@ class NotifyServer(LoopbackHttpServer):
         self.statuses: Counter[int] = Counter()
         self._keys: dict[str, KeyKind] = {}  # secret -> kind
         self._limited = 0  # requests still to answer with 429
+        self._refused: set[str] = set()
+        self._put_off: Counter[str] = Counter()  # 500s still to answer, per address
+        self._stalled: dict[str, float] = {}
+        self._released = threading.Condition(self._lock)
+        self.delay_s = 0.0  # how long each accepted email takes
+        self.peak_in_flight = 0  # the most emails handled at once
+        self._in_flight = 0
+        self._flight = threading.Lock()
 
     def key(self, kind: KeyKind = "live", name: str = "improveflow") -> str:
         """A new API key of this kind, as Notify shows it: "{name}-{service id}-{secret}"."""
@@ -74,6 +85,29 @@ class NotifyServer(LoopbackHttpServer):
         """Answer the next `times` requests with 429 RateLimitError."""
         with self._lock:
             self._limited += times
+
+    def refuse(self, address: str) -> None:
+        """Refuse every email to `address` for good: 400 ValidationError."""
+        with self._lock:
+            self._refused.add(address.lower())
+
+    def put_off(self, address: str, times: int = 1) -> None:
+        """Answer the next `times` emails to `address` with 500 Internal server error."""
+        with self._lock:
+            self._put_off[address.lower()] += times
+
+    def stall(self, address: str, seconds: float) -> None:
+        """Hold each email to `address` for `seconds` before taking it; 0 lets those held go."""
+        with self._lock:
+            self._stalled[address.lower()] = seconds
+            self._released.notify_all()
+
+    def _hold(self, address: str, seconds: float) -> None:
+        """Wait `seconds`, or until the stall on `address` is lifted."""
+        deadline = time.monotonic() + seconds
+        with self._lock:
+            while self._stalled.get(address, 0.0) > 0 and time.monotonic() < deadline:
+                self._released.wait(deadline - time.monotonic())
 
     def answer(self, request: Request) -> Answer:
         answer = self._answer(request)
@@ -145,8 +179,16 @@ class NotifyServer(LoopbackHttpServer):
 
     def _send(self, posted: dict[str, Any], kind: KeyKind) -> Answer:
         address = str(posted.get("email_address", ""))
-        if "@" not in address.strip("@"):
+        with self._lock:
+            refused = address.lower() in self._refused
+            put_off = self._put_off[address.lower()] > 0
+            if put_off:
+                self._put_off[address.lower()] -= 1
+            stall = self._stalled.get(address.lower(), 0.0)
+        if "@" not in address.strip("@") or refused:
             return _error(400, "ValidationError", "email_address Not a valid email address")
+        if put_off:
+            return _error(500, "Exception", "Internal server error")
         if posted.get("template_id") != self.template_id:
             return _error(400, "BadRequestError", "Template not found")
         values = posted.get("personalisation") or {}
@@ -179,6 +221,17 @@ class NotifyServer(LoopbackHttpServer):
                 "Cannot send to this recipient when service is in trial mode - see "
                 "https://www.notifications.service.gov.uk/trial-mode",
             )
+        with self._flight:
+            self._in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+        try:
+            if stall:
+                self._hold(address.lower(), stall)
+            elif self.delay_s:
+                time.sleep(self.delay_s)
+        finally:
+            with self._flight:
+                self._in_flight -= 1
         with self._lock:
             self.received.append(
                 NotifyRequest(

@@ -132,8 +132,9 @@ class OAuthSmtpServer(CapturingSmtpServer):
         credentials: tuple[str, str] | None = None,
         audience: str = SMTP_AUDIENCE,
         role: str = "SMTP.SendAsApp",
+        keep: bool = True,
     ) -> None:
-        super().__init__(port, tls=tls, credentials=credentials)
+        super().__init__(port, keep=keep, tls=tls, credentials=credentials)
         self.tokens = tokens
         self.audience = audience
         self.role = role

@@ -4,22 +4,34 @@ It issues JWT-shaped access tokens (with `aud`, `roles` and `exp` claims, so a c
 its permissions) that expire after `lifetime_s`, and remembers each, so the fake services accept
 only tokens it issued and only until they expire. Wrong secrets, unknown apps, unknown tenants
 and bad scopes get the error bodies Microsoft documents, AADSTS numbers included.
+
+An app may also prove itself with a certificate (`certificates`): a client assertion, a JWT
+whose `x5t` header names a registered certificate by its SHA-1 thumbprint, whose signature that
+certificate's public key verifies, whose audience is this endpoint and whose issuer and subject
+are the client id, within its valid time. Each failure gets Entra ID's answer (AADSTS700027,
+700024, 700021).
 """
 
 from __future__ import annotations
 
+import base64
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 from urllib.parse import parse_qs
 
 import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from improveflow.testing_mail_apis.http import Answer, LoopbackHttpServer, Request
 
 SMTP_AUDIENCE = "https://outlook.office365.com"
 GRAPH_AUDIENCE = "https://graph.microsoft.com"
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 # The application permissions an admin would grant the app for each service.
 DEFAULT_ROLES = {SMTP_AUDIENCE: ("SMTP.SendAsApp",), GRAPH_AUDIENCE: ("Mail.Send",)}
 
@@ -52,6 +64,7 @@ class TokenEndpoint(LoopbackHttpServer):
         client_secret: str = "a-client-secret",
         lifetime_s: int = 3599,
         roles: dict[str, tuple[str, ...]] | None = None,
+        certificates: Iterable[x509.Certificate] = (),
         port: int | None = None,
     ) -> None:
         super().__init__(port)
@@ -64,6 +77,9 @@ class TokenEndpoint(LoopbackHttpServer):
         self._key = secrets.token_bytes(32)
         self._issued: dict[str, Issued] = {}
         self.requests = 0  # token requests answered, good or not
+        # The certificates uploaded to the app registration, by their SHA-1 thumbprint.
+        self.certificates = {_thumbprint(cert): cert for cert in certificates}
+        self.assertions: list[dict[str, Any]] = []  # claims of each client assertion accepted
 
     @property
     def token_url(self) -> str:
@@ -121,7 +137,11 @@ class TokenEndpoint(LoopbackHttpServer):
                 f"Application with identifier '{form.get('client_id')}' was not found in the "
                 f"directory '{self.tenant}'.",
             )
-        if form.get("client_secret") != self.client_secret:
+        if "client_assertion" in form or "client_assertion_type" in form:
+            refused = self._check_assertion(form)
+            if refused is not None:
+                return refused
+        elif form.get("client_secret") != self.client_secret:
             return _error(
                 401,
                 "invalid_client",
@@ -149,6 +169,75 @@ class TokenEndpoint(LoopbackHttpServer):
                 "access_token": self._issue(audience),
             },
         )
+
+    def _check_assertion(self, form: dict[str, str]) -> Answer | None:
+        """Whether the client assertion proves the app: None if so, else Entra ID's refusal."""
+        if form.get("client_assertion_type") != ASSERTION_TYPE:
+            return _error(
+                400,
+                "invalid_request",
+                50027,
+                "JWT token is invalid or malformed. client_assertion_type is not "
+                f"'{ASSERTION_TYPE}'.",
+            )
+        assertion = form.get("client_assertion", "")
+        try:
+            header = jwt.get_unverified_header(assertion)
+        except jwt.PyJWTError:
+            return _error(400, "invalid_request", 50027, "JWT token is invalid or malformed.")
+        hint = str(header.get("x5t", ""))
+        named = _from_base64url(hint)
+        certificate = self.certificates.get(named or "")
+        if certificate is None:
+            return _error(
+                401,
+                "invalid_client",
+                700027,
+                "The certificate with identifier used to sign the client assertion is not "
+                "registered on application. [Reason - The key was not found., Thumbprint of key "
+                f"used by client: '{named or hint}', Please visit the Azure Portal, Graph "
+                f"Explorer or directly use MS Graph to see configured keys for app Id "
+                f"'{self.client_id}'.]",
+            )
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                assertion,
+                certificate.public_key(),  # type: ignore[arg-type]
+                algorithms=["RS256", "PS256"],
+                audience=self.token_url,
+                options={"require": ["aud", "iss", "sub", "exp", "nbf", "jti"]},
+            )
+        except jwt.InvalidSignatureError:
+            return _error(
+                401,
+                "invalid_client",
+                700027,
+                "Client assertion contains an invalid signature. [Reason - The provided "
+                "signature value did not match the expected signature value., Thumbprint of key "
+                f"used by client: '{named}', Found key 'Start={certificate.not_valid_before_utc}"
+                f", End={certificate.not_valid_after_utc}']",
+            )
+        except (jwt.ExpiredSignatureError, jwt.ImmatureSignatureError):
+            return _error(
+                401,
+                "invalid_client",
+                700024,
+                "Client assertion is not within its valid time range.",
+            )
+        except jwt.PyJWTError as error:
+            return _error(
+                400, "invalid_request", 50027, f"JWT token is invalid or malformed: {error}."
+            )
+        if claims.get("iss") != self.client_id or claims.get("sub") != self.client_id:
+            return _error(
+                401,
+                "invalid_client",
+                700021,
+                "Client assertion application identifier doesn't match 'client_id' parameter.",
+            )
+        with self._lock:
+            self.assertions.append(claims)
+        return None
 
     def _issue(self, audience: str) -> str:
         roles = self.roles[audience]
@@ -179,3 +268,15 @@ def _error(status: int, error: str, number: int, description: str) -> Answer:
             "timestamp": time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime()),
         },
     )
+
+
+def _thumbprint(certificate: x509.Certificate) -> str:
+    return certificate.fingerprint(hashes.SHA1()).hex().upper()
+
+
+def _from_base64url(value: str) -> str | None:
+    """An `x5t` header's thumbprint in hex, or None if it is not base64url."""
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).hex().upper() or None
+    except ValueError:
+        return None

@@ -20,11 +20,14 @@ import email.utils
 import time
 from enum import StrEnum
 from types import TracebackType
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
 from improveflow.exceptions import EmailError
 from improveflow.models import DeliveryFault
-from improveflow.notify.message import OutgoingEmail
+
+if TYPE_CHECKING:
+    # Only for types: the dispatcher loads this module without the rendering stack.
+    from improveflow.notify.message import OutgoingEmail
 
 __all__ = [
     "Cause",
@@ -57,6 +60,7 @@ class Cause(StrEnum):
     SMTP_AUTH_DISABLED = "smtp_auth_disabled"  # 5.7.139 with OAuth: SMTP AUTH switched off
     LOGIN_REFUSED = "login_refused"  # a wrong password, or a token Exchange would not take
     TOKEN_REFUSED = "token_refused"  # the token endpoint would not issue a token
+    CERTIFICATE_UNUSABLE = "certificate_unusable"  # the certificate file cannot sign a request
     TOKEN_REJECTED = "token_rejected"  # the service would not accept an issued token
     PERMISSION_MISSING = "permission_missing"  # Mail.Send / SMTP.SendAsApp, or mailbox access
     SEND_AS_DENIED = "send_as_denied"  # 5.7.60, ErrorSendAsDenied

@@ -76,6 +76,16 @@ def explain(failure: DeliveryFailure, settings: Settings) -> Explanation:
             )
         case Cause.TOKEN_REFUSED:
             return _token_refused(failure, settings)
+        case Cause.CERTIFICATE_UNUSABLE:
+            return Explanation(
+                "improveflow cannot sign in to Microsoft Entra ID with the certificate file: "
+                f"{failure.reason.partition(' cannot be used: ')[2] or failure.reason}.",
+                "IMPROVEFLOW_OAUTH_CERTIFICATE_PATH must name a PEM file holding both the "
+                "certificate uploaded to the app registration (Certificates & secrets > "
+                "Certificates) and its RSA private key, readable by the account improveflow "
+                "runs as; IMPROVEFLOW_OAUTH_CERTIFICATE_PASSWORD is the key's password if it "
+                "has one.",
+            )
         case Cause.TOKEN_REJECTED:
             return Explanation(
                 "Microsoft Graph refused the app's token.",
@@ -207,6 +217,23 @@ def _unreachable(failure: DeliveryFailure, settings: Settings) -> Explanation:
 def _token_refused(failure: DeliveryFailure, settings: Settings) -> Explanation:
     code = failure.code or ""
     secret = "IMPROVEFLOW_OAUTH_CLIENT_SECRET"
+    if settings.oauth_certificate_path is not None:
+        secret = "IMPROVEFLOW_OAUTH_CERTIFICATE_PATH"
+        if code in ("AADSTS700027", "AADSTS700021", "invalid_client"):
+            return Explanation(
+                "Microsoft Entra ID refused the certificate: the app registration does not have "
+                "it, or the request was not signed with its private key.",
+                "Upload the certificate in the PEM file (its public half, a .cer or .pem) under "
+                "the app registration's Certificates & secrets > Certificates, and check that the "
+                "thumbprint shown there is the file's "
+                "(openssl x509 -in FILE -noout -fingerprint -sha1).",
+            )
+        if code == "AADSTS700024":
+            return Explanation(
+                "Microsoft Entra ID refused the signed request as outside its valid time: this "
+                "server's clock is wrong.",
+                "Set the server's clock right (synchronise it with NTP).",
+            )
     if code in ("AADSTS7000215", "AADSTS7000222", "invalid_client"):
         return Explanation(
             "Microsoft Entra ID refused the client secret: it is wrong or has expired.",

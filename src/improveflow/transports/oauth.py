@@ -1,10 +1,11 @@
 """App-only access tokens from the OAuth 2.0 client-credentials flow, cached and renewed.
 
-One POST to the token endpoint (Microsoft's for the tenant, or IMPROVEFLOW_OAUTH_TOKEN_URL)
-gives a token that lasts about an hour. It is kept and handed to every connection and request
-until a few minutes before it expires, then renewed: tokens are fetched per hour, never per
-message. The POST is made directly rather than through msal, which refuses a token endpoint that
-is not https and brings a second HTTP stack for one request.
+One POST to the token endpoint (Microsoft's for the tenant, or IMPROVEFLOW_OAUTH_TOKEN_URL),
+with the app's client secret or a client assertion signed with its certificate
+(`transports.certificate`), gives a token that lasts about an hour. It is kept and handed to
+every connection and request until a few minutes before it expires, then renewed: tokens are
+fetched per hour, never per message. The POST is made directly rather than through msal, which
+refuses a token endpoint that is not https and brings a second HTTP stack for one request.
 
 A provider is shared by the tasks of an event loop and may be shared by threads: the cache is
 guarded by a lock, and within one loop one task fetches while the others wait for its token.
@@ -32,6 +33,7 @@ from pydantic import SecretStr
 
 from improveflow.config import Settings
 from improveflow.transports.base import Cause, Stage, TransportUnavailable
+from improveflow.transports.certificate import ASSERTION_TYPE, ClientCertificate
 
 __all__ = ["ClientCredentials", "TokenProvider", "granted_roles", "web_client"]
 
@@ -50,21 +52,44 @@ _AADSTS = re.compile(r"\bAADSTS(\d+)\b")
 
 @dataclass(frozen=True)
 class ClientCredentials:
-    """An app registration's client id and secret, and where to exchange them for a token."""
+    """An app registration's client id and its secret or certificate, and where to exchange
+    them for a token."""
 
     token_url: str
     client_id: str
-    client_secret: SecretStr = field(repr=False)
+    client_secret: SecretStr | None = field(default=None, repr=False)
+    certificate: ClientCertificate | None = None
+
+    def __post_init__(self) -> None:
+        if (self.client_secret is None) == (self.certificate is None):
+            raise ValueError("give the app's client secret or its certificate, not both")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ClientCredentials:
-        if settings.oauth_client_id is None or settings.oauth_client_secret is None:
-            raise ValueError("the OAuth client id and secret are not set")
+        if settings.oauth_client_id is None:
+            raise ValueError("the OAuth client id is not set")
+        path = settings.oauth_certificate_path
         return cls(
             token_url=settings.oauth_token_endpoint,
             client_id=settings.oauth_client_id,
-            client_secret=settings.oauth_client_secret,
+            client_secret=settings.oauth_client_secret if path is None else None,
+            certificate=None
+            if path is None
+            else ClientCertificate(path, settings.oauth_certificate_password),
         )
+
+    def proof(self) -> dict[str, str]:
+        """The form fields that prove the app is who it says: the secret, or a fresh assertion.
+
+        Raises TransportUnavailable when the certificate cannot be used.
+        """
+        if self.certificate is not None:
+            return {
+                "client_assertion_type": ASSERTION_TYPE,
+                "client_assertion": self.certificate.assertion(self.client_id, self.token_url),
+            }
+        assert self.client_secret is not None  # __post_init__ guarantees one of the two
+        return {"client_secret": self.client_secret.get_secret_value()}
 
 
 @dataclass(frozen=True)
@@ -157,7 +182,7 @@ class TokenProvider:
         form = {
             "grant_type": "client_credentials",
             "client_id": credentials.client_id,
-            "client_secret": credentials.client_secret.get_secret_value(),
+            **credentials.proof(),
             "scope": self.scope,
         }
         asked_at = self._clock()

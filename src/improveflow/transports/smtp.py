@@ -21,7 +21,13 @@ from improveflow.config import Settings
 from improveflow.exceptions import SmtpUnavailable
 from improveflow.notify.message import OutgoingEmail
 from improveflow.notify.retry_policy import fault_of, is_permanent
-from improveflow.notify.smtp_pool import SmtpPool, describe
+from improveflow.notify.smtp_pool import (
+    ClientFactory,
+    PooledClient,
+    SmtpPool,
+    describe,
+    password_client,
+)
 from improveflow.transports.base import (
     Cause,
     DeliveryFailure,
@@ -51,34 +57,31 @@ def _subject_detail(code: str | None) -> str | None:
     return code.partition(".")[2] if code else None
 
 
-class _Pool(SmtpPool):
-    """The pool, with clients that log in as configured."""
+def _client_factory(settings: Settings, tokens: TokenProvider | None) -> ClientFactory:
+    """Clients that log in as configured: a password, an OAuth token (XOAUTH2), or not at all."""
+    login = settings.smtp_login
+    if login == "password":
+        return password_client(settings)
+    username = settings.smtp_username
+    if login == "oauth2":
+        # XOAUTH2 names the mailbox the token is used for; by default the sending one.
+        username = username or settings.mailbox
+    token = tokens.token if login == "oauth2" and tokens is not None else None
 
-    def __init__(self, settings: Settings, size: int, tokens: TokenProvider | None) -> None:
-        super().__init__(settings, size)
-        self._tokens = tokens
-
-    def _client(self) -> aiosmtplib.SMTP:
-        settings = self._settings
-        login = settings.smtp_login
-        username = settings.smtp_username
-        if login == "oauth2":
-            # XOAUTH2 names the mailbox the token is used for; by default the sending one.
-            username = username or settings.mailbox
-        return aiosmtplib.SMTP(
+    def make(local_hostname: str | None) -> PooledClient:
+        return PooledClient(
             hostname=settings.smtp_host,
             port=settings.smtp_port,
             username=username if login != "none" else None,
-            password=settings.smtp_password if login == "password" else None,
-            oauth_token_generator=self._tokens.token
-            if login == "oauth2" and self._tokens
-            else None,
-            local_hostname=self._local_hostname,
+            oauth_token_generator=token,
+            local_hostname=local_hostname,
             timeout=settings.smtp_timeout_s,
             use_tls=settings.smtp_tls,
             # Only what is configured: never an opportunistic upgrade that may fail validation.
             start_tls=settings.smtp_starttls and not settings.smtp_tls,
         )
+
+    return make
 
 
 class SmtpTransport(TransportBase):
@@ -91,7 +94,7 @@ class SmtpTransport(TransportBase):
             raise ValueError("SMTP with OAuth needs a token provider")
         self._settings = settings
         self._tokens = tokens
-        self._pool = _Pool(settings, size, tokens)
+        self._pool = SmtpPool(settings, size, _client_factory(settings, tokens))
         self._size = max(1, size)
 
     @property
