@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -16,6 +17,29 @@ from improveflow.testing import DEFAULT_MOMENT, make_context
 POSTGRES_URL = os.environ.get("IMPROVEFLOW_TEST_POSTGRES_URL")
 # Unique per run: two test runs on one server must not share (or drop) a template.
 _TEMPLATE = f"improveflow_template_{uuid.uuid4().hex[:8]}"
+
+
+# Each test belongs to one tier, by where it lives; browser tests are acceptance tests wherever
+# they sit. `.ci/run` runs the tiers one by one, fastest first.
+TIERS = ("unit", "contract", "integration", "acceptance")
+_FOLDER_TIERS = {"unit": "unit", "contract": "contract", "acceptance": "acceptance"}
+
+
+def tier_of(path: Path) -> str:
+    parts = path.relative_to(Path(__file__).parent).parts
+    if parts[0] == "web" and ("browser" in path.stem or path.stem in _BROWSER_FILES):
+        return "acceptance"
+    return _FOLDER_TIERS.get(parts[0], "integration")
+
+
+_BROWSER_FILES = {"test_accessibility", "test_pages_without_script"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        # A test may name its tier itself (a timed check kept out of the unit tier's budget).
+        if not any(item.get_closest_marker(tier) for tier in TIERS):
+            item.add_marker(getattr(pytest.mark, tier_of(Path(str(item.fspath)))))
 
 
 def pytest_report_header() -> str:

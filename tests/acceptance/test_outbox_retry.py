@@ -17,7 +17,7 @@ from improveflow.calendar import LONDON
 from improveflow.clock import FrozenClock
 from improveflow.models import AuditEvent, Verdict
 from improveflow.services import approvals
-from improveflow.store import table_of
+from improveflow.stores.tables import table_of
 from improveflow.testing import add_action, add_plan, add_sample_people, make_context
 from improveflow.testing_smtp import CapturingSmtpServer, free_port
 

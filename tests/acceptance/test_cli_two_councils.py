@@ -21,7 +21,7 @@ from two_councils import (
 
 from improveflow.clock import FrozenClock
 from improveflow.models import Action, ApprovalRequest, Decision, ProgressUpdate
-from improveflow.store import table_of
+from improveflow.stores.tables import table_of
 from improveflow.testing import DEFAULT_MOMENT, make_context
 
 MISSING = 999_999

@@ -100,6 +100,15 @@ def test_import_prints_a_summary_and_writes_the_report(imported: Imported) -> No
         None,
     )
     assert "owner unresolved: 'Estates Manager' matches no person or body" in depot["needs_review"]
+    # Each review item names its kind beside the sentence people read.
+    assert (
+        "owner unresolved",
+        "owner unresolved: 'Estates Manager' matches no person or body",
+    ) in {
+        (item["kind"], item["reason"])
+        for item in plan["review"]
+        if item["source"] == depot["source"]
+    }
 
 
 def test_action_list_json_gives_every_field_of_an_imported_action(imported: Imported) -> None:
