@@ -70,9 +70,9 @@ from improveflow.config import load_settings
 from improveflow.models import Action, Person
 from improveflow.reminders import SweepPlanner
 from improveflow.scheduler import build_scheduler
-from improveflow.services import plans, tokens
+from improveflow.services import plans, sign_in
 from improveflow.services.context import Context
-from improveflow.store import table_of
+from improveflow.stores.tables import table_of
 from improveflow.testing import add_owners_with_actions, add_plan, add_sample_people, make_context
 from improveflow.testing_smtp import CapturingSmtpServer, free_port
 from improveflow.web.serve import server_for
@@ -499,7 +499,7 @@ def run_database(name: str, url: str, args: argparse.Namespace) -> dict[str, Any
         url, clock=FrozenClock(BASE), secret_key=SECRET, base_url=f"http://127.0.0.1:{setup.port}"
     )
     owners, cli_actions = build(ctx, args.owners, args.emails, args.cli_writes)
-    signer = tokens.signer(ctx)
+    signer = sign_in.signer(ctx)
     ctx.close()
 
     def links(chosen: list[Any]) -> list[tuple[str, int]]:

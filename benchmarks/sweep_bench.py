@@ -29,7 +29,7 @@ from improveflow.models import Action
 from improveflow.reminders import SweepPlanner
 from improveflow.services import plans, sweep
 from improveflow.services.context import Context
-from improveflow.store import table_of
+from improveflow.stores.tables import table_of
 from improveflow.testing import add_plan, add_sample_people, make_context
 
 DUE = 1000

@@ -25,6 +25,7 @@ from sqlmodel import Session, col
 
 from improveflow.models import Action, Verdict
 from improveflow.services import approvals, plans
+from improveflow.services.approvals import ChangeStatus
 from improveflow.services.context import Context
 from improveflow.testing import add_plan, add_sample_people, make_context
 
@@ -58,7 +59,7 @@ def engine_run(context: Context, ids: list[int]) -> float:
         opened = approvals.request_change(context, action_id, "approve", by_email=OWNER)
         assert opened.request_id is not None
         decided = approvals.decide(context, opened.request_id, Verdict.APPROVE, by_email=APPROVER)
-        assert decided.status == "approved"
+        assert decided.status is ChangeStatus.APPROVED
     return time.perf_counter() - started
 
 

@@ -28,10 +28,12 @@ from typing import Any
 import sqlalchemy as sa
 import uvicorn
 
-from improveflow import audit, store
+from improveflow import audit
 from improveflow.models import Action, ApprovalRequest, Escalation, Objective, ProgressUpdate, Theme
-from improveflow.services import tokens
+from improveflow.services import sessions
 from improveflow.services.context import Context
+from improveflow.stores import people as people_store
+from improveflow.stores import tables
 from improveflow.testing import add_plan, add_sample_people, make_context
 from improveflow.testing_smtp import free_port
 from improveflow.web.app import create_app
@@ -62,12 +64,12 @@ def build(ctx: Context, actions: int, pending: int, escalated: int, seed: int = 
     add_sample_people(ctx)
     plan_id = add_plan(ctx, "Benchmark Borough Peer Challenge Plan")
     with ctx.database.reading() as session:
-        owners = [store.person_by_email(session, e).id for e in ("owen@council.example",)]
-        owners.append(store.person_by_email(session, "priya@council.example").id)
+        owners = [people_store.person_by_email(session, e).id for e in ("owen@council.example",)]
+        owners.append(people_store.person_by_email(session, "priya@council.example").id)
         owen = owners[0]
-    theme_t, objective_t = store.table_of(Theme), store.table_of(Objective)
-    action_t, progress_t = store.table_of(Action), store.table_of(ProgressUpdate)
-    request_t, escalation_t = store.table_of(ApprovalRequest), store.table_of(Escalation)
+    theme_t, objective_t = tables.table_of(Theme), tables.table_of(Objective)
+    action_t, progress_t = tables.table_of(Action), tables.table_of(ProgressUpdate)
+    request_t, escalation_t = tables.table_of(ApprovalRequest), tables.table_of(Escalation)
     names, weights = zip(*STATES, strict=True)
     with ctx.database.writing() as session:
         connection = session.connection()
@@ -234,9 +236,9 @@ def main() -> None:
         build_s = time.perf_counter() - started
         app = create_app(ctx)
         with ctx.database.reading() as session:
-            dana = store.person_by_email(session, "dana@council.example").id
+            dana = people_store.person_by_email(session, "dana@council.example").id
         assert dana is not None
-        session_key = tokens.start_session(ctx, dana).key
+        session_key = sessions.start_session(ctx, dana).key
         cookie = f"improveflow_session={app.state.web.cookies.dumps(session_key)}"
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")

@@ -15,7 +15,7 @@ from improveflow.config import load_settings
 from improveflow.models import Action, Person, PlanKind
 from improveflow.services import people, plans
 from improveflow.services.context import Context
-from improveflow.store import table_of
+from improveflow.stores.tables import table_of
 
 DEFAULT_MOMENT = datetime(2014, 6, 2, 9, 0, tzinfo=UTC)
 

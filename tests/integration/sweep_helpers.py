@@ -13,7 +13,7 @@ from improveflow.clock import FrozenClock
 from improveflow.models import Outbox, PlanKind, Verdict
 from improveflow.services import approvals, sweep
 from improveflow.services.context import Context
-from improveflow.store import table_of
+from improveflow.stores.tables import table_of
 from improveflow.testing import add_action, add_plan, add_sample_people
 
 OWEN = "owen@council.example"

@@ -6,13 +6,14 @@ from datetime import date, timedelta
 
 import pytest
 
-from improveflow import audit, exceptions, store
+from improveflow import audit, exceptions
 from improveflow.clock import FrozenClock
 from improveflow.models import PlanKind, Rag, RequestStatus, Verdict
 from improveflow.services import approval_queue, approvals, progress, views
 from improveflow.services.approvals import ChangeStatus
 from improveflow.services.context import Context
 from improveflow.services.request_record import Change, RequestRecord
+from improveflow.stores import actions, people, requests
 from improveflow.testing import add_action, add_plan, add_sample_people, make_context
 from improveflow.workflow.details import Detail, DetailInvalid, DetailMissing, DetailRefusal
 from improveflow.workflow.loader import load_workflow
@@ -34,7 +35,7 @@ def plan_id(ctx: Context) -> int:
 
 def _state(ctx: Context, action_id: int) -> str:
     with ctx.database.reading() as session:
-        return store.action_by_id(session, action_id).state
+        return actions.action_by_id(session, action_id).state
 
 
 def _approved_in_progress(ctx: Context, plan_id: int) -> int:
@@ -50,7 +51,7 @@ def test_request_needing_approval_waits_for_the_body(ctx: Context, plan_id: int)
     """Asking to approve an action opens a pending CMT request and leaves the state alone."""
     action_id = add_action(ctx, plan_id)
     result = approvals.request_change(ctx, action_id, "approve", by_email=OWEN)
-    assert result.status == "pending"
+    assert result.status is ChangeStatus.PENDING
     assert result.body == "CMT"
     assert _state(ctx, action_id) == "drafted"
     queue = views.approval_rows(ctx, body="CMT")
@@ -65,7 +66,7 @@ def test_member_approval_applies_the_transition(ctx: Context, plan_id: int) -> N
     opened = approvals.request_change(ctx, action_id, "approve", by_email=OWEN)
     assert opened.request_id is not None
     decided = approvals.decide(ctx, opened.request_id, Verdict.APPROVE, by_email=DANA)
-    assert decided.status == "approved"
+    assert decided.status is ChangeStatus.APPROVED
     assert _state(ctx, action_id) == "approved"
     detail = views.action_detail(ctx, action_id)
     assert detail["version"] == 2
@@ -105,7 +106,10 @@ def test_nobody_decides_their_own_request(ctx: Context, plan_id: int) -> None:
     assert request_id is not None
     with pytest.raises(exceptions.OwnRequest, match="Dana Reeve asked for this change"):
         approvals.decide(ctx, request_id, Verdict.APPROVE, by_email=DANA)
-    assert approvals.decide(ctx, request_id, Verdict.APPROVE, by_email=SAM).status == "approved"
+    assert (
+        approvals.decide(ctx, request_id, Verdict.APPROVE, by_email=SAM).status
+        is ChangeStatus.APPROVED
+    )
 
 
 def test_only_allowed_requesters_may_ask(ctx: Context, plan_id: int) -> None:
@@ -114,16 +118,119 @@ def test_only_allowed_requesters_may_ask(ctx: Context, plan_id: int) -> None:
     with pytest.raises(exceptions.NotAllowedToRequest, match="Priya Shah cannot ask to approve"):
         approvals.request_change(ctx, action_id, "approve", by_email=PRIYA)
     admin = approvals.request_change(ctx, action_id, "approve", by_email=ALEX)
-    assert admin.status == "pending"
+    assert admin.status is ChangeStatus.PENDING
 
 
-def test_illegal_transition_is_refused_with_the_possible_ones(ctx: Context, plan_id: int) -> None:
-    """A transition not legal from the current state is refused, naming what is possible."""
+def test_illegal_transition_is_refused_with_what_the_person_may_ask(
+    ctx: Context, plan_id: int
+) -> None:
+    """A change not possible from the action's state is refused in the workflow's words,
+    offering the changes this person may ask for now, and only those."""
     action_id = add_action(ctx, plan_id)
-    with pytest.raises(exceptions.IllegalTransition, match=r"while the action is drafted"):
+    with pytest.raises(exceptions.IllegalTransition) as drafted:
         approvals.request_change(ctx, action_id, "complete", by_email=OWEN)
+    assert drafted.value.message == (
+        "Cannot mark the action complete while the action is drafted. "
+        "Owen Marsh may ask to approve the action or defer the action"
+    )
     with pytest.raises(exceptions.IllegalTransition, match="not a transition"):
         approvals.request_change(ctx, action_id, "to_complete", by_email=OWEN)
+    approved = approvals.request_change(ctx, action_id, "approve", by_email=OWEN).request_id
+    assert approved is not None
+    approvals.decide(ctx, approved, Verdict.APPROVE, by_email=DANA)
+    with pytest.raises(exceptions.IllegalTransition) as owner:
+        approvals.request_change(ctx, action_id, "complete", by_email=OWEN)
+    assert owner.value.message == (
+        "Cannot mark the action complete while the action is approved. "
+        "Owen Marsh may ask to start work, defer the action or change the target date"
+    )
+    # Only the owner and an administrator may start work: a lead is not offered it.
+    with pytest.raises(exceptions.IllegalTransition) as lead:
+        approvals.request_change(ctx, action_id, "complete", by_email=PIA)
+    assert lead.value.message == (
+        "Cannot mark the action complete while the action is approved. "
+        "Pia Lund may ask to defer the action or change the target date"
+    )
+
+
+def _workflow_with(
+    ctx: Context, tmp_path_factory: pytest.TempPathFactory, old: str, new: str
+) -> Context:
+    """A context on the same database whose improvement_action workflow has `old` as `new`."""
+    folder = tmp_path_factory.mktemp("workflows")
+    source = ctx.settings.workflows_dir / "improvement_action.yaml"
+    text = source.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    (folder / "improvement_action.yaml").write_text(text.replace(old, new), encoding="utf-8")
+    return make_context(ctx.database.url, workflows_dir=folder, migrate=False)
+
+
+def test_a_person_with_nothing_to_ask_for_is_told_so(
+    ctx: Context, plan_id: int, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """When no change from the action's state is theirs to ask for, the refusal says that."""
+    action_id = _approved_in_progress(ctx, plan_id)
+    progress.record_progress(ctx, action_id, "All delivered", Rag.GREEN, by_email=OWEN)
+    completion = approvals.request_change(ctx, action_id, "complete", by_email=OWEN).request_id
+    assert completion is not None
+    approvals.decide(ctx, completion, Verdict.APPROVE, by_email=DANA)
+    admin_reopens = _workflow_with(
+        ctx,
+        tmp_path_factory,
+        "    requires_reason: true\n    requested_by: [owner, lead, admin]\n  revise_target:",
+        "    requires_reason: true\n    requested_by: [admin]\n  revise_target:",
+    )
+    try:
+        with pytest.raises(exceptions.IllegalTransition) as caught:
+            approvals.request_change(
+                admin_reopens, action_id, "defer", by_email=OWEN, reason="Budget"
+            )
+    finally:
+        admin_reopens.close()
+    assert caught.value.message == (
+        "Cannot defer the action while the action is complete, "
+        "and there is no change Owen Marsh may ask for now"
+    )
+
+
+def test_an_approval_after_the_action_moved_on_says_where_it_is(
+    ctx: Context, plan_id: int, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Approved once the action has left the states the change starts from: superseded, and
+    the decider is told where the action is, without a list of changes they did not ask for."""
+    early_only = _workflow_with(
+        ctx,
+        tmp_path_factory,
+        "    source: [drafted, approved, in_progress]\n    dest: deferred",
+        "    source: [drafted, approved]\n    dest: deferred",
+    )
+    try:
+        action_id = add_action(early_only, plan_id)
+        opened = approvals.request_change(early_only, action_id, "approve", by_email=OWEN)
+        assert opened.request_id is not None
+        approvals.decide(early_only, opened.request_id, Verdict.APPROVE, by_email=DANA)
+        deferral = approvals.request_change(
+            early_only, action_id, "defer", by_email=OWEN, reason="No budget"
+        ).request_id
+        assert deferral is not None
+        # Starting work needs no approval, so it goes ahead while the deferral waits.
+        approvals.request_change(early_only, action_id, "start", by_email=OWEN)
+        with pytest.raises(exceptions.IllegalTransition) as caught:
+            approvals.decide(early_only, deferral, Verdict.APPROVE, by_email=RUTH)
+    finally:
+        early_only.close()
+    assert caught.value.message == (
+        f"Request {deferral} can no longer be applied: "
+        "Cannot defer the action while the action is in progress"
+    )
+    closed = approval_queue.request_view(ctx, deferral, None)
+    assert closed.status is RequestStatus.SUPERSEDED
+    assert closed.record is not None
+    assert closed.record.closing is not None
+    assert closed.record.closing.comment == (
+        "Cannot defer the action while the action is in progress"
+    )
+    assert _state(ctx, action_id) == "in_progress"
 
 
 def test_complete_needs_a_progress_update(ctx: Context, plan_id: int) -> None:
@@ -134,11 +241,20 @@ def test_complete_needs_a_progress_update(ctx: Context, plan_id: int) -> None:
 
 
 def test_one_pending_request_per_action(ctx: Context, plan_id: int) -> None:
-    """While a request waits, a second one for the same action is refused."""
+    """While a request waits, a second one for the same action is refused, naming the first.
+
+    The database's one-pending-request index is what refuses it; nothing of the refused
+    request is stored.
+    """
     action_id = add_action(ctx, plan_id)
-    approvals.request_change(ctx, action_id, "approve", by_email=OWEN)
-    with pytest.raises(exceptions.RequestAlreadyPending, match="already has a request waiting"):
-        approvals.request_change(ctx, action_id, "defer", by_email=OWEN, reason="No budget")
+    first = approvals.request_change(ctx, action_id, "approve", by_email=OWEN).request_id
+    with pytest.raises(exceptions.RequestAlreadyPending) as caught:
+        approvals.request_change(ctx, action_id, "defer", by_email=PIA, reason="No budget")
+    assert caught.value.message == (
+        f"Action {action_id} already has a request waiting for CMT: 'approve' asked by "
+        f"Owen Marsh (request {first})"
+    )
+    assert [row["id"] for row in views.approval_rows(ctx, status=None)] == [first]
 
 
 def test_defer_goes_to_cabinet(ctx: Context, plan_id: int) -> None:
@@ -178,9 +294,12 @@ def test_rejection_needs_a_comment_and_closes_the_request(ctx: Context, plan_id:
     with pytest.raises(exceptions.InvalidValue, match="comment"):
         approvals.decide(ctx, request_id, Verdict.REJECT, by_email=DANA)
     rejected = approvals.decide(ctx, request_id, Verdict.REJECT, by_email=DANA, comment="Too vague")
-    assert rejected.status == "rejected"
+    assert rejected.status is ChangeStatus.REJECTED
     assert _state(ctx, action_id) == "drafted"
-    assert approvals.request_change(ctx, action_id, "approve", by_email=OWEN).status == "pending"
+    assert (
+        approvals.request_change(ctx, action_id, "approve", by_email=OWEN).status
+        is ChangeStatus.PENDING
+    )
 
 
 def test_decided_request_cannot_be_decided_again(ctx: Context, plan_id: int) -> None:
@@ -216,12 +335,12 @@ def test_quorum_of_two(
         ).request_id
         assert request_id is not None
         first = approvals.decide(strict, request_id, Verdict.APPROVE, by_email=DANA)
-        assert (first.status, first.approvals, first.quorum) == ("pending", 1, 2)
+        assert (first.status, first.approvals, first.quorum) == (ChangeStatus.PENDING, 1, 2)
         with pytest.raises(exceptions.AlreadyVoted):
             approvals.decide(strict, request_id, Verdict.APPROVE, by_email=DANA)
         assert _state(strict, action_id) == "drafted"
         second = approvals.decide(strict, request_id, Verdict.APPROVE, by_email=SAM)
-        assert second.status == "approved"
+        assert second.status is ChangeStatus.APPROVED
         assert _state(strict, action_id) == "approved"
     finally:
         strict.close()
@@ -258,7 +377,7 @@ def test_withdrawn_request_frees_the_action(ctx: Context, plan_id: int) -> None:
     assert request_id is not None
     with pytest.raises(exceptions.NotAllowedToRequest):
         approvals.withdraw(ctx, request_id, by_email=DANA)
-    assert approvals.withdraw(ctx, request_id, by_email=OWEN).status == "withdrawn"
+    assert approvals.withdraw(ctx, request_id, by_email=OWEN).status is ChangeStatus.WITHDRAWN
     with pytest.raises(exceptions.AlreadyDecided, match="withdrawn"):
         approvals.decide(ctx, request_id, Verdict.APPROVE, by_email=DANA)
 
@@ -320,14 +439,10 @@ def test_requests_made_before_the_date_was_kept_still_show_it(ctx: Context, plan
     now = ctx.clock.now()
     # As earlier versions stored a request: the new date only.
     with ctx.database.writing() as session:
-        owen = store.actor_by_email(session, OWEN)
-        old_request = store.insert_request(
-            session,
-            {
-                "action_id": action_id, "transition": "revise_target", "requester_id": owen.id,
-                "body": "CMT", "quorum": 1, "reason": "Late", "status": "pending",
-                "new_target_date": date(2015, 4, 30), "version": 1, "created_at": now,
-            },
+        owen = people.actor_by_email(session, OWEN)
+        old_request = requests.insert_request(
+            session, action_id=action_id, transition="revise_target", requester_id=owen.id,
+            body="CMT", quorum=1, reason="Late", new_target_date=date(2015, 4, 30), at=now,
         )  # fmt: skip
         audit.append(
             session, at=now, event="requested", action_id=action_id, request_id=old_request,

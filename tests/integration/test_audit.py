@@ -18,7 +18,7 @@ from improveflow.db import Database
 from improveflow.models import AuditEvent, Verdict
 from improveflow.services import approvals
 from improveflow.services.context import Context
-from improveflow.store import table_of
+from improveflow.stores.tables import table_of
 from improveflow.testing import (
     DEFAULT_MOMENT,
     add_action,

@@ -17,7 +17,7 @@ from improveflow.audit_events import EventKind, Unrecognised
 from improveflow.calendar import LONDON
 from improveflow.clock import FrozenClock
 from improveflow.models import AuditEvent, PlanKind, Rag, Verdict
-from improveflow.services import approvals, delivery, deputies, people, progress, sweep, tokens
+from improveflow.services import approvals, delivery, deputies, people, progress, sign_in, sweep
 from improveflow.services.context import Context
 from improveflow.services.importing import ImportOptions, import_plan_files
 from improveflow.stores import people as people_store
@@ -100,8 +100,8 @@ def _a_year_of(ctx: Context, clock: FrozenClock, folder: Path) -> None:
     )  # fmt: skip
     assert moved.request_id is not None
     approvals.decide(ctx, moved.request_id, Verdict.APPROVE, by_email=ALEX, comment="For Ruth")
-    link = tokens.signer(ctx).sign_in_link(_person_id(ctx, OWEN))
-    tokens.sign_in_with_link(ctx, link.split("token=")[1], "sign_in")
+    link = sign_in.signer(ctx).sign_in_link(_person_id(ctx, OWEN))
+    sign_in.sign_in_with_link(ctx, link.split("token=")[1], "sign_in")
     # A plan from its file, imported twice: the second brings news.
     plan = folder / "finance-plan.csv"
     rows = [

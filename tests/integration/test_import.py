@@ -16,6 +16,7 @@ from improveflow import audit
 from improveflow.audit import GENESIS_HASH
 from improveflow.exceptions import InputFileError, InvalidValue
 from improveflow.importers.readers import read_plan_file
+from improveflow.importers.review_reasons import ReviewNote, ReviewReason
 from improveflow.models import (
     Action,
     AuditEvent,
@@ -347,7 +348,8 @@ def test_unknown_lead_is_kept_and_flagged_owner_unresolved(ctx: Context) -> None
         depot["source"],
         depot["id"],
         "owner unresolved: 'Estates Manager' matches no person or body",
-    ) in {(item.source, item.action_id, item.reason) for item in report.review}
+        ReviewReason.OWNER_UNRESOLVED,
+    ) in {(item.source, item.action_id, item.reason, item.kind) for item in report.review}
 
 
 def test_bodies_in_the_lead_become_approving_bodies(ctx: Context, tmp_path: Path) -> None:
@@ -752,8 +754,8 @@ def test_the_same_action_in_two_files_of_one_plan_is_imported_once(
     assert [line.status for line in first] == ["created"] * 16
     assert [line.status for line in repeated] == ["duplicate"] * 16
     for original, again in zip(first, repeated, strict=True):
-        assert again.needs_review[-1] == (
-            f"the same action appears again: first at {original.source}"
+        assert again.needs_review[-1] == ReviewNote(
+            ReviewReason.DUPLICATE, f"the same action appears again: first at {original.source}"
         )
     assert report.count("duplicate") == 16
     assert {row["plan"] for row in views.action_rows(ctx)} == {"Merged"}
@@ -794,8 +796,9 @@ def test_reimport_reports_what_is_stored_and_flags_what_the_file_changed(
         "2017-03-31",
         "in_progress",
     )
-    assert any("the file now says timescale 'March 2018'" in r for r in line.needs_review)
-    assert any("the file now says the action is complete" in r for r in line.needs_review)
+    changed = [note.text for note in line.needs_review if note.reason is ReviewReason.CHANGED]
+    assert any("the file now says timescale 'March 2018'" in text for text in changed)
+    assert any("the file now says the action is complete" in text for text in changed)
     stored = actions_by_description(ctx)["Sell the former depot site."]
     assert (stored["timescale"], stored["state"]) == ("Ongoing until 2016/17.", "in_progress")
 

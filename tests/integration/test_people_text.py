@@ -14,7 +14,7 @@ from improveflow.importers.people_file import read_people_file
 from improveflow.models import Person
 from improveflow.services import people
 from improveflow.services.context import Context
-from improveflow.store import table_of
+from improveflow.stores.tables import table_of
 
 
 def _import(ctx: Context, folder: Path, name: str) -> None:

@@ -12,10 +12,10 @@ from improveflow.calendar import LONDON
 from improveflow.clock import FrozenClock
 from improveflow.models import Outbox, OutboxStatus, Verdict
 from improveflow.notify.relevance import Narrowed, Superseded
-from improveflow.services import approvals, bundling, progress, still_relevant, sweep, tokens
+from improveflow.services import approvals, bundling, progress, sign_in, still_relevant, sweep
 from improveflow.services.context import Context
-from improveflow.store import table_of
 from improveflow.stores.outbox import OutboxRow
+from improveflow.stores.tables import table_of
 from improveflow.testing import add_action, add_plan, add_sample_people
 
 MONDAY = datetime(2014, 6, 2, 10, 0, tzinfo=LONDON)
@@ -159,7 +159,7 @@ def test_a_sign_in_email_is_no_use_once_its_link_would_have_expired(ctx: Context
         settings=settings, database=ctx.database, workflows=ctx.workflows, clock=ctx.clock
     )
     add_sample_people(ctx)
-    assert tokens.send_sign_in_link(ctx, OWEN)
+    assert sign_in.send_sign_in_link(ctx, OWEN)
     (row,) = _rows(ctx).values()
     check = still_relevant.checker(ctx)
     asked = ctx.clock.now()

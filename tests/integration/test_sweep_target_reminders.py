@@ -14,7 +14,7 @@ from improveflow.clock import FrozenClock
 from improveflow.models import Notice
 from improveflow.services import people
 from improveflow.services.context import Context
-from improveflow.store import table_of
+from improveflow.stores.tables import table_of
 
 
 @pytest.fixture

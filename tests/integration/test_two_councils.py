@@ -30,7 +30,8 @@ from improveflow.models import ApprovalRequest, AuditEvent, ProgressUpdate, Verd
 from improveflow.services import approvals, deputies, progress, sweep
 from improveflow.services.context import Context
 from improveflow.services.delivery import send_due
-from improveflow.store import table_of
+from improveflow.stores import people as people_store
+from improveflow.stores.tables import table_of
 from improveflow.testing import DEFAULT_MOMENT, make_context
 from improveflow.testing_smtp import CapturingSmtpServer, ReceivedEmail
 
@@ -230,13 +231,29 @@ def test_another_councils_write_is_answered_as_for_a_missing_one(
     assert _audit_head(ctx) == head
 
 
+def _deputy_across_councils(ctx: Context, member_email: str, deputy_email: str) -> None:
+    """A deputy from another council, as recorded before naming one was refused: the rules
+    that decide and tell must still hold for such a record."""
+    with pytest.raises(exceptions.InvalidValue):
+        deputies.add_deputy(ctx, member_email, deputy_email, date(2014, 6, 1), date(2014, 6, 30))
+    with ctx.database.writing() as session:
+        member = people_store.actor_by_email(session, member_email)
+        deputy = people_store.actor_by_email(session, deputy_email)
+        people_store.add_period(
+            session,
+            member_id=member.id,
+            deputy_id=deputy.id,
+            starts_on=date(2014, 6, 1),
+            ends_on=date(2014, 6, 30),
+            now=ctx.clock.now(),
+        )
+
+
 def test_a_deputy_from_another_council_cannot_decide_for_a_member(councils: TwoCouncils) -> None:
     """Southshire's Ade, named as Northshire Dana's deputy, is refused Northshire's request as
     if it did not exist; the request waits for Northshire's CMT, whose Sam then approves it."""
     ctx = councils.ctx
-    deputies.add_deputy(
-        ctx, NORTHSHIRE.cmt[0], SOUTHSHIRE.admin, date(2014, 6, 1), date(2014, 6, 30)
-    )
+    _deputy_across_councils(ctx, NORTHSHIRE.cmt[0], SOUTHSHIRE.admin)
     with pytest.raises(
         exceptions.NotFound, match=f"^No approval request with id {councils.north_request}$"
     ):
@@ -285,9 +302,7 @@ def test_a_deputy_from_another_council_is_not_sent_the_members_approval_email(
     """While Dana is away with Southshire's Ade named as her deputy, Dana's approval email for
     a Northshire request still goes to Dana, never to Ade."""
     ctx = councils.ctx
-    deputies.add_deputy(
-        ctx, NORTHSHIRE.cmt[0], SOUTHSHIRE.admin, date(2014, 6, 1), date(2014, 6, 30)
-    )
+    _deputy_across_councils(ctx, NORTHSHIRE.cmt[0], SOUTHSHIRE.admin)
     sweep.queue_due_notices(ctx)
     send_due(ctx)
     assert _told_of(smtp, NORTH_WAITING) == set(NORTHSHIRE.cmt)

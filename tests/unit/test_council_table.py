@@ -529,6 +529,8 @@ def test_file_without_a_header_row_is_refused() -> None:
     assert "no recognisable header row" in raised.value.problem
 
 
+# Timed on thousands of rows: run with the integration tier, outside the unit tier's budget.
+@pytest.mark.integration
 def test_ten_thousand_rows_parse_in_linear_time() -> None:
     """A large generated plan parses quickly enough for a whole council's plans."""
     rows = [

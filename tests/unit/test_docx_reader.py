@@ -329,6 +329,8 @@ def test_file_that_is_not_a_zip_is_refused(tmp_path: Path) -> None:
 # Speed ------------------------------------------------------------------------------------------
 
 
+# Timed on thousands of rows: run with the integration tier, outside the unit tier's budget.
+@pytest.mark.integration
 def test_two_thousand_row_table_is_read_quickly(tmp_path: Path) -> None:
     """A 2,000-row, 6-column table (formatted runs, merged first column) parses in well under
     the bound (about 0.15 s when the machine is idle)."""

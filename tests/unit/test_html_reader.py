@@ -345,6 +345,8 @@ def test_unreadable_files_raise_a_clear_input_error(tmp_path: Path) -> None:
     assert error.value.file == str(pdf)
 
 
+# Timed on thousands of rows: run with the integration tier, outside the unit tier's budget.
+@pytest.mark.integration
 def test_a_2000_row_table_parses_in_well_under_a_second() -> None:
     """Reading a generated 2,000-row, six-column table stays fast."""
     row = (

@@ -211,6 +211,8 @@ def test_lines_and_where_labels(doc: SourceDocument) -> None:
     assert doc.where(rows[1].line) == "peer_challenge_plan.pdf, page 1, row 2"
 
 
+# Timed on thousands of rows: run with the integration tier, outside the unit tier's budget.
+@pytest.mark.integration
 def test_reading_is_fast() -> None:
     """Reading the four-page fixture takes well under a second."""
     started = time.perf_counter()

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from improveflow.models import RequestStatus, Verdict
 from improveflow.resources import bundled_dir
 from improveflow.services.approval_queue import DecisionView, RequestView
 from improveflow.services.request_record import Change, Closing, RequestRecord
@@ -26,7 +27,7 @@ OWEN, DANA, SAM, ALEX, PIA = 1, 2, 3, 4, 5
 COMPLETION = RequestView(
     id=7, action_id=3, description="Extend medium term financial strategy", plan_id=1,
     plan="Peer Challenge Improvement Plan", workflow="improvement_action",
-    transition="complete", body="CMT", quorum=1, status="pending", requester_id=OWEN,
+    transition="complete", body="CMT", quorum=1, status=RequestStatus.PENDING, requester_id=OWEN,
     requester="Owen Marsh", reason="All done", new_target_date=None, created_at=ASKED_AT,
     closed_at=None, state="in_progress", target_date=date(2026, 11, 30), rag=None,
     owner_id=OWEN,
@@ -39,11 +40,13 @@ def workflow() -> Workflow:
     return load_workflow(bundled_dir("workflows") / "improvement_action.yaml")
 
 
-def _decision(person: int, name: str, verdict: str, deputy_for: str | None = None) -> DecisionView:
+def _decision(
+    person: int, name: str, verdict: Verdict, deputy_for: str | None = None
+) -> DecisionView:
     return DecisionView(person, name, deputy_for, verdict, None, CLOSED_AT)
 
 
-def _closed(status: str, closing: Closing, *decisions: DecisionView) -> RequestView:
+def _closed(status: RequestStatus, closing: Closing, *decisions: DecisionView) -> RequestView:
     return replace(
         COMPLETION,
         status=status,
@@ -55,9 +58,9 @@ def _closed(status: str, closing: Closing, *decisions: DecisionView) -> RequestV
 
 def test_superseded_says_the_action_had_moved_on(workflow: Workflow) -> None:
     """An approval that came after the action was deferred changed nothing, and says so."""
-    closing = Closing("superseded", CLOSED_AT, "Dana Reeve", "Cannot mark ...", None,
+    closing = Closing(RequestStatus.SUPERSEDED, CLOSED_AT, "Dana Reeve", "Cannot mark ...", None,
                       "deferred", date(2026, 11, 30))  # fmt: skip
-    words = describe(workflow, _closed("superseded", closing))
+    words = describe(workflow, _closed(RequestStatus.SUPERSEDED, closing))
     assert words.outcome == (
         "This request was closed without a change at 15:30 on 4 November 2026: when Dana Reeve "
         "approved it, the action was deferred, so the change could no longer be made."
@@ -69,12 +72,12 @@ def test_superseded_says_the_action_had_moved_on(workflow: Workflow) -> None:
 def test_a_quorum_names_every_approver_and_the_deputy(workflow: Workflow) -> None:
     """Both approvers are named, the deputy with the member they stood in for."""
     made = Change("in_progress", "complete")
-    closing = Closing("approved", CLOSED_AT, "Alex Smith", None, made, None, None)
+    closing = Closing(RequestStatus.APPROVED, CLOSED_AT, "Alex Smith", None, made, None, None)
     request = _closed(
-        "approved",
+        RequestStatus.APPROVED,
         closing,
-        _decision(DANA, "Dana Reeve", "approve"),
-        _decision(ALEX, "Alex Smith", "approve", deputy_for="Sam Patel"),
+        _decision(DANA, "Dana Reeve", Verdict.APPROVE),
+        _decision(ALEX, "Alex Smith", Verdict.APPROVE, deputy_for="Sam Patel"),
     )
     words = describe(workflow, replace(request, quorum=2))
     assert words.outcome == (
@@ -111,7 +114,9 @@ def test_a_closed_request_without_its_record_says_only_what_is_certain(
     workflow: Workflow,
 ) -> None:
     """Listed without its record, a decided request never borrows the action's state today."""
-    listed = replace(COMPLETION, status="rejected", closed_at=CLOSED_AT, state="complete")
+    listed = replace(
+        COMPLETION, status=RequestStatus.REJECTED, closed_at=CLOSED_AT, state="complete"
+    )
     words = describe(workflow, listed)
     assert words.summary == "Rejected"
     assert words.asked == "Owen Marsh asked to mark the action complete."

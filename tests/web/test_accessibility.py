@@ -29,14 +29,14 @@ from browser_support import (
 )
 from web_helpers import tampered
 
-from improveflow import store
 from improveflow.demo.mailbox import newest_first
 from improveflow.demo.run import demo_app, prepare
 from improveflow.models import Verdict
 from improveflow.services import approvals, progress, sweep
 from improveflow.services.context import Context
 from improveflow.services.delivery import send_due
-from improveflow.services.tokens import signer
+from improveflow.services.sign_in import signer
+from improveflow.stores import people as people_store
 from improveflow.testing_smtp import CapturingSmtpServer, free_port
 
 pytestmark = needs_chromium
@@ -57,7 +57,7 @@ class Site:
 
     def person_id(self, email: str) -> int:
         with self.ctx.database.reading() as session:
-            found = store.person_by_email(session, email).id
+            found = people_store.person_by_email(session, email).id
         assert found is not None
         return found
 

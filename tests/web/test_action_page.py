@@ -11,12 +11,13 @@ from fastapi.testclient import TestClient
 from page_words import words
 from web_helpers import BASE, SECRET, Council, csrf, sign_in, start_action
 
-from improveflow import resources, store
+from improveflow import resources
 from improveflow.calendar import LONDON
 from improveflow.clock import FrozenClock
 from improveflow.models import PlanKind, Rag, Verdict
 from improveflow.services import approvals, plans, progress
 from improveflow.services.context import Context
+from improveflow.stores import requests as request_store
 from improveflow.testing import add_action, add_sample_people, make_context
 from improveflow.web.app import create_app
 
@@ -31,7 +32,7 @@ def london(*args: int) -> datetime:
 
 def _pending(council: Council) -> tuple[str, date | None] | None:
     with council.ctx.database.reading() as session:
-        found = store.pending_request_for(session, council.action_id)
+        found = request_store.pending_request_for(session, council.action_id)
         return (found.transition, found.new_target_date) if found else None
 
 

@@ -25,13 +25,13 @@ import sqlalchemy as sa
 from browser_support import launched_chromium, needs_chromium, output_folder, serving
 from web_helpers import SECRET, start_action, tampered
 
-from improveflow import store
 from improveflow.calendar import LONDON
 from improveflow.clock import FrozenClock
 from improveflow.models import Outbox
-from improveflow.services import sweep, tokens
+from improveflow.services import sign_in, sweep
 from improveflow.services.context import Context
 from improveflow.services.delivery import send_due
+from improveflow.stores import tables
 from improveflow.testing import add_action, add_plan, add_sample_people, make_context
 from improveflow.testing_smtp import CapturingSmtpServer, free_port
 from improveflow.web.serve import server_for
@@ -79,19 +79,19 @@ class Live:
 
     def sign_in_link_queued_for(self, email: str) -> str:
         """The link of the sign-in email the form queued (made as the sender will make it)."""
-        outbox = store.table_of(Outbox)
+        outbox = tables.table_of(Outbox)
         with self.ctx.database.reading() as session:
             person_id = (
                 session.connection()
                 .execute(
                     sa.select(outbox.c.person_id).where(
-                        outbox.c.template == tokens.SIGN_IN_TEMPLATE,
+                        outbox.c.template == sign_in.SIGN_IN_TEMPLATE,
                         outbox.c.recipient_email == email,
                     )
                 )
                 .scalar_one()
             )
-        return tokens.signer(self.ctx).sign_in_link(int(person_id))
+        return sign_in.signer(self.ctx).sign_in_link(int(person_id))
 
 
 @pytest.fixture
@@ -156,7 +156,7 @@ def test_owner_updates_cmt_approves_stale_page_refused_links_checked(
     action_id = add_action(ctx, plan_id, "Extend medium term financial strategy", target=TARGET)
     start_action(ctx, action_id)
     waiting_id = add_action(ctx, plan_id, "Agree a workforce plan", owner="priya@council.example")
-    signer = tokens.signer(ctx)
+    signer = sign_in.signer(ctx)
     with ctx.database.reading() as session:
         priya = (
             session.connection()
@@ -176,7 +176,7 @@ def test_owner_updates_cmt_approves_stale_page_refused_links_checked(
     sweep.sweep(ctx)
     live.deliver()
     pia = _person(browser)
-    _open_link(pia, tokens.signer(ctx).sign_in_link(_id(ctx, "pia@peers.example")))
+    _open_link(pia, sign_in.signer(ctx).sign_in_link(_id(ctx, "pia@peers.example")))
     pia.goto(f"{live.base}/plans/{plan_id}/dashboard")
     expect(pia.get_by_role("heading", name="Open escalations")).to_be_visible()
     expect(pia.locator(".counts").nth(2)).to_contain_text("at level 1")
@@ -291,7 +291,7 @@ def test_action_page_is_readable_on_a_phone(live: Live, browser: Any) -> None:
     phone = browser.new_context(
         locale="en-GB", viewport={"width": 375, "height": 740}, is_mobile=True
     ).new_page()
-    _open_link(phone, tokens.signer(ctx).action_link(_id(ctx, "owen@council.example"), action_id))
+    _open_link(phone, sign_in.signer(ctx).action_link(_id(ctx, "owen@council.example"), action_id))
     expect(phone.get_by_role("button", name="Save progress update")).to_be_visible()
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 375

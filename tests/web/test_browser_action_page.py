@@ -20,11 +20,12 @@ from typing import Any
 import pytest
 from web_helpers import SECRET, start_action
 
-from improveflow import store
 from improveflow.calendar import LONDON
 from improveflow.clock import FrozenClock
-from improveflow.services import tokens
+from improveflow.services import sign_in
 from improveflow.services.context import Context
+from improveflow.stores import people as people_store
+from improveflow.stores import requests as request_store
 from improveflow.testing import add_action, add_plan, add_sample_people, make_context
 from improveflow.testing_smtp import free_port
 from improveflow.web.serve import server_for
@@ -87,7 +88,7 @@ def shots(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 def _asked_date(ctx: Context, action_id: int) -> date | None:
     with ctx.database.reading() as session:
-        pending = store.pending_request_for(session, action_id)
+        pending = request_store.pending_request_for(session, action_id)
         return pending.new_target_date if pending else None
 
 
@@ -102,9 +103,9 @@ def test_owner_types_a_new_target_date_into_three_boxes(
     action_id = add_action(ctx, add_plan(ctx), target=date(2014, 9, 30))
     start_action(ctx, action_id)
     with ctx.database.reading() as session:
-        owen = store.person_by_email(session, "owen@council.example").id
+        owen = people_store.person_by_email(session, "owen@council.example").id
     assert owen is not None
-    link = tokens.signer(ctx).action_link(owen, action_id)
+    link = sign_in.signer(ctx).action_link(owen, action_id)
 
     profile = chromium.new_context(
         locale="en-US", timezone_id="America/New_York", java_script_enabled=False

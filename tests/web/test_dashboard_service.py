@@ -10,8 +10,9 @@ from web_helpers import Council
 from improveflow import exceptions
 from improveflow.clock import FrozenClock
 from improveflow.models import Rag, Verdict
-from improveflow.services import approvals, dashboard, progress, tokens
+from improveflow.services import approvals, dashboard, progress, sessions, sign_in
 from improveflow.services.state_history import StateHistory
+from improveflow.stores import plan_table
 from improveflow.testing import add_action
 from improveflow.web.chart import MAX_POINTS, build_chart
 from improveflow.web.export import safe
@@ -88,11 +89,11 @@ def test_dashboard_counts_by_state_rag_and_escalation_level(council: Council) ->
 def test_table_filters_by_theme_state_rag_and_text(council: Council) -> None:
     """Each filter narrows the rows; text matches literally, even % and _."""
     with council.ctx.database.reading() as session:
-        themes = {title: id_ for id_, title in dashboard.themes_of(session, council.plan_id)}
+        themes = {title: id_ for id_, title in plan_table.themes_of(session, council.plan_id)}
 
         def rows(**filters: object) -> list[int]:
             chosen = dashboard.TableFilter(**filters)  # type: ignore[arg-type]
-            found, _ = dashboard.table_page(session, council.plan_id, chosen, 1, 50)
+            found, _ = plan_table.table_page(session, council.plan_id, chosen, 1, 50)
             return [row.id for row in found]
 
         assert rows() == [council.action_id, council.drafted_id]
@@ -106,25 +107,25 @@ def test_table_filters_by_theme_state_rag_and_text(council: Council) -> None:
 
 def test_sign_in_links_are_spent_once(council: Council) -> None:
     """The service records the nonce: a second sign-in with the same token is refused."""
-    link = tokens.signer(council.ctx).sign_in_link(council.person_id("dana@council.example"))
+    link = sign_in.signer(council.ctx).sign_in_link(council.person_id("dana@council.example"))
     token = link.split("token=")[1]
-    _, first = tokens.sign_in_with_link(council.ctx, token, "sign_in")
-    assert tokens.viewer_for(council.ctx, first.key) is not None
+    _, first = sign_in.sign_in_with_link(council.ctx, token, "sign_in")
+    assert sessions.viewer_for(council.ctx, first.key) is not None
     with pytest.raises(exceptions.LinkUsed):
-        tokens.sign_in_with_link(council.ctx, token, "sign_in")
+        sign_in.sign_in_with_link(council.ctx, token, "sign_in")
 
 
 def test_sessions_end_when_their_time_is_up(council: Council, clock: FrozenClock) -> None:
     """A session started by a link lasts a couple of hours, by the injected clock."""
-    link = tokens.signer(council.ctx).action_link(
+    link = sign_in.signer(council.ctx).action_link(
         council.person_id("owen@council.example"), council.action_id
     )
-    _, started = tokens.sign_in_with_link(council.ctx, link.split("token=")[1], "action")
-    viewer = tokens.viewer_for(council.ctx, started.key)
+    _, started = sign_in.sign_in_with_link(council.ctx, link.split("token=")[1], "action")
+    viewer = sessions.viewer_for(council.ctx, started.key)
     assert viewer is not None
     assert viewer.name == "Owen Marsh"
-    clock.advance(tokens.LINK_SESSION + timedelta(seconds=1))
-    assert tokens.viewer_for(council.ctx, started.key) is None
+    clock.advance(sessions.LINK_SESSION + timedelta(seconds=1))
+    assert sessions.viewer_for(council.ctx, started.key) is None
 
 
 def test_chart_draws_one_line_per_state_with_steps() -> None:

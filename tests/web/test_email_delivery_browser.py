@@ -23,7 +23,7 @@ from browser_support import (
 from web_helpers import BASE, SECRET, Council, add_council
 
 from improveflow.clock import FrozenClock
-from improveflow.services import delivery, sweep, tokens
+from improveflow.services import delivery, sign_in, sweep
 from improveflow.services.context import Context
 from improveflow.testing import make_context
 from improveflow.testing_smtp import CapturingSmtpServer, free_port
@@ -50,7 +50,7 @@ def failing_site(tmp_path: Path, clock: FrozenClock) -> Iterator[tuple[Council, 
             smtp.refuse("owen@council.example")
             sweep.queue_due_notices(ctx)
             delivery.send_due(ctx)
-            tokens.send_sign_in_link(ctx, "alex@council.example")
+            sign_in.send_sign_in_link(ctx, "alex@council.example")
             smtp.stop()
             delivery.send_due(ctx)
             port = free_port()
@@ -65,7 +65,7 @@ def failing_site(tmp_path: Path, clock: FrozenClock) -> Iterator[tuple[Council, 
 def _signed_in(browser: Any, council: Council, width: dict[str, int]) -> Any:
     context = browser.new_context(viewport=width)
     page = context.new_page()
-    link = tokens.signer(council.ctx).sign_in_link(council.person_id("alex@council.example"))
+    link = sign_in.signer(council.ctx).sign_in_link(council.person_id("alex@council.example"))
     page.goto(link)
     page.get_by_role("button", name="Continue").click()
     return page

@@ -14,11 +14,11 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from web_helpers import follow
 
-from improveflow import store
 from improveflow.clock import FrozenClock
 from improveflow.models import Rag, Verdict
-from improveflow.services import approvals, importing, progress, tokens
+from improveflow.services import approvals, importing, progress, sign_in
 from improveflow.services.context import Context
+from improveflow.stores import people
 from improveflow.testing import add_sample_people
 
 TRACKER = """\
@@ -66,9 +66,9 @@ def tracker(web_ctx: Context, clock: FrozenClock, tmp_path: Path) -> int:
 def _download(client: TestClient, web_ctx: Context, path: str) -> bytes:
     """`path` as the peer-challenge lead downloads it, signed in from a link."""
     with web_ctx.database.reading() as session:
-        pia = store.person_by_email(session, "pia@peers.example").id
+        pia = people.person_by_email(session, "pia@peers.example").id
     assert pia is not None
-    follow(client, tokens.signer(web_ctx).sign_in_link(pia))
+    follow(client, sign_in.signer(web_ctx).sign_in_link(pia))
     response = client.get(path)
     assert response.status_code == 200, response.text
     return response.content

@@ -9,9 +9,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from web_helpers import Council, csrf, follow, new_client, path_of, sign_in
 
-from improveflow import store
 from improveflow.clock import FrozenClock
-from improveflow.services import approvals, progress, tokens
+from improveflow.services import approvals, progress
+from improveflow.services.sign_in import signer as link_signer
+from improveflow.stores import requests
 from improveflow.testing import add_action
 
 OWEN = "owen@council.example"
@@ -43,7 +44,7 @@ def _assert_sent_to_sign_in(browser: TestClient, url: str, hidden: tuple[str, ..
 def test_an_action_link_opens_its_action_and_nothing_else(app: FastAPI, council: Council) -> None:
     """Owen's action link shows his action and takes his progress; his other pages, the plans,
     the dashboard and another action all ask him to sign in."""
-    link = tokens.signer(council.ctx).action_link(council.person_id(OWEN), council.action_id)
+    link = link_signer(council.ctx).action_link(council.person_id(OWEN), council.action_id)
     with new_client(app) as browser:
         page = follow(browser, link)
         assert page.status_code == 200
@@ -84,7 +85,7 @@ def test_an_approval_link_opens_its_request_and_nothing_else(
     """Dana's approval link shows the request and takes her decision; the queue, the action
     and the plans ask her to sign in."""
     request_id = _open_request(council)
-    link = tokens.signer(council.ctx).approval_link(council.person_id(DANA), request_id)
+    link = link_signer(council.ctx).approval_link(council.person_id(DANA), request_id)
     with new_client(app) as browser:
         page = follow(browser, link)
         assert page.status_code == 200
@@ -104,7 +105,7 @@ def test_an_approval_link_opens_its_request_and_nothing_else(
         )
     assert "You approved this request." in decided.text
     with council.ctx.database.reading() as session:
-        assert store.request_by_id(session, request_id).status == "approved"
+        assert requests.request_by_id(session, request_id).status == "approved"
 
 
 def test_an_approval_link_does_not_open_another_request(app: FastAPI, council: Council) -> None:
@@ -114,7 +115,7 @@ def test_an_approval_link_does_not_open_another_request(app: FastAPI, council: C
         council.ctx, council.drafted_id, "approve", by_email="priya@council.example"
     )
     assert second.request_id is not None
-    link = tokens.signer(council.ctx).approval_link(council.person_id(DANA), request_id)
+    link = link_signer(council.ctx).approval_link(council.person_id(DANA), request_id)
     with new_client(app) as browser:
         page = follow(browser, link)
         _assert_sent_to_sign_in(browser, f"/approvals/{second.request_id}", ("workforce",))
@@ -124,7 +125,7 @@ def test_an_approval_link_does_not_open_another_request(app: FastAPI, council: C
         )
     assert refused.status_code == 403
     with council.ctx.database.reading() as session:
-        assert store.request_by_id(session, second.request_id).status == "pending"
+        assert requests.request_by_id(session, second.request_id).status == "pending"
 
 
 def test_an_old_preferences_link_opens_only_the_preferences_page(
@@ -133,7 +134,7 @@ def test_an_old_preferences_link_opens_only_the_preferences_page(
     """The review's case: a 13-day-old footer link of a CMT member reaches her reminder
     settings, and the approvals queue asks her to sign in."""
     request_id = _open_request(council)
-    link = tokens.signer(council.ctx).preferences_link(council.person_id(DANA))
+    link = link_signer(council.ctx).preferences_link(council.person_id(DANA))
     clock.advance(timedelta(days=13))
     with new_client(app) as browser:
         page = follow(browser, link)
@@ -154,7 +155,7 @@ def test_an_action_visit_withdraws_only_requests_on_its_action(
     elsewhere = add_action(council.ctx, council.plan_id, "Publish the savings plan")
     other = approvals.request_change(council.ctx, elsewhere, "approve", by_email=OWEN)
     own = _open_request(council)
-    link = tokens.signer(council.ctx).action_link(council.person_id(OWEN), council.action_id)
+    link = link_signer(council.ctx).action_link(council.person_id(OWEN), council.action_id)
     with new_client(app) as browser:
         page = follow(browser, link)
         token = csrf(page.text)
@@ -170,8 +171,8 @@ def test_an_action_visit_withdraws_only_requests_on_its_action(
     assert "Your request has been withdrawn." in withdrawn.text
     with council.ctx.database.reading() as session:
         assert other.request_id is not None
-        assert store.request_by_id(session, other.request_id).status == "pending"
-        assert store.request_by_id(session, own).status == "withdrawn"
+        assert requests.request_by_id(session, other.request_id).status == "pending"
+        assert requests.request_by_id(session, own).status == "withdrawn"
 
 
 def test_a_visit_from_a_link_says_how_long_it_lasts_and_ends_then(
@@ -179,7 +180,7 @@ def test_a_visit_from_a_link_says_how_long_it_lasts_and_ends_then(
 ) -> None:
     """The Continue page says the link opens that page only, for an hour; after the hour the
     page asks to sign in."""
-    link = tokens.signer(council.ctx).action_link(council.person_id(OWEN), council.action_id)
+    link = link_signer(council.ctx).action_link(council.person_id(OWEN), council.action_id)
     with new_client(app) as browser:
         opened = browser.get(path_of(link))
         assert "This link is for <strong" in opened.text
@@ -195,7 +196,7 @@ def test_a_visit_from_a_link_says_how_long_it_lasts_and_ends_then(
 def test_only_a_sign_in_link_opens_everything(app: FastAPI, council: Council) -> None:
     """After a visit from an action link, Owen's sign-in link gives him every page of his;
     another action link followed then takes him to the action and leaves him signed in."""
-    signer = tokens.signer(council.ctx)
+    signer = link_signer(council.ctx)
     owen = council.person_id(OWEN)
     with new_client(app) as browser:
         follow(browser, signer.action_link(owen, council.action_id))
@@ -213,7 +214,7 @@ def test_only_a_sign_in_link_opens_everything(app: FastAPI, council: Council) ->
 def test_a_sign_in_link_for_someone_else_names_both_people(app: FastAPI, council: Council) -> None:
     """Owen, signed in, opens Dana's sign-in link: the page says whose account it opens and
     that he would be signed out of his own, before anything changes."""
-    link = tokens.signer(council.ctx).sign_in_link(council.person_id(DANA))
+    link = link_signer(council.ctx).sign_in_link(council.person_id(DANA))
     with new_client(app) as browser:
         sign_in(browser, council, OWEN)
         opened = browser.get(path_of(link))
@@ -236,7 +237,7 @@ def test_a_sign_in_link_for_someone_else_names_both_people(app: FastAPI, council
 def test_someone_elses_action_link_says_whose_it_is(app: FastAPI, council: Council) -> None:
     """Dana, signed in, opens Owen's action link: she is told it is his, and that continuing
     signs her out."""
-    link = tokens.signer(council.ctx).action_link(council.person_id(OWEN), council.action_id)
+    link = link_signer(council.ctx).action_link(council.person_id(OWEN), council.action_id)
     with new_client(app) as browser:
         sign_in(browser, council, DANA)
         text = browser.get(path_of(link)).text

@@ -22,7 +22,7 @@ from browser_support import (
 from web_helpers import SECRET, start_action
 
 from improveflow.clock import FrozenClock
-from improveflow.services import tokens
+from improveflow.services import sign_in
 from improveflow.services.context import Context
 from improveflow.testing import add_action, add_plan, add_sample_people, make_context
 from improveflow.testing_smtp import free_port
@@ -71,7 +71,7 @@ def test_an_action_link_in_a_browser_opens_that_action_alone(
     from playwright.sync_api import expect
 
     ctx, address, action_id = site
-    link = tokens.signer(ctx).action_link(_person(ctx, "owen@council.example"), action_id)
+    link = sign_in.signer(ctx).action_link(_person(ctx, "owen@council.example"), action_id)
     # The pages' Content-Security-Policy forbids every script; axe-core is run by Playwright.
     profile = chromium.new_context()
     page = profile.new_page()

@@ -19,7 +19,7 @@ from my_actions_mix import LISTED, OWEN, add_owners_mix
 from web_helpers import SECRET, Council, add_council
 
 from improveflow.clock import FrozenClock
-from improveflow.services import tokens
+from improveflow.services import sign_in
 from improveflow.services.context import Context
 from improveflow.testing import DEFAULT_MOMENT, make_context
 from improveflow.testing_smtp import free_port
@@ -97,7 +97,7 @@ def test_my_actions_reads_whole_on_a_phone_without_javascript(
         java_script_enabled=False,
     ).new_page()
 
-    phone.goto(tokens.signer(ctx).sign_in_link(council.person_id(OWEN)))
+    phone.goto(sign_in.signer(ctx).sign_in_link(council.person_id(OWEN)))
     phone.get_by_role("button", name="Continue").click()
     assert phone.url == f"{base}/my-actions"
     expect(phone.get_by_role("heading", level=1)).to_have_text("My actions")

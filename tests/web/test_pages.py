@@ -14,10 +14,13 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from web_helpers import Council, csrf, follow, new_client, sign_in
 
-from improveflow import store
 from improveflow.models import Rag
-from improveflow.services import approvals, progress, tokens
+from improveflow.services import approvals, progress
+from improveflow.services import sign_in as sign_in_service
 from improveflow.services.context import Context
+from improveflow.stores import actions as action_store
+from improveflow.stores import people as people_store
+from improveflow.stores import requests as request_store
 from improveflow.testing_smtp import free_port
 from improveflow.web.pages import local_path
 from improveflow.web.serve import server_for
@@ -25,7 +28,7 @@ from improveflow.web.serve import server_for
 
 def _pending(council: Council) -> str | None:
     with council.ctx.database.reading() as session:
-        found = store.pending_request_for(session, council.action_id)
+        found = request_store.pending_request_for(session, council.action_id)
         return found.transition if found else None
 
 
@@ -41,8 +44,8 @@ def test_owner_records_progress_and_rag(client: TestClient, council: Council) ->
     assert response.status_code == 200
     assert "Your progress update has been saved" in response.text
     with council.ctx.database.reading() as session:
-        assert store.action_by_id(session, council.action_id).rag == "amber"
-        latest = store.latest_progress(session, council.action_id)
+        assert action_store.action_by_id(session, council.action_id).rag == "amber"
+        latest = action_store.latest_progress(session, council.action_id)
         assert latest is not None
         assert latest.text == "Draft shared with CMT"
 
@@ -280,7 +283,7 @@ def test_only_local_paths_are_followed(candidate: str | None, expected: str) -> 
 def test_preferences_link_from_an_email_footer(app: FastAPI, council: Council) -> None:
     """The footer's link signs in to the choice of delivery, which is saved."""
     owen = council.person_id("owen@council.example")
-    link = tokens.signer(council.ctx).preferences_link(owen)
+    link = sign_in_service.signer(council.ctx).preferences_link(owen)
     with new_client(app) as browser:
         page = follow(browser, link)
         assert page.status_code == 200
@@ -290,7 +293,7 @@ def test_preferences_link_from_an_email_footer(app: FastAPI, council: Council) -
         )
     assert "Your choice has been saved" in saved.text
     with council.ctx.database.reading() as session:
-        assert store.person_by_id(session, owen).reminder_delivery == "daily_digest"
+        assert people_store.person_by_id(session, owen).reminder_delivery == "daily_digest"
 
 
 def test_server_answers_on_loopback(web_ctx: Context) -> None:

@@ -27,7 +27,7 @@ from browser_support import (
 from web_helpers import SECRET, Council, add_council
 
 from improveflow.models import Verdict
-from improveflow.services import approvals, tokens
+from improveflow.services import approvals, sign_in
 from improveflow.testing import make_context
 from improveflow.testing_smtp import free_port
 from improveflow.web.app import create_app
@@ -84,7 +84,7 @@ def _signed_in(
     )
     page = profile.new_page()
     person = site.council.person_id(email)
-    page.goto(tokens.signer(site.council.ctx).sign_in_link(person))
+    page.goto(sign_in.signer(site.council.ctx).sign_in_link(person))
     page.get_by_role("button", name="Continue").click()
     return page
 

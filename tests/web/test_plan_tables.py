@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from web_helpers import follow
 
-from improveflow import store
-from improveflow.services import importing, tokens
+from improveflow.services import importing, sign_in
 from improveflow.services.context import Context
+from improveflow.stores import people
 from improveflow.testing import add_sample_people
 
 PLAN = """\
@@ -30,10 +30,10 @@ def plan_id(web_ctx: Context, tmp_path: Path, client: TestClient) -> int:
     source.write_text(PLAN, encoding="utf-8")
     (plan,) = importing.import_plan_files(web_ctx, [source], importing.ImportOptions()).plans
     with web_ctx.database.reading() as session:
-        pia = store.person_by_email(session, "pia@peers.example").id
+        pia = people.person_by_email(session, "pia@peers.example").id
     assert pia is not None
     assert plan.plan_id is not None
-    follow(client, tokens.signer(web_ctx).sign_in_link(pia))
+    follow(client, sign_in.signer(web_ctx).sign_in_link(pia))
     return plan.plan_id
 
 

@@ -12,12 +12,14 @@ from fastapi.testclient import TestClient
 from httpx2 import Response
 from web_helpers import Council, csrf, follow, new_client, path_of, sign_in, tampered
 
-from improveflow import exceptions, store
+from improveflow import exceptions
 from improveflow.clock import FrozenClock
 from improveflow.importers.people_file import read_people_file
 from improveflow.models import PersonOrganisation, Plan, Verdict
-from improveflow.services import approvals, people, progress, tokens
+from improveflow.services import approvals, people, progress
 from improveflow.services.context import Context
+from improveflow.services.sign_in import signer as link_signer
+from improveflow.stores import actions, requests
 from improveflow.web.app import create_app
 
 SCRIPT = "<script>alert('owned')</script>"
@@ -25,7 +27,7 @@ SCRIPT = "<script>alert('owned')</script>"
 
 def _progress_count(council: Council) -> int:
     with council.ctx.database.reading() as session:
-        return store.progress_count(session, council.action_id)
+        return actions.progress_count(session, council.action_id)
 
 
 def _open_request(council: Council, reason: str = "All the work is done") -> int:
@@ -88,7 +90,7 @@ def test_person_outside_the_body_gets_403_on_approve(client: TestClient, council
     )
     assert posted.status_code == 403
     with council.ctx.database.reading() as session:
-        assert store.request_by_id(session, request_id).status == "pending"
+        assert requests.request_by_id(session, request_id).status == "pending"
 
 
 def test_requester_cannot_decide_own_request(client: TestClient, council: Council) -> None:
@@ -154,7 +156,7 @@ def test_session_cookie_is_http_only_lax_and_secure_over_https(
     app: FastAPI, council: Council
 ) -> None:
     """Over HTTPS the session cookie is Secure; it is always HttpOnly and SameSite=Lax."""
-    link = tokens.signer(council.ctx).sign_in_link(council.person_id("dana@council.example"))
+    link = link_signer(council.ctx).sign_in_link(council.person_id("dana@council.example"))
     with new_client(app, "https://testserver") as secure:
         response = follow(secure, link, follow_redirects=False)
     cookie = response.headers["set-cookie"]
@@ -162,7 +164,7 @@ def test_session_cookie_is_http_only_lax_and_secure_over_https(
     assert "HttpOnly" in cookie
     assert "SameSite=lax" in cookie
     assert "Secure" in cookie
-    plain_link = tokens.signer(council.ctx).sign_in_link(council.person_id("sam@council.example"))
+    plain_link = link_signer(council.ctx).sign_in_link(council.person_id("sam@council.example"))
     with new_client(app) as plain:
         plain_cookie = follow(plain, plain_link, follow_redirects=False).headers["set-cookie"]
     assert "HttpOnly" in plain_cookie
@@ -173,7 +175,7 @@ def test_a_sign_in_link_lasts_an_hour_where_other_links_last_a_fortnight(
     app: FastAPI, council: Council, clock: FrozenClock
 ) -> None:
     """A sign-in link opens a session, so it expires after an hour; an action link lives on."""
-    signer = tokens.signer(council.ctx)
+    signer = link_signer(council.ctx)
     owen = council.person_id("owen@council.example")
     sign_in_link = signer.sign_in_link(owen)
     action_link = signer.action_link(owen, council.action_id)
@@ -231,7 +233,7 @@ def test_every_page_forbids_scripts_and_framing(client: TestClient, council: Cou
 
 def test_link_signs_in_once_and_a_second_use_explains(app: FastAPI, council: Council) -> None:
     """Continue signs in and drops the token from the address; a reused link is refused."""
-    link = tokens.signer(council.ctx).action_link(
+    link = link_signer(council.ctx).action_link(
         council.person_id("owen@council.example"), council.action_id
     )
     with new_client(app) as first:
@@ -248,7 +250,7 @@ def test_link_signs_in_once_and_a_second_use_explains(app: FastAPI, council: Cou
 
 def test_opening_a_link_uses_nothing_until_continue(app: FastAPI, council: Council) -> None:
     """A mail scanner that opens every link leaves it working for the person who clicks it."""
-    link = tokens.signer(council.ctx).action_link(
+    link = link_signer(council.ctx).action_link(
         council.person_id("owen@council.example"), council.action_id
     )
     with new_client(app) as scanner:
@@ -267,7 +269,7 @@ def test_continue_goes_where_the_link_says_not_where_the_form_says(
     app: FastAPI, council: Council
 ) -> None:
     """The button's destination comes from the signed link; a changed purpose is refused."""
-    link = tokens.signer(council.ctx).action_link(
+    link = link_signer(council.ctx).action_link(
         council.person_id("owen@council.example"), council.action_id
     )
     with new_client(app) as browser:
@@ -294,7 +296,7 @@ def test_tampered_expired_and_misplaced_links_are_refused(
     app: FastAPI, council: Council, clock: FrozenClock
 ) -> None:
     """A changed token, an old one, and one pasted onto another action never sign anyone in."""
-    signer = tokens.signer(council.ctx)
+    signer = link_signer(council.ctx)
     owen = council.person_id("owen@council.example")
     link = signer.action_link(owen, council.action_id)
     misplaced = link.replace(f"/actions/{council.action_id}?", f"/actions/{council.drafted_id}?")
@@ -429,7 +431,7 @@ def test_no_request_leaks_between_councils_in_the_queue(
 
 def test_a_link_followed_while_signed_in_is_spent_too(app: FastAPI, council: Council) -> None:
     """Owen, already signed in, clicks a reminder: the link cannot then be used by anyone else."""
-    link = tokens.signer(council.ctx).action_link(
+    link = link_signer(council.ctx).action_link(
         council.person_id("owen@council.example"), council.action_id
     )
     with new_client(app) as owen, new_client(app) as stranger:
@@ -483,7 +485,7 @@ def test_ids_too_large_for_the_database_are_pages_not_found(
     assert "Page not found" in withdrawn.text
     _assert_security_headers(withdrawn)
     with council.ctx.database.reading() as session:
-        assert store.request_by_id(session, request_id).status == "pending"
+        assert requests.request_by_id(session, request_id).status == "pending"
 
 
 def test_a_page_that_fails_still_sends_the_security_headers(
@@ -532,7 +534,7 @@ def test_a_change_reason_has_a_limit_shown_on_the_page(
     assert response.status_code == 400
     assert "A reason must be 5,000 characters or fewer; this one has 1,000,000" in response.text
     with council.ctx.database.reading() as session:
-        assert store.pending_request_for(session, council.action_id) is None
+        assert requests.pending_request_for(session, council.action_id) is None
         emails = session.connection().execute(sa.text("SELECT count(*) FROM outbox"))
         assert emails.scalar_one() == 0
 
@@ -554,7 +556,7 @@ def test_a_decision_comment_has_a_limit_shown_beside_it(
     assert f'<a href="#comment">{message}' in response.text
     assert response.text.count(message) == 2
     with council.ctx.database.reading() as session:
-        assert store.request_by_id(session, request_id).status == "pending"
+        assert requests.request_by_id(session, request_id).status == "pending"
 
 
 def test_reasons_are_limited_whoever_asks(council: Council) -> None:

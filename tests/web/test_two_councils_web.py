@@ -24,11 +24,11 @@ from two_councils import (
 )
 from web_helpers import csrf, follow, new_client
 
-from improveflow import store
 from improveflow.models import Action, ApprovalRequest, AuditEvent, ProgressUpdate
-from improveflow.services import tokens
+from improveflow.services import sign_in
 from improveflow.services.context import Context
-from improveflow.store import table_of
+from improveflow.stores import people as people_store
+from improveflow.stores.tables import table_of
 
 MISSING = 999_999
 # Words that would tell a Southshire person something of Northshire's plan.
@@ -52,9 +52,9 @@ def councils(web_ctx: Context) -> TwoCouncils:
 def _signed_in(app: FastAPI, councils: TwoCouncils, email: str) -> TestClient:
     client = new_client(app)
     with councils.ctx.database.reading() as session:
-        person_id = store.person_by_email(session, email).id
+        person_id = people_store.person_by_email(session, email).id
     assert person_id is not None
-    response = follow(client, tokens.signer(councils.ctx).sign_in_link(person_id))
+    response = follow(client, sign_in.signer(councils.ctx).sign_in_link(person_id))
     assert response.status_code == 200, response.text
     return client
 

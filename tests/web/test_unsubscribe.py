@@ -28,13 +28,15 @@ from web_helpers import (
     tampered,
 )
 
-from improveflow import store
 from improveflow.calendar import LONDON
 from improveflow.clock import FrozenClock
 from improveflow.models import AuditEvent, Person
-from improveflow.services import approvals, progress, sweep, tokens
+from improveflow.services import approvals, progress, sweep
+from improveflow.services import sign_in as sign_in_service
 from improveflow.services.context import Context
 from improveflow.services.delivery import send_due
+from improveflow.stores import people as people_store
+from improveflow.stores import tables
 from improveflow.testing import add_action, make_context
 from improveflow.testing_smtp import CapturingSmtpServer
 from improveflow.web.app import create_app
@@ -118,14 +120,14 @@ def _reminder_for_owen(council: Council, smtp: CapturingSmtpServer) -> str:
 
 def _delivery(council: Council, email: str) -> str:
     with council.ctx.database.reading() as session:
-        return store.person_by_email(session, email).reminder_delivery
+        return people_store.person_by_email(session, email).reminder_delivery
 
 
 def _preference_events(council: Council) -> list[str]:
     with council.ctx.database.reading() as session:
         events = session.connection().execute(
-            sa.select(store.table_of(AuditEvent).c.data).where(
-                store.table_of(AuditEvent).c.event == "preferences_changed"
+            sa.select(tables.table_of(AuditEvent).c.data).where(
+                tables.table_of(AuditEvent).c.event == "preferences_changed"
             )
         )
         return [str(data) for data in events.scalars()]
@@ -167,7 +169,7 @@ def test_one_click_post_to_the_header_address_unsubscribes_with_no_session(
 
 def test_one_click_also_accepts_multipart_form_data(app: FastAPI, council: Council) -> None:
     """RFC 8058 allows the same field sent as multipart/form-data."""
-    address = tokens.signer(council.ctx).unsubscribe_link(council.person_id(OWEN))
+    address = sign_in_service.signer(council.ctx).unsubscribe_link(council.person_id(OWEN))
     with _stranger(app) as provider:
         response = provider.post(path_of(address), files={"List-Unsubscribe": (None, "One-Click")})
     assert response.status_code == 200
@@ -250,7 +252,7 @@ def test_an_expired_or_tampered_link_is_refused_with_a_clear_page(
     """A changed link, another kind of link, or one older than a fortnight changes nothing and
     says why and what to do instead."""
     address = _reminder_for_owen(council, smtp)
-    action_link = tokens.signer(council.ctx).action_link(council.person_id(OWEN), 1)
+    action_link = sign_in_service.signer(council.ctx).action_link(council.person_id(OWEN), 1)
     another_kind = "/unsubscribe?token=" + action_link.split("token=", 1)[1]
     with _stranger(app) as provider:
         changed = provider.post(path_of(tampered(address)), content=ONE_CLICK, headers=FORM)
@@ -276,7 +278,7 @@ def test_an_expired_or_tampered_link_is_refused_with_a_clear_page(
 
 def test_a_post_without_the_one_click_field_changes_nothing(app: FastAPI, council: Council) -> None:
     """Only `List-Unsubscribe=One-Click` unsubscribes: any other POST is refused, plainly."""
-    address = tokens.signer(council.ctx).unsubscribe_link(council.person_id(OWEN))
+    address = sign_in_service.signer(council.ctx).unsubscribe_link(council.person_id(OWEN))
     with _stranger(app) as stranger:
         empty = stranger.post(path_of(address), content=b"", headers=FORM)
         other = stranger.post(path_of(address), data={"List-Unsubscribe": "Yes"})
@@ -291,7 +293,7 @@ def test_one_click_to_an_older_emails_preferences_address_still_works(
 ) -> None:
     """Emails sent before the unsubscribe address existed point List-Unsubscribe at the
     preferences link: a one-click POST there unsubscribes too; other POSTs still need a session."""
-    address = tokens.signer(council.ctx).preferences_link(council.person_id(OWEN))
+    address = sign_in_service.signer(council.ctx).preferences_link(council.person_id(OWEN))
     with _stranger(app) as provider, _stranger(app) as owen:
         # The link in the address is no form token for any other choice, signed in or not.
         sign_in(owen, council, OWEN)
@@ -314,7 +316,9 @@ def test_after_unsubscribing_escalations_and_approval_requests_still_come_at_onc
     next day's email."""
     ctx = council.ctx
     owen_address = _reminder_for_owen(council, smtp)
-    dana_address = tokens.signer(ctx).unsubscribe_link(council.person_id("dana@council.example"))
+    dana_address = sign_in_service.signer(ctx).unsubscribe_link(
+        council.person_id("dana@council.example")
+    )
     with _stranger(app) as provider:
         for address in (owen_address, dana_address):
             assert provider.post(path_of(address), content=ONE_CLICK, headers=FORM).is_success
@@ -347,10 +351,10 @@ def test_after_unsubscribing_escalations_and_approval_requests_still_come_at_onc
 def test_unsubscribing_is_recorded_for_its_person_only(app: FastAPI, council: Council) -> None:
     """The change is audited as the link's person changing their own preference."""
     owen = council.person_id(OWEN)
-    address = tokens.signer(council.ctx).unsubscribe_link(owen)
+    address = sign_in_service.signer(council.ctx).unsubscribe_link(owen)
     with _stranger(app) as provider:
         provider.post(path_of(address), content=ONE_CLICK, headers=FORM)
-    audit, people = store.table_of(AuditEvent), store.table_of(Person)
+    audit, people = tables.table_of(AuditEvent), tables.table_of(Person)
     with council.ctx.database.reading() as session:
         rows = session.connection().execute(
             sa.select(audit.c.actor_id, people.c.reminder_delivery)
@@ -365,7 +369,7 @@ def test_the_preferences_page_agrees_with_what_unsubscribing_did(
 ) -> None:
     """After unsubscribing, the preferences page shows one email a day chosen, and says what
     unsubscribing chooses and what no setting turns off, in the unsubscribe page's terms."""
-    address = tokens.signer(council.ctx).unsubscribe_link(council.person_id(OWEN))
+    address = sign_in_service.signer(council.ctx).unsubscribe_link(council.person_id(OWEN))
     with _stranger(app) as provider:
         provider.post(path_of(address), content=ONE_CLICK, headers=FORM)
     with _stranger(app) as owen:

@@ -10,10 +10,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
-from improveflow import store
 from improveflow.models import Verdict
-from improveflow.services import approvals, people, tokens
+from improveflow.services import approvals, people
+from improveflow.services import sign_in as sign_in_service
 from improveflow.services.context import Context
+from improveflow.stores import people as people_store
 from improveflow.testing import add_action, add_plan, add_sample_people
 
 SECRET = "a-web-test-signing-key-0123456789"
@@ -32,7 +33,7 @@ class Council:
 
     def person_id(self, email: str) -> int:
         with self.ctx.database.reading() as session:
-            person = store.person_by_email(session, email)
+            person = people_store.person_by_email(session, email)
             assert person.id is not None
             return person.id
 
@@ -83,7 +84,7 @@ def follow(client: TestClient, link: str, *, follow_redirects: bool = True) -> R
 
 def sign_in(client: TestClient, council: Council, email: str) -> None:
     """Follow a fresh sign-in link for `email`, as if from the email it was sent in."""
-    link = tokens.signer(council.ctx).sign_in_link(council.person_id(email))
+    link = sign_in_service.signer(council.ctx).sign_in_link(council.person_id(email))
     response = follow(client, link)
     assert response.status_code == 200, response.text
 

@@ -17,7 +17,7 @@ from improveflow.cli.common import (
     table,
 )
 from improveflow.cli.wording import body_name, change_label, day
-from improveflow.models import Verdict
+from improveflow.models import RequestStatus, Verdict
 from improveflow.services import approvals, views
 from improveflow.workflow.definition import Workflow
 
@@ -25,11 +25,11 @@ approvals_app = sub_app("Requests waiting for CMT or Cabinet.")
 
 
 STATUS_LABELS = {
-    "pending": "Waiting for a decision",
-    "approved": "Approved",
-    "rejected": "Rejected",
-    "withdrawn": "Withdrawn",
-    "superseded": "Closed: no longer applied",
+    RequestStatus.PENDING: "Waiting for a decision",
+    RequestStatus.APPROVED: "Approved",
+    RequestStatus.REJECTED: "Rejected",
+    RequestStatus.WITHDRAWN: "Withdrawn",
+    RequestStatus.SUPERSEDED: "Closed: no longer applied",
 }
 
 

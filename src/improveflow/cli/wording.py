@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from improveflow.services.approvals import ChangeResult
+from improveflow.services import approvals
 from improveflow.workflow.definition import Workflow
 
 MONTHS = (
@@ -53,7 +53,7 @@ def day(value: date | str | None) -> str:
     return f"{found.day} {MONTHS[found.month - 1]} {found.year}"
 
 
-def change_message(result: ChangeResult, workflow: Workflow) -> str:
+def change_message(result: approvals.ChangeResult, workflow: Workflow) -> str:
     """What happened to a request for a change, as one sentence."""
     action = f"action {result.action_id}"
     now = state_label(workflow, result.to_state).lower()
@@ -62,22 +62,23 @@ def change_message(result: ChangeResult, workflow: Workflow) -> str:
     request = f"request {result.request_id} to {asked}"
     body = body_name(workflow, result.body)
     moved = result.to_state != result.from_state
-    if result.status == "applied":
+    status = result.status
+    if status is approvals.ChangeStatus.APPLIED:
         return f"Action {result.action_id} is now {now}." if moved else f"Done: {asked} ({action})."
-    if result.status == "pending" and result.approvals == 0:
+    if status is approvals.ChangeStatus.PENDING and result.approvals == 0:
         return (
             f"Request {result.request_id} ({asked}, {action}) is waiting for a decision by {body}."
         )
-    if result.status == "pending":
+    if status is approvals.ChangeStatus.PENDING:
         return (
             f"Your approval is recorded: {result.approvals} of the {result.quorum} needed for "
             f"{request}; it is waiting for more members of {body}."
         )
-    if result.status == "approved":
+    if status is approvals.ChangeStatus.APPROVED:
         return f"Approved: {action} is now {now}." if moved else f"Approved: {request} ({action})."
-    if result.status == "rejected":
+    if status is approvals.ChangeStatus.REJECTED:
         return f"Rejected: {request}. Action {result.action_id} stays {was}."
-    if result.status == "withdrawn":
+    if status is approvals.ChangeStatus.WITHDRAWN:
         return f"Withdrawn: {request}. Action {result.action_id} stays {was}."
     # Superseded: approved too late, when the action had moved on.
     return f"Not applied: {request} no longer fits {action}. {result.message}"

@@ -17,7 +17,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from markupsafe import Markup, escape
 
 from improveflow.demo import mailbox
-from improveflow.services.tokens import Viewer
+from improveflow.services.sessions import Viewer
 from improveflow.testing_smtp import CapturingSmtpServer
 from improveflow.web.pages import make_templates, page
 from improveflow.web.state import MaybeViewer, WebDep, WebState

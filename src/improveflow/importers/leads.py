@@ -23,6 +23,8 @@ Matching (:class:`LeadMatcher`) compares names case-, whitespace- and punctuatio
    ("Head of HR&D Diversity Officer"). Without that, the part is unresolved.
 When the whole cell is itself one known name or alias ("Head of HR/OD"), it is not split.
 Results are cached per cell text, because the same lead recurs on many rows of a plan.
+The directory is handed in as plain entries (:class:`DirectoryEntry`), read by the import's
+store: nothing here touches the database.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+
+from improveflow.importers.review_reasons import ReviewNote, ReviewReason
 
 # Cells that repeat the lead column's title are header noise, not a lead.
 _HEADER_CELLS = frozenset(
@@ -64,7 +68,7 @@ _MAX_QUALIFIER_WORDS = 2
 _CONNECTORS = frozenset({"and"})  # "&" is normalised to "and"
 _MAX_CACHED = 8192
 
-REVIEW_OWNER_UNRESOLVED = "owner unresolved"
+REVIEW_OWNER_UNRESOLVED = ReviewReason.OWNER_UNRESOLVED
 
 
 def normalise_name(text: str) -> str:
@@ -168,6 +172,10 @@ class LeadMatch:
         if self.parts and not self.people and not reasons:
             reasons.append(f"{REVIEW_OWNER_UNRESOLVED}: the lead names only bodies")
         return tuple(reasons)
+
+    def review_notes(self) -> tuple[ReviewNote, ...]:
+        """The same reasons as `review`, as typed notes."""
+        return tuple(ReviewNote(ReviewReason.OWNER_UNRESOLVED, text) for text in self.review())
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,10 @@
 Each email is an outbox row whose key is made from the notices it carries, so two workers
 bundling at once cannot queue the same email twice. An email is never due on a weekend or a
 bank holiday of the calendar of the workflows its actions follow.
+
+Notices are bundled a page at a time (every notice of the first people who have any), and
+`bundle_due_by_page` commits each page on its own, so the write lock is never held for long: a
+run that dies between pages leaves the rest unbundled, for the next run to bundle.
 """
 
 from __future__ import annotations
@@ -13,49 +17,44 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import Session
 
 from improveflow.calendar import as_london
-from improveflow.models import (
-    Action,
-    ApprovalRequest,
-    Deputy,
-    Objective,
-    Person,
-    Plan,
-    ProgressUpdate,
-    Theme,
-)
 from improveflow.reminders import SweepPlanner
 from improveflow.services import email_items, notices
 from improveflow.services.context import Context
-from improveflow.services.organisations import people_of
-from improveflow.stores import outbox
-from improveflow.stores.outbox import PendingNotice
-from improveflow.stores.tables import table_of
+from improveflow.stores import due_notices
+from improveflow.stores.due_notices import PendingNotice
 
-PAGE = 2000
-_ACTION = table_of(Action)
-_PLAN = table_of(Plan)
-_THEME = table_of(Theme)
-_OBJECTIVE = table_of(Objective)
-_PERSON = table_of(Person)
-_PROGRESS = table_of(ProgressUpdate)
-_REQUEST = table_of(ApprovalRequest)
-_DEPUTY = table_of(Deputy)
+# Notices per page: a page's transaction holds the write lock while it bundles them.
+PAGE = 200
 
 
-def bundle_due(session: Session, ctx: Context, now: datetime) -> int:
-    """Turn every notice due by `now` into queued emails; returns how many were queued."""
+def bundle_due_by_page(ctx: Context, now: datetime, *, page_size: int = PAGE) -> int:
+    """Turn every notice due by `now` into queued emails, each page in a transaction of its
+    own; returns how many emails were queued."""
+    queued = 0
+    first = True
+    while True:
+        with ctx.database.writing() as session:
+            if first:
+                notices.from_requests(session, now)
+            page = due_notices.page(session.connection(), now, page_size)
+            queued += _Bundler(session, ctx, now).bundle(page.notices)
+        if not page.more:
+            return queued
+        first = False
+
+
+def bundle_due(session: Session, ctx: Context, now: datetime, *, page_size: int = PAGE) -> int:
+    """Turn every notice due by `now` into queued emails in the caller's transaction (a dry
+    run's, which rolls back); returns how many were queued."""
     notices.from_requests(session, now)
     queued = 0
     while True:
-        batch = outbox.due_notices(session.connection(), now, PAGE)
-        if not batch:
-            return queued
-        queued += _Bundler(session, ctx, now).bundle(batch)
-        if len(batch) < PAGE:
+        page = due_notices.page(session.connection(), now, page_size)
+        queued += _Bundler(session, ctx, now).bundle(page.notices)
+        if not page.more:
             return queued
 
 
@@ -64,11 +63,23 @@ class _Bundler:
         self.session, self.ctx, self.now = session, ctx, now
         self.connection = session.connection()
         self.planners: dict[str, SweepPlanner] = {}
+        # (notice id, outbox id): the page's notices are linked to their emails in one go.
+        self.links: list[tuple[int, int]] = []
 
     def bundle(self, batch: list[PendingNotice]) -> int:
-        actions = self._actions({n.action_id for n in batch if n.action_id is not None})
-        requests = self._requests({n.request_id for n in batch if n.request_id is not None})
-        people = self._people({n.person_id for n in batch} | _people_named(requests, batch))
+        """Queue the emails carrying `batch`; returns how many."""
+        if not batch:
+            return 0
+        connection = self.connection
+        actions = due_notices.actions(
+            connection, {n.action_id for n in batch if n.action_id is not None}
+        )
+        requests = due_notices.requests(
+            connection, {n.request_id for n in batch if n.request_id is not None}
+        )
+        people = due_notices.people(
+            connection, {n.person_id for n in batch} | _people_named(requests, batch)
+        )
         emails: dict[tuple[int, str], list[PendingNotice]] = defaultdict(list)
         for notice in batch:
             group = (
@@ -83,68 +94,14 @@ class _Bundler:
             else:
                 template, context, recipient = self._single(carried[0], actions, requests, people)
                 if recipient not in people:  # a deputy standing in for the member
-                    people.update(self._people({recipient}))
+                    people.update(due_notices.people(connection, {recipient}))
             due_at = self._working_moment(carried, actions)
             queued += self._enqueue(carried, template, context, people[recipient], due_at)
+        due_notices.link(connection, self.links)
+        self.links.clear()
         return queued
 
     # Facts -----------------------------------------------------------------------------------
-
-    def _actions(self, ids: set[int]) -> dict[int, dict[str, Any]]:
-        if not ids:
-            return {}
-        earlier = _PROGRESS.alias("earlier")
-        owner = _PERSON.alias("owner")
-        newest = (
-            sa.select(sa.func.max(earlier.c.id))
-            .where(earlier.c.action_id == _ACTION.c.id)
-            .correlate(_ACTION)
-            .scalar_subquery()
-        )
-        rows = self.connection.execute(
-            sa.select(
-                _ACTION.c.id,
-                _ACTION.c.description,
-                _ACTION.c.target_date,
-                _ACTION.c.state,
-                _ACTION.c.rag,
-                _ACTION.c.owner_id,
-                _ACTION.c.heard_from_at,
-                owner.c.name.label("owner_name"),
-                _PLAN.c.title.label("plan"),
-                _PLAN.c.workflow,
-                _PLAN.c.organisation,
-                _THEME.c.title.label("theme"),
-                _OBJECTIVE.c.text.label("objective"),
-                _PROGRESS.c.text.label("progress"),
-                _PROGRESS.c.created_at.label("progress_at"),
-            )
-            .select_from(
-                _ACTION.join(_PLAN, _PLAN.c.id == _ACTION.c.plan_id)
-                .join(_OBJECTIVE, _OBJECTIVE.c.id == _ACTION.c.objective_id)
-                .join(_THEME, _THEME.c.id == _OBJECTIVE.c.theme_id)
-                .outerjoin(_PROGRESS, _PROGRESS.c.id == newest)
-                .outerjoin(owner, owner.c.id == _ACTION.c.owner_id)
-            )
-            .where(_ACTION.c.id.in_(sorted(ids)))
-        ).mappings()
-        return {row["id"]: dict(row) for row in rows}
-
-    def _requests(self, ids: set[int]) -> dict[int, dict[str, Any]]:
-        if not ids:
-            return {}
-        rows = self.connection.execute(
-            sa.select(_REQUEST).where(_REQUEST.c.id.in_(sorted(ids)))
-        ).mappings()
-        return {row["id"]: dict(row) for row in rows}
-
-    def _people(self, ids: set[int]) -> dict[int, dict[str, Any]]:
-        rows = self.connection.execute(
-            sa.select(
-                _PERSON.c.id, _PERSON.c.name, _PERSON.c.email, _PERSON.c.reminder_delivery
-            ).where(_PERSON.c.id.in_(sorted(ids)))
-        ).mappings()
-        return {row["id"]: dict(row) for row in rows}
 
     def _planner(self, workflow: str) -> SweepPlanner:
         if workflow not in self.planners:
@@ -283,18 +240,8 @@ class _Bundler:
         """Who reads the member's approval email today: their deputy, while one stands in and
         belongs with the plan's council; otherwise the member."""
         today = as_london(self.now).date()
-        found = self.connection.execute(
-            sa.select(_DEPUTY.c.deputy_id)
-            .where(
-                _DEPUTY.c.member_id == member_id,
-                _DEPUTY.c.starts_on <= today,
-                _DEPUTY.c.ends_on >= today,
-                people_of(organisation, _DEPUTY.c.deputy_id),
-            )
-            .order_by(_DEPUTY.c.id.desc())
-            .limit(1)
-        ).first()
-        return int(found[0]) if found else member_id
+        deputy = due_notices.deputy_standing_in(self.connection, member_id, organisation, today)
+        return member_id if deputy is None else deputy
 
     # Queueing ---------------------------------------------------------------------------------
 
@@ -308,20 +255,16 @@ class _Bundler:
     ) -> int:
         ids = sorted(n.id for n in carried)
         key = "email:" + hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:40]
-        outbox_id = outbox.enqueue(
+        outbox_id = due_notices.queue_email(
             self.session,
             key=key,
             template=template,
-            recipient_email=recipient["email"],
-            recipient_name=recipient["name"],
-            person_id=recipient["id"],
+            recipient=recipient,
             context=context,
             due_at=due_at,
             now=self.now,
         )
-        if outbox_id is None:
-            outbox_id = outbox.id_of(self.connection, key)
-        outbox.put_in_email(self.connection, ids, outbox_id)
+        self.links.extend((notice_id, outbox_id) for notice_id in ids)
         return 1
 
 

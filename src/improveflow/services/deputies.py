@@ -5,15 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import sqlalchemy as sa
 from sqlmodel import Session
 
-from improveflow import audit, exceptions, store
-from improveflow.models import Deputy, Membership
+from improveflow import audit, exceptions
+from improveflow import audit_events as recorded
 from improveflow.services.context import Context
-
-_DEPUTY = store.table_of(Deputy)
-_MEMBERSHIP = store.table_of(Membership)
+from improveflow.stores import people as people_store
+from improveflow.stores.people import Actor
 
 
 @dataclass(frozen=True)
@@ -34,85 +32,74 @@ def add_deputy(
         )
     now = ctx.clock.now()
     with ctx.database.writing() as session:
-        member = store.actor_by_email(session, member_email)
-        deputy = store.actor_by_email(session, deputy_email)
+        member = people_store.actor_by_email(session, member_email)
+        deputy = people_store.actor_by_email(session, deputy_email)
         if member.id == deputy.id:
             raise exceptions.InvalidValue(f"{member.name} cannot be their own deputy")
         if not member.bodies:
             raise exceptions.InvalidValue(
                 f"{member.name} is not a member of any approving body, so needs no deputy"
             )
-        deputy_id = int(
-            session.connection()
-            .execute(
-                sa.insert(_DEPUTY)
-                .values(
-                    member_id=member.id,
-                    deputy_id=deputy.id,
-                    starts_on=starts_on,
-                    ends_on=ends_on,
-                    created_at=now,
-                )
-                .returning(_DEPUTY.c.id)
-            )
-            .scalar_one()
-        )
-        audit.append(
+        _refuse_another_council(session, member, deputy)
+        deputy_id = people_store.add_period(
             session,
-            at=now,
-            event="deputy_named",
-            actor_id=member.id,
-            data={
-                "deputy_id": deputy.id,
-                "member": member.name,
-                "deputy": deputy.name,
-                "from": starts_on,
-                "to": ends_on,
-            },
+            member_id=member.id,
+            deputy_id=deputy.id,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            now=now,
         )
+        # `deputy_id` in the log is the deputy's person id, as it always has been.
+        event = recorded.DeputyNamed(
+            actor_id=member.id,
+            deputy_id=deputy.id,
+            member=member.name,
+            deputy=deputy.name,
+            starts_on=starts_on,
+            ends_on=ends_on,
+        )
+        audit.record(session, event, at=now)
         return deputy_id
+
+
+def _refuse_another_council(session: Session, member: Actor, deputy: Actor) -> None:
+    """A deputy receives and decides the member's approvals, so must belong with the member's
+    council by the rule for a plan's people (`people_of`): work for the same council, or have
+    none recorded, or stand in for a member with none recorded."""
+    council = people_store.organisation_of(session, member.id)
+    if people_store.belongs_with(session, deputy.id, council):
+        return
+    elsewhere = people_store.organisation_of(session, deputy.id)
+    raise exceptions.InvalidValue(
+        f"{deputy.name} cannot be {member.name}'s deputy: {deputy.name} works for {elsewhere} "
+        f"and {member.name} for {council}. A deputy must work for the same council as the "
+        "member they stand in for"
+    )
 
 
 def list_deputies(ctx: Context) -> list[DeputyView]:
     with ctx.database.reading() as session:
-        rows = session.connection().execute(sa.select(_DEPUTY).order_by(_DEPUTY.c.id)).all()
-        names = store.names_by_id(
-            session, [r.member_id for r in rows] + [r.deputy_id for r in rows]
+        periods = people_store.all_periods(session)
+        names = people_store.names_by_id(
+            session, [p.member_id for p in periods] + [p.deputy_id for p in periods]
         )
-        return [
-            DeputyView(
-                id=r.id,
-                member=names.get(r.member_id, "?"),
-                deputy=names.get(r.deputy_id, "?"),
-                starts_on=r.starts_on.isoformat(),
-                ends_on=r.ends_on.isoformat(),
-            )
-            for r in rows
-        ]
+    return [
+        DeputyView(
+            id=period.id,
+            member=names.get(period.member_id, "?"),
+            deputy=names.get(period.deputy_id, "?"),
+            starts_on=period.starts_on.isoformat(),
+            ends_on=period.ends_on.isoformat(),
+        )
+        for period in periods
+    ]
 
 
 def standing_in_for(
     session: Session, deputy_id: int, body: str, on: date, exclude: set[int]
 ) -> int | None:
     """A member of `body` whom `deputy_id` stands in for on `on`, other than those excluded."""
-    found = (
-        session.connection()
-        .execute(
-            sa.select(_DEPUTY.c.member_id)
-            .join(_MEMBERSHIP, _MEMBERSHIP.c.person_id == _DEPUTY.c.member_id)
-            .where(
-                _DEPUTY.c.deputy_id == deputy_id,
-                _MEMBERSHIP.c.body == body,
-                _DEPUTY.c.starts_on <= on,
-                _DEPUTY.c.ends_on >= on,
-                _DEPUTY.c.member_id.not_in(sorted(exclude) or [-1]),
-            )
-            .order_by(_DEPUTY.c.id)
-            .limit(1)
-        )
-        .first()
-    )
-    return int(found[0]) if found else None
+    return people_store.member_stood_in_for(session, deputy_id, body, on, exclude)
 
 
 @dataclass(frozen=True)
@@ -126,21 +113,9 @@ class StandIn:
 
 def standing_in_on(session: Session, deputy_id: int, on: date) -> list[StandIn]:
     """Everyone `deputy_id` stands in for on `on`, by name, with the last day of the period."""
-    rows = (
-        session.connection()
-        .execute(
-            sa.select(_DEPUTY.c.member_id, sa.func.max(_DEPUTY.c.ends_on).label("until"))
-            .where(
-                _DEPUTY.c.deputy_id == deputy_id,
-                _DEPUTY.c.starts_on <= on,
-                _DEPUTY.c.ends_on >= on,
-            )
-            .group_by(_DEPUTY.c.member_id)
-        )
-        .all()
-    )
-    names = store.names_by_id(session, (row.member_id for row in rows))
+    until = people_store.stand_ins_on(session, deputy_id, on)
+    names = people_store.names_by_id(session, until)
     return sorted(
-        (StandIn(row.member_id, names.get(row.member_id, "?"), row.until) for row in rows),
+        (StandIn(member_id, names.get(member_id, "?"), last) for member_id, last in until.items()),
         key=lambda stand_in: (stand_in.member, stand_in.member_id),
     )

@@ -1,9 +1,16 @@
-"""What a plan import did, and what a person must check: the report behind `plan import`."""
+"""What a plan import did, and what a person must check: the report behind `plan import`.
+
+Each reason to check an action is a typed note (`ReviewNote`): its kind for whatever counts or
+groups them, its sentence for people. The JSON report keeps the sentences where it always had
+them, and names each review item's kind beside its reason.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from improveflow.importers.review_reasons import ReviewNote, ReviewReason
 
 
 @dataclass
@@ -19,7 +26,7 @@ class ImportedActionLine:
     target_date: str | None
     state: str
     status: str  # created, progress added, unchanged, duplicate
-    needs_review: list[str] = field(default_factory=list)
+    needs_review: list[ReviewNote] = field(default_factory=list)
     original_target_date: str | None = None  # set only where the target was re-baselined
     start_date: str | None = None
     completed_date: str | None = None
@@ -34,7 +41,14 @@ class ReviewItem:
     source: str
     action_id: int | None
     description: str
-    reason: str
+    reason: str  # the sentence people read
+    kind: ReviewReason
+
+    @classmethod
+    def of(
+        cls, note: ReviewNote, *, source: str, action_id: int | None, description: str
+    ) -> ReviewItem:
+        return cls(source, action_id, description, note.text, note.reason)
 
 
 @dataclass
@@ -77,6 +91,8 @@ class ImportReport:
         plans = []
         for plan in self.plans:
             entry = asdict(plan)
+            for line, shown in zip(plan.actions, entry["actions"], strict=True):
+                shown["needs_review"] = [note.text for note in line.needs_review]
             entry["counts"] = {
                 "themes": plan.themes,
                 "objectives": plan.objectives,

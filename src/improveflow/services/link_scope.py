@@ -13,16 +13,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-import sqlalchemy as sa
-
 from improveflow import exceptions
-from improveflow.models import ApprovalRequest
 from improveflow.services.context import Context
-from improveflow.store import table_of
+from improveflow.stores import sessions as stored_sessions
 
 WHOLE = "all"  # the stored scope of a session started by signing in
-
-_REQUEST = table_of(ApprovalRequest)
 
 
 class ScopeKind(StrEnum):
@@ -94,9 +89,5 @@ def requests_of_action(ctx: Context, action_id: int, request_ids: Iterable[int])
     if not wanted:
         return True
     with ctx.database.reading() as session:
-        found = session.connection().execute(
-            sa.select(sa.func.count())
-            .select_from(_REQUEST)
-            .where(_REQUEST.c.id.in_(wanted), _REQUEST.c.action_id == action_id)
-        )
-        return found.scalar_one() == len(wanted)
+        found = stored_sessions.count_requests_of_action(session, action_id, wanted)
+    return found == len(wanted)

@@ -12,23 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import Session
 
-from improveflow import exceptions, store
+from improveflow import exceptions
 from improveflow.calendar import as_london
-from improveflow.models import Action, ApprovalRequest, Plan, RequestStatus
 from improveflow.reminders import SweepPlanner
 from improveflow.services.context import Context
-from improveflow.services.dashboard import visible_to
 from improveflow.services.deputies import StandIn, standing_in_on
+from improveflow.stores import my_actions as owned
+from improveflow.stores import people
+from improveflow.stores.my_actions import PendingRequest
 from improveflow.workflow.definition import Workflow
-
-_ACTION = store.table_of(Action)
-_PLAN = store.table_of(Plan)
-_REQUEST = store.table_of(ApprovalRequest)
 
 
 class AskKind(StrEnum):
@@ -72,14 +67,6 @@ class MyActions:
 
 
 @dataclass(frozen=True)
-class PendingRequest:
-    transition: str
-    body: str
-    requester_id: int
-    requested_at: datetime
-
-
-@dataclass(frozen=True)
 class ActionFacts:
     """What decides the asks about one action."""
 
@@ -89,42 +76,6 @@ class ActionFacts:
     pending: PendingRequest | None
 
 
-_COLUMNS = (
-    _ACTION.c.id,
-    _ACTION.c.description,
-    _ACTION.c.state,
-    _ACTION.c.target_date,
-    _ACTION.c.owner_id,
-    _ACTION.c.heard_from_at,
-    _PLAN.c.title.label("plan"),
-    _PLAN.c.workflow,
-    _REQUEST.c.transition,
-    _REQUEST.c.body,
-    _REQUEST.c.requester_id,
-    _REQUEST.c.created_at.label("requested_at"),
-)
-
-
-def _owned_by(owner_ids: list[int], organisation: str | None) -> sa.Select[Any]:
-    pending = sa.and_(
-        _REQUEST.c.action_id == _ACTION.c.id, _REQUEST.c.status == RequestStatus.PENDING
-    )
-    return (
-        sa.select(*_COLUMNS)
-        .select_from(
-            _ACTION.join(_PLAN, _PLAN.c.id == _ACTION.c.plan_id).outerjoin(_REQUEST, pending)
-        )
-        .where(_ACTION.c.owner_id.in_(owner_ids), visible_to(organisation))
-    )
-
-
-def _facts(row: sa.Row[Any]) -> ActionFacts:
-    pending = None
-    if row.transition is not None:
-        pending = PendingRequest(row.transition, row.body, row.requester_id, row.requested_at)
-    return ActionFacts(row.state, row.target_date, row.heard_from_at, pending)
-
-
 def my_actions(ctx: Context, person_id: int, organisation: str | None) -> MyActions:
     """The open actions `person_id` owns or stands in for, in plans they may see."""
     now = ctx.clock.now()
@@ -132,9 +83,11 @@ def my_actions(ctx: Context, person_id: int, organisation: str | None) -> MyActi
     with ctx.database.reading() as session:
         stand_ins = standing_in_on(session, person_id, today)
         covering = {stand_in.member_id: stand_in for stand_in in stand_ins}
-        rows = session.connection().execute(_owned_by([person_id, *covering], organisation)).all()
-        names = store.names_by_id(
-            session, [row.owner_id for row in rows] + [row.requester_id for row in rows]
+        rows = owned.owned_actions(session, [person_id, *covering], organisation)
+        names = people.names_by_id(
+            session,
+            [row.owner_id for row in rows]
+            + [row.pending.requester_id for row in rows if row.pending is not None],
         )
     planners: dict[str, SweepPlanner] = {}
     found: list[tuple[tuple[bool, date, int], MyAction]] = []
@@ -145,7 +98,7 @@ def my_actions(ctx: Context, person_id: int, organisation: str | None) -> MyActi
         state = planner.workflow.states.get(row.state)
         if state is not None and state.final:
             continue
-        facts = _facts(row)
+        facts = ActionFacts(row.state, row.target_date, row.heard_from_at, row.pending)
         # Soonest due first; with no target date, last, by when the next update is due.
         when = row.target_date or _update_due_on(facts.heard_from_at, planner) or date.max
         found.append(
@@ -239,13 +192,7 @@ def owns_or_stands_in(ctx: Context, person_id: int, organisation: str | None) ->
 
 def _any_open(session: Session, ctx: Context, owners: list[int], organisation: str | None) -> bool:
     # The distinct (workflow, state) pairs are few whatever the number of actions.
-    pairs = session.connection().execute(
-        sa.select(_PLAN.c.workflow, _ACTION.c.state)
-        .select_from(_ACTION.join(_PLAN, _PLAN.c.id == _ACTION.c.plan_id))
-        .where(_ACTION.c.owner_id.in_(owners), visible_to(organisation))
-        .distinct()
-    )
-    for workflow_name, state_name in pairs:
+    for workflow_name, state_name in owned.states_owned(session, owners, organisation):
         state = ctx.workflows.workflow(workflow_name).states.get(state_name)
         if state is None or not state.final:
             return True

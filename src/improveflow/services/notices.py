@@ -5,29 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from improveflow.models import (
-    Action,
-    ApprovalRequest,
-    Decision,
-    Membership,
-    Notice,
-    Plan,
-    RequestStatus,
-)
-from improveflow.services.organisations import people_of
+from improveflow.models import RequestStatus
 from improveflow.stores import outbox
-from improveflow.stores.tables import table_of
-
-_NOTICE = table_of(Notice)
-_MEMBERSHIP = table_of(Membership)
-_REQUEST = table_of(ApprovalRequest)
-_DECISION = table_of(Decision)
-_ACTION = table_of(Action)
-_PLAN = table_of(Plan)
+from improveflow.stores import requests as request_store
+from improveflow.stores.outbox import notices as notice_store
 
 REMINDER = "reminder"
 PROGRESS_PROMPT = "progress_prompt"
@@ -73,56 +56,6 @@ def add(
     )
 
 
-# Here rather than in stores.outbox while `people_of`, the rule of who belongs with a plan, is a
-# service's: a store must not import services.
-def _tell_members_statement(dialect: str) -> sa.Insert:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    action_id = sa.bindparam("action_id", type_=sa.Integer)
-    organisation = (
-        sa.select(_PLAN.c.organisation)
-        .select_from(_ACTION.join(_PLAN, _PLAN.c.id == _ACTION.c.plan_id))
-        .where(_ACTION.c.id == action_id)
-        .scalar_subquery()
-    )
-    return (
-        insert(_NOTICE)
-        .from_select(
-            [
-                "idempotency_key",
-                "kind",
-                "person_id",
-                "action_id",
-                "request_id",
-                "data",
-                "due_at",
-                "created_at",
-            ],
-            sa.select(
-                sa.literal(f"{APPROVAL_NEEDED}:")
-                + sa.cast(sa.bindparam("request_id", type_=sa.Integer), sa.String)
-                + sa.literal(":")
-                + sa.cast(_MEMBERSHIP.c.person_id, sa.String),
-                sa.literal(APPROVAL_NEEDED),
-                _MEMBERSHIP.c.person_id,
-                action_id,
-                sa.bindparam("request_id", type_=sa.Integer),
-                sa.literal({}, type_=_NOTICE.c.data.type),
-                sa.bindparam("due_at", type_=_NOTICE.c.due_at.type),
-                sa.bindparam("created_at", type_=_NOTICE.c.created_at.type),
-            ).where(
-                _MEMBERSHIP.c.body == sa.bindparam("body"),
-                _MEMBERSHIP.c.person_id != sa.bindparam("requester_id", type_=sa.Integer),
-                # Members of the body in the plan's council (or of none): never another's.
-                people_of(organisation, _MEMBERSHIP.c.person_id),
-            ),
-        )
-        .on_conflict_do_nothing()
-    )
-
-
-_TELL_MEMBERS = {name: _tell_members_statement(name) for name in ("sqlite", "postgresql")}
-
-
 def tell_members(
     session: Session,
     *,
@@ -134,33 +67,17 @@ def tell_members(
 ) -> None:
     """An approval_needed notice for every member of `body` but the requester, in one statement.
 
-    Only members who belong with the action's plan are told (`organisations.people_of`).
+    Only members who belong with the action's plan are told (`people.people_of`).
     """
-    connection = session.connection()
-    connection.execute(
-        _TELL_MEMBERS[connection.dialect.name],
-        {
-            "body": body,
-            "request_id": request_id,
-            "action_id": action_id,
-            "requester_id": requester_id,
-            "due_at": now,
-            "created_at": now,
-        },
+    notice_store.add_for_members(
+        session,
+        kind=APPROVAL_NEEDED,
+        body=body,
+        request_id=request_id,
+        action_id=action_id,
+        requester_id=requester_id,
+        now=now,
     )
-
-
-_REQUEST_FACTS = (
-    _REQUEST.c.id,
-    _REQUEST.c.body,
-    _REQUEST.c.action_id,
-    _REQUEST.c.requester_id,
-    _REQUEST.c.status,
-)
-_UNTOLD_MEMBERS = sa.select(*_REQUEST_FACTS).where(_REQUEST.c.members_told_at.is_(None))
-_UNTOLD_REQUESTER = sa.select(*_REQUEST_FACTS).where(
-    _REQUEST.c.requester_told_at.is_(None), _REQUEST.c.status != RequestStatus.PENDING
-)
 
 
 def from_requests(session: Session, now: datetime) -> int:
@@ -169,13 +86,8 @@ def from_requests(session: Session, now: datetime) -> int:
     Members of the body hear of each new request (unless it was decided before they could);
     the requester hears of each decision (not of their own withdrawal).
     """
-    connection = session.connection()
-    locking = connection.dialect.name == "postgresql"
-    members_query = (
-        _UNTOLD_MEMBERS.with_for_update(skip_locked=True) if locking else _UNTOLD_MEMBERS
-    )
     told: list[int] = []
-    for request in connection.execute(members_query).all():
+    for request in request_store.untold_members(session):
         if request.status == RequestStatus.PENDING:
             tell_members(
                 session,
@@ -186,21 +98,13 @@ def from_requests(session: Session, now: datetime) -> int:
                 now=now,
             )
         told.append(request.id)
-    _mark(session, "members_told_at", told, now)
-    requester_query = (
-        _UNTOLD_REQUESTER.with_for_update(skip_locked=True) if locking else _UNTOLD_REQUESTER
-    )
+    request_store.mark_members_told(session, told, now)
     decided: list[int] = []
-    for closed in connection.execute(requester_query).all():
+    for closed in request_store.untold_requesters(session):
         decided.append(closed.id)
         if closed.status == RequestStatus.WITHDRAWN:
             continue
-        last = connection.execute(
-            sa.select(_DECISION.c.person_id, _DECISION.c.comment)
-            .where(_DECISION.c.request_id == closed.id)
-            .order_by(_DECISION.c.id.desc())
-            .limit(1)
-        ).first()
+        last = request_store.last_decision(session, closed.id)
         add(
             session,
             key=f"{DECISION}:{closed.id}",
@@ -216,14 +120,5 @@ def from_requests(session: Session, now: datetime) -> int:
             due_at=now,
             now=now,
         )
-    _mark(session, "requester_told_at", decided, now)
+    request_store.mark_requesters_told(session, decided, now)
     return len(told) + len(decided)
-
-
-def _mark(session: Session, column: str, ids: list[int], now: datetime) -> None:
-    for start in range(0, len(ids), 500):
-        session.connection().execute(
-            sa.update(_REQUEST)
-            .where(_REQUEST.c.id.in_(ids[start : start + 500]))
-            .values({column: now})
-        )

@@ -8,30 +8,18 @@ organisation (or when they have none recorded).
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlmodel import Session
 
 from improveflow import exceptions
-from improveflow.models import Person, PersonOrganisation, Plan
-from improveflow.store import table_of
+from improveflow.stores import people as people_store
 
-_PLAN = table_of(Plan)
-_PERSON_ORG = table_of(PersonOrganisation)
-_PERSON = table_of(Person)
 MAX_ORGANISATION = 200  # as Plan.organisation
 
 
 def organisations_in_use(session: Session) -> list[str]:
     """Every organisation a plan or a person names, in the spelling first recorded."""
-    session.flush()  # people added earlier in this transaction (plan import --people) count
-    found = session.connection().execute(
-        sa.union(
-            sa.select(_PLAN.c.organisation.label("name")).where(_PLAN.c.organisation.is_not(None)),
-            sa.select(_PERSON_ORG.c.organisation.label("name")),
-        )
-    )
     spellings: dict[str, str] = {}
-    for (name,) in found:
+    for name in people_store.organisation_names(session):
         spellings.setdefault(_fold(name), name)
     return sorted(spellings.values(), key=str.lower)
 
@@ -58,39 +46,6 @@ def organisation_for_new_plan(session: Session, given: str | None, title: str) -
         if _fold(name) == _fold(flat):
             return name
     return flat
-
-
-def same_organisation(
-    column: sa.ColumnElement[str | None], organisation: str | None
-) -> sa.ColumnElement[bool]:
-    """Rows of `organisation` (compared as people type it), or with none when it is None."""
-    if organisation is None:
-        return column.is_(None)
-    return sa.func.lower(column) == organisation.lower()
-
-
-def people_of(
-    organisation: str | sa.ColumnElement[str | None] | None,
-    person_id: sa.ColumnElement[int] = _PERSON.c.id,
-) -> sa.ColumnElement[bool]:
-    """People who belong with a plan of `organisation`: its own, and those with none recorded.
-
-    The one rule for who may lead, change, decide on and be told of a plan's actions once an
-    installation serves several councils. `organisation` is a name, or a column (the plan's,
-    in the caller's query); a plan with none belongs with everyone. `person_id` is the column
-    (or bound value) naming the person, `Person.id` unless the query reads people elsewhere.
-    """
-    if organisation is None:
-        return sa.true()
-    named = organisation
-    if isinstance(organisation, str):
-        named = sa.literal(" ".join(organisation.split()))
-    # A plan column that is NULL compares as unknown, so it excludes nobody: shared plans.
-    elsewhere = sa.select(_PERSON_ORG.c.person_id).where(
-        _PERSON_ORG.c.person_id == person_id,
-        sa.func.lower(_PERSON_ORG.c.organisation) != sa.func.lower(named),
-    )
-    return ~sa.exists(elsewhere)
 
 
 def _fold(name: str) -> str:

@@ -7,20 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from sqlmodel import Session, col
+from sqlmodel import Session
 
-from improveflow import audit, exceptions, store
-from improveflow.models import (
-    Membership,
-    Person,
-    PersonAlias,
-    PersonOrganisation,
-    PersonRole,
-    Role,
-)
+from improveflow import audit, exceptions
+from improveflow import audit_events as recorded
+from improveflow.models import Person, Role
 from improveflow.services.context import Context
+from improveflow.stores import people as people_store
 
 
 @dataclass(frozen=True)
@@ -148,39 +142,29 @@ def import_people_in(
         created += is_new
         updated += not is_new
         assert row.id is not None
-        audit.append(
-            session,
-            at=now,
-            event="person_created" if is_new else "person_updated",
-            actor_id=None,
-            data={
-                "person_id": row.id,
-                "email": person.email,
-                "bodies": list(person.bodies),
-                "roles": list(person.roles),
-                "organisation": person.organisation,
-            },
+        event = recorded.PersonSaved(
+            created=is_new,
+            person_id=row.id,
+            email=person.email,
+            bodies=person.bodies,
+            roles=person.roles,
+            organisation=person.organisation,
         )
+        audit.record(session, event, at=now)
     return PeopleImported(created=created, updated=updated)
 
 
 def _upsert(session: Session, person: PersonInput, now: datetime) -> tuple[Person, bool]:
-    existing = session.exec(
-        sa.select(Person).where(col(Person.email) == person.email)  # type: ignore[call-overload]
-    ).scalar_one_or_none()
-    is_new = existing is None
-    row = existing or Person(name=person.name, email=person.email, created_at=now)
-    row.name = person.name
-    session.add(row)
-    session.flush()
+    row, is_new = people_store.saved_person(session, name=person.name, email=person.email, now=now)
     assert row.id is not None
-    for table in (PersonAlias, Membership, PersonRole, PersonOrganisation):
-        session.execute(sa.delete(table).where(col(table.person_id) == row.id))
-    if person.organisation is not None:
-        session.add(PersonOrganisation(person_id=row.id, organisation=person.organisation))
-    session.add_all(PersonAlias(person_id=row.id, alias=alias) for alias in person.aliases)
-    session.add_all(Membership(person_id=row.id, body=body) for body in person.bodies)
-    session.add_all(PersonRole(person_id=row.id, role=role) for role in person.roles)
+    people_store.replace_details(
+        session,
+        row.id,
+        aliases=person.aliases,
+        bodies=person.bodies,
+        roles=person.roles,
+        organisation=person.organisation,
+    )
     return row, is_new
 
 
@@ -198,17 +182,17 @@ class PersonView:
 def list_people(ctx: Context) -> list[PersonView]:
     with ctx.database.reading() as session:
         views = []
-        for person in store.all_people(session):
+        for person in people_store.all_people(session):
             assert person.id is not None
             views.append(
                 PersonView(
                     id=person.id,
                     name=person.name,
                     email=person.email,
-                    aliases=store.aliases_of(session, person.id),
-                    bodies=sorted(store.bodies_of(session, person.id)),
-                    roles=sorted(store.roles_of(session, person.id)),
-                    organisation=store.organisation_of(session, person.id),
+                    aliases=people_store.aliases_of(session, person.id),
+                    bodies=sorted(people_store.bodies_of(session, person.id)),
+                    roles=sorted(people_store.roles_of(session, person.id)),
+                    organisation=people_store.organisation_of(session, person.id),
                 )
             )
         return views
@@ -229,13 +213,9 @@ def set_delivery(ctx: Context, email: str, delivery: str) -> None:
         )
     now = ctx.clock.now()
     with ctx.database.writing() as session:
-        person = store.person_by_email(session, email)
+        person = people_store.person_by_email(session, email)
         person.reminder_delivery = choice
         session.add(person)
-        audit.append(
-            session,
-            at=now,
-            event="preferences_changed",
-            actor_id=person.id,
-            data={"reminder_delivery": choice},
-        )
+        assert person.id is not None
+        event = recorded.PreferencesChanged(actor_id=person.id, reminder_delivery=choice)
+        audit.record(session, event, at=now)

@@ -9,19 +9,14 @@ change that set it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
-import sqlalchemy as sa
-from sqlmodel import Session
-
-from improveflow.models import AuditEvent
 from improveflow.services.context import Context
 from improveflow.services.dashboard import TableFilter, TableRow, table_pages
-from improveflow.store import table_of
-
-_AUDIT = table_of(AuditEvent)
+from improveflow.stores import plan_table
+from improveflow.stores.plan_table import ApprovedChange
 
 
 @dataclass(frozen=True)
@@ -46,35 +41,20 @@ def _day(value: object) -> date | None:
     return date.fromisoformat(value[:10]) if isinstance(value, str) and value else None
 
 
-def _changes(session: Session, action_ids: Sequence[int]) -> dict[int, _Changes]:
-    """From each action's approved transitions, oldest first: its first target and reasons."""
+def _changes(approved: list[ApprovedChange]) -> dict[int, _Changes]:
+    """From each action's approved changes, oldest first: its first target and reasons."""
     found: dict[int, _Changes] = {}
-    events = session.connection().execute(
-        sa.select(
-            _AUDIT.c.action_id,
-            _AUDIT.c.from_state,
-            _AUDIT.c.to_state,
-            _AUDIT.c.comment,
-            _AUDIT.c.data,
-        )
-        .where(
-            _AUDIT.c.event == "transition",
-            _AUDIT.c.request_id.is_not(None),  # decided by a body, not applied at once
-            _AUDIT.c.action_id.in_(sorted(set(action_ids))),
-        )
-        .order_by(_AUDIT.c.seq)
-    )
-    for action_id, from_state, to_state, comment, data in events:
-        changes = found.setdefault(action_id, _Changes())
-        target = json.loads(data or "{}").get("target_date")
+    for change in approved:
+        changes = found.setdefault(change.action_id, _Changes())
+        target = json.loads(change.data or "{}").get("target_date")
         if isinstance(target, dict):
             if not changes.changed_target:
                 changes.first_target = _day(target.get("from"))
                 changes.changed_target = True
             changes.target = _day(target.get("to"))
-            changes.target_reason = comment
-        if to_state and to_state != from_state:
-            changes.state, changes.state_reason = to_state, comment
+            changes.target_reason = change.comment
+        if change.to_state and change.to_state != change.from_state:
+            changes.state, changes.state_reason = change.to_state, change.comment
     return found
 
 
@@ -100,6 +80,7 @@ def export_rows(ctx: Context, plan_id: int, filters: TableFilter) -> Iterator[Ex
     """Every row of the plan's table with its decisions, read a page at a time."""
     for rows in table_pages(ctx, plan_id, filters):
         with ctx.database.reading() as session:
-            changes = _changes(session, [row.id for row in rows])
+            approved = plan_table.approved_changes(session, [row.id for row in rows])
+        changes = _changes(approved)
         for row in rows:
             yield _export_row(row, changes.get(row.id))

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from improveflow import audit, exceptions, store
+from improveflow import audit, exceptions
 from improveflow.models import Action, Objective, Plan, PlanKind, Theme
 from improveflow.services.context import Context
 from improveflow.services.organisations import organisation_for_new_plan
+from improveflow.stores import people as people_store
+from improveflow.stores import plans as plan_store
 from improveflow.workflow.registry import DEFAULT_WORKFLOW
 
 
@@ -71,17 +73,18 @@ def create_plan(
     now = ctx.clock.now()
     with ctx.database.writing() as session:
         organisation = organisation_for_new_plan(session, organisation, title.strip())
-        plan = Plan(
-            title=title.strip(),
-            kind=kind.value,
-            organisation=organisation,
-            source=source,
-            workflow=workflow,
-            approval_overrides=overrides,
-            created_at=now,
+        plan = plan_store.add_plan(
+            session,
+            Plan(
+                title=title.strip(),
+                kind=kind.value,
+                organisation=organisation,
+                source=source,
+                workflow=workflow,
+                approval_overrides=overrides,
+                created_at=now,
+            ),
         )
-        session.add(plan)
-        session.flush()
         assert plan.id is not None
         audit.append(
             session,
@@ -99,35 +102,24 @@ def create_plan(
 
 def list_plans(ctx: Context) -> list[PlanView]:
     with ctx.database.reading() as session:
-        return [_view(plan) for plan in session.exec(select(Plan).order_by(col(Plan.id))).all()]
+        return [_view(plan) for plan in plan_store.all_plans(session)]
 
 
 def find_or_add_theme(session: Session, plan_id: int, title: str) -> Theme:
+    """The plan's theme of this title (spaces folded), added last if it has none."""
     title = " ".join(title.split())
-    theme = store.theme_named(session, plan_id, title)
-    if theme is None:
-        theme = Theme(
-            plan_id=plan_id, title=title, position=store.count_in(session, Theme, plan_id)
-        )
-        session.add(theme)
-        session.flush()
-    return theme
+    theme = plan_store.theme_named(session, plan_id, title)
+    return theme if theme is not None else plan_store.add_theme(session, plan_id, title)
 
 
 def find_or_add_objective(
     session: Session, theme: Theme, text: str, reference: str | None = None
 ) -> Objective:
+    """The theme's objective of this reference (or text, without one), added last if new."""
     assert theme.id is not None
-    objective = store.objective_in_theme(session, theme.id, reference, text)
+    objective = plan_store.objective_in_theme(session, theme.id, reference, text)
     if objective is None:
-        objective = Objective(
-            theme_id=theme.id,
-            reference=reference,
-            text=text,
-            position=store.count_in(session, Objective, theme.id),
-        )
-        session.add(objective)
-        session.flush()
+        objective = plan_store.add_objective(session, theme.id, text, reference)
     return objective
 
 
@@ -158,10 +150,10 @@ def add_action(ctx: Context, new: NewAction, *, by_email: str | None = None) -> 
         )
     now = ctx.clock.now()
     with ctx.database.writing() as session:
-        plan = store.plan_by_id(session, new.plan_id)
+        plan = plan_store.plan_by_id(session, new.plan_id)
         assert plan.id is not None
-        owner = store.person_by_email(session, new.owner_email) if new.owner_email else None
-        actor = store.person_by_email(session, by_email) if by_email else None
+        owner = people_store.person_by_email(session, new.owner_email) if new.owner_email else None
+        actor = people_store.person_by_email(session, by_email) if by_email else None
         theme = find_or_add_theme(session, plan.id, new.theme)
         objective = find_or_add_objective(
             session, theme, new.objective.strip(), new.objective_reference
@@ -216,6 +208,4 @@ def insert_action(
         created_at=now,
         updated_at=now,
     )
-    session.add(action)
-    session.flush()
-    return action
+    return plan_store.add_action(session, action)

@@ -1,15 +1,21 @@
-"""Recording progress against an action."""
+"""Recording progress against an action.
+
+A refusal about what was written names it (`Detail.PROGRESS_TEXT` or `Detail.RATING`), so a
+form marks the right box from the refusal, never from its words.
+"""
 
 from __future__ import annotations
 
 from sqlmodel import Session
 
-from improveflow import audit, exceptions, store
-from improveflow.models import Action, ProgressUpdate, Rag
+from improveflow import audit, exceptions
+from improveflow.models import Action, Rag
 from improveflow.services import escalations
 from improveflow.services.authority import describe, refuse_action_out_of_reach, standing
 from improveflow.services.context import Context
+from improveflow.stores import actions, people, plans
 from improveflow.workflow.definition import ADMIN, LEAD, OWNER
+from improveflow.workflow.details import Detail, DetailInvalid
 
 MAY_RECORD_PROGRESS = frozenset({OWNER, LEAD, ADMIN})
 MAX_PROGRESS_CHARS = 20_000
@@ -21,8 +27,8 @@ def parse_rag(text: str | None) -> Rag | None:
     try:
         return Rag(text.strip().lower())
     except ValueError:
-        raise exceptions.InvalidValue(
-            f"'{text}' is not a RAG rating (green, amber or red)"
+        raise DetailInvalid(
+            Detail.RATING, f"'{text}' is not a RAG rating (green, amber or red)"
         ) from None
 
 
@@ -32,16 +38,17 @@ def record_progress(
     """Add a progress update (and the action's RAG, when given); returns the update's id."""
     text = text.strip()
     if not text:
-        raise exceptions.InvalidValue("A progress update needs some text")
+        raise DetailInvalid(Detail.PROGRESS_TEXT, "A progress update needs some text")
     if len(text) > MAX_PROGRESS_CHARS:
-        raise exceptions.InvalidValue(
-            f"A progress update may be at most {MAX_PROGRESS_CHARS:,} characters"
+        raise DetailInvalid(
+            Detail.PROGRESS_TEXT,
+            f"A progress update may be at most {MAX_PROGRESS_CHARS:,} characters",
         )
     now = ctx.clock.now()
     with ctx.database.writing() as session:
-        person = store.actor_by_email(session, by_email)
+        person = people.actor_by_email(session, by_email)
         refuse_action_out_of_reach(session, person.id, action_id)
-        action = store.action_by_id(session, action_id)
+        action = actions.action_by_id(session, action_id)
         if not standing(person, action.owner_id) & MAY_RECORD_PROGRESS:
             raise exceptions.NotAllowedToRequest(
                 f"{person.name} cannot update action {action_id}: only "
@@ -49,19 +56,16 @@ def record_progress(
             )
         if rag is not None:
             _refuse_rating_when_finished(ctx, session, action)
-        update = ProgressUpdate(
-            action_id=action_id, text=text, rag=rag, author_id=person.id, created_at=now
+        update_id = actions.add_progress(
+            session, action_id, text, rag.value if rag else None, person.id, now
         )
-        session.add(update)
         values: dict[str, object] = {"updated_at": now, "heard_from_at": now, "quiet_since": now}
         if rag is not None:
             values["rag"] = rag.value
-        if not store.bump_action(session, action, values):
+        if not actions.update_if_unchanged(session, action, values):
             raise exceptions.ConcurrentChange(
                 f"Action {action_id} changed while the update was being saved; please try again"
             )
-        session.flush()
-        assert update.id is not None
         escalations.close_stalled(session, action_id, now)
         audit.append(
             session,
@@ -70,17 +74,18 @@ def record_progress(
             action_id=action_id,
             actor_id=person.id,
             comment=text,
-            data={"progress_id": update.id, "rag": rag.value if rag else None},
+            data={"progress_id": update_id, "rag": rag.value if rag else None},
         )
-        return update.id
+        return update_id
 
 
 def _refuse_rating_when_finished(ctx: Context, session: Session, action: Action) -> None:
     """A finished action is not rated: its last rating stays the one given before it finished."""
-    workflow = ctx.workflows.workflow(store.plan_by_id(session, action.plan_id).workflow)
+    workflow = ctx.workflows.workflow(plans.plan_by_id(session, action.plan_id).workflow)
     state = workflow.states.get(action.state)
     if state is not None and state.final:
-        raise exceptions.InvalidValue(
+        raise DetailInvalid(
+            Detail.RATING,
             f"Action {action.id} is {state.label.lower()}, so it takes no RAG rating; "
-            "record the update without one"
+            "record the update without one",
         )

@@ -10,19 +10,16 @@ first date change after them, or else from the action, whose date nothing else h
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import Session
 
-from improveflow.models import AuditEvent, Person, RequestStatus
-from improveflow.store import table_of
+from improveflow.models import RequestStatus
+from improveflow.stores import approval_queue as queue_store
+from improveflow.stores.approval_queue import RequestEvent
 
-_EVENT = table_of(AuditEvent)
-_PERSON = table_of(Person)
 # Every status but pending closes a request; each is also the name of its closing event.
 _CLOSINGS = frozenset(RequestStatus) - {RequestStatus.PENDING}
 
@@ -64,18 +61,6 @@ class RequestRecord:
     closing: Closing | None  # None while the request is pending
 
 
-@dataclass(frozen=True)
-class _Event:
-    seq: int
-    event: str
-    at: datetime
-    by: str | None
-    from_state: str | None
-    to_state: str | None
-    comment: str | None
-    data: dict[str, Any]
-
-
 def request_record(
     session: Session,
     *,
@@ -84,23 +69,8 @@ def request_record(
     new_target_date: date | None,
     current_target: date | None,
 ) -> RequestRecord:
-    """The request's story from its events (the action's own index finds them quickly)."""
-    rows = session.connection().execute(
-        sa.select(
-            _EVENT.c.seq,
-            _EVENT.c.event,
-            _EVENT.c.at,
-            _PERSON.c.name,
-            _EVENT.c.from_state,
-            _EVENT.c.to_state,
-            _EVENT.c.comment,
-            _EVENT.c.data,
-        )
-        .select_from(_EVENT.outerjoin(_PERSON, _PERSON.c.id == _EVENT.c.actor_id))
-        .where(_EVENT.c.action_id == action_id, _EVENT.c.request_id == request_id)
-        .order_by(_EVENT.c.seq)
-    )
-    events = [_Event(*row[:7], data=json.loads(row[7] or "{}")) for row in rows]
+    """The request's story from its events."""
+    events = queue_store.request_events(session, action_id, request_id)
     requested = next((e for e in events if e.event == "requested"), None)
     asked = Change(
         from_state=requested.from_state if requested else None,
@@ -116,7 +86,7 @@ def request_record(
     return RequestRecord(asked, _closing(closed, events, asked))
 
 
-def _closing(closed: _Event, events: list[_Event], asked: Change) -> Closing:
+def _closing(closed: RequestEvent, events: list[RequestEvent], asked: Change) -> Closing:
     made = None
     status = RequestStatus(closed.event)
     if status is RequestStatus.APPROVED:
@@ -142,27 +112,15 @@ def _closing(closed: _Event, events: list[_Event], asked: Change) -> Closing:
 
 
 def _date_replaced(
-    session: Session, action_id: int, requested: _Event | None, current: date | None
+    session: Session, action_id: int, requested: RequestEvent | None, current: date | None
 ) -> date | None:
     """The target date the request would replace, as it was when the request was made."""
     if requested is not None and "target_date" in requested.data:
         return _as_date(requested.data["target_date"].get("from"))
     # Recorded only since requests kept it: the date is the one the next date change
     # replaced or, if none has happened since, the action's date now.
-    later = session.connection().execute(
-        sa.select(_EVENT.c.data)
-        .where(
-            _EVENT.c.action_id == action_id,
-            _EVENT.c.event == "transition",
-            _EVENT.c.seq > (requested.seq if requested else 0),
-        )
-        .order_by(_EVENT.c.seq)
-    )
-    for (data,) in later:
-        dates = json.loads(data or "{}").get("target_date")
-        if dates:
-            return _as_date(dates.get("from"))
-    return current
+    later = queue_store.date_change_after(session, action_id, requested.seq if requested else 0)
+    return _as_date(later.get("from")) if later is not None else current
 
 
 def _as_date(value: Any) -> date | None:

@@ -10,21 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-import sqlalchemy as sa
-
-from improveflow import exceptions, store
+from improveflow import exceptions
 from improveflow.config import Settings
-from improveflow.models import SignInRequest
 from improveflow.services.context import Context
-from improveflow.store import table_of
+from improveflow.stores import sessions as stored_sessions
+from improveflow.stores.people import normalise_email
 
 WINDOW = timedelta(hours=1)
-
-_REQUESTS = table_of(SignInRequest)
 
 
 class Limit(StrEnum):
@@ -68,30 +65,30 @@ def admit(ctx: Context, address: str, client: str) -> Refusal | None:
     limits = SignInLimits.from_settings(ctx.settings)
     now = ctx.clock.now()
     since = now - WINDOW
-    address_key = _keyed(ctx, "address", store.normalise_email(address))
+    address_key = _keyed(ctx, "address", normalise_email(address))
     client_key = _keyed(ctx, "client", client)
-    counted = _REQUESTS.c.asked_at > since
-    checks = (
-        (Limit.ADDRESS, limits.per_address, _REQUESTS.c.address_key == address_key),
-        (Limit.CLIENT, limits.per_client, _REQUESTS.c.client_key == client_key),
-        (Limit.OVERALL, limits.overall, sa.true()),
-    )
     with ctx.database.writing() as session:
-        connection = session.connection()
         # Requests older than the hour no longer count for anything.
-        connection.execute(sa.delete(_REQUESTS).where(_REQUESTS.c.asked_at <= since))
-        for limit, allowed, condition in checks:
-            found = connection.execute(
-                sa.select(sa.func.count(), sa.func.min(_REQUESTS.c.asked_at)).where(
-                    counted, condition
-                )
-            ).one()
-            if found[0] >= allowed:
-                return Refusal(limit=limit, allowed=allowed, room_at=found[1] + WINDOW)
-        connection.execute(
-            sa.insert(_REQUESTS),
-            {"address_key": address_key, "client_key": client_key, "asked_at": now},
+        stored_sessions.forget_asked_until(session, since)
+        checks: tuple[tuple[Limit, int, Callable[[], stored_sessions.Asked]], ...] = (
+            (
+                Limit.ADDRESS,
+                limits.per_address,
+                lambda: stored_sessions.asked_for_address(session, address_key, since),
+            ),
+            (
+                Limit.CLIENT,
+                limits.per_client,
+                lambda: stored_sessions.asked_from_client(session, client_key, since),
+            ),
+            (Limit.OVERALL, limits.overall, lambda: stored_sessions.asked_overall(session, since)),
         )
+        for limit, allowed, asked in checks:
+            found = asked()
+            if found.count >= allowed:
+                assert found.earliest is not None  # every limit allows at least one
+                return Refusal(limit=limit, allowed=allowed, room_at=found.earliest + WINDOW)
+        stored_sessions.add_asked(session, address_key=address_key, client_key=client_key, at=now)
     return None
 
 

@@ -25,20 +25,15 @@ import sqlalchemy as sa
 
 from improveflow.calendar import as_london
 from improveflow.links import describe_age
-from improveflow.models import Action, ApprovalRequest, Escalation, Plan, RequestStatus
+from improveflow.models import RequestStatus
 from improveflow.notify.relevance import Narrowed, RelevanceCheck, Superseded, Verdict
 from improveflow.notify.wording import long_date
 from improveflow.services import notices
 from improveflow.services.context import Context
+from improveflow.stores import relevance
 from improveflow.stores.outbox import OutboxRow
-from improveflow.stores.tables import table_of
 
 __all__ = ["checker"]
-
-_ACTION = table_of(Action)
-_PLAN = table_of(Plan)
-_ESCALATION = table_of(Escalation)
-_REQUEST = table_of(ApprovalRequest)
 
 # Templates whose context is {"items": [...]}, one item per action, and the notice kind each
 # item is (a digest names the kind of each of its sections).
@@ -86,56 +81,30 @@ class _Facts:
 
     @classmethod
     def load(cls, ctx: Context, connection: sa.Connection, rows: Sequence[OutboxRow]) -> _Facts:
-        action_ids = sorted({item["action_id"] for row in rows for _, item in _items(row)})
-        request_ids = sorted(
-            {int(row.context["request_id"]) for row in rows if row.template == _APPROVAL_NEEDED}
-        )
+        action_ids = {int(item["action_id"]) for row in rows for _, item in _items(row)}
+        request_ids = {
+            int(row.context["request_id"]) for row in rows if row.template == _APPROVAL_NEEDED
+        }
         actions: dict[int, _ActionNow] = {}
+        for found in relevance.actions(connection, action_ids):
+            workflow = ctx.workflows.workflow(found.workflow)
+            known = workflow.states.get(found.state)
+            actions[found.id] = _ActionNow(
+                state=found.state,
+                state_label=known.label if known is not None else found.state,
+                reminded=found.state in workflow.reminders.states,
+                target_date=found.target_date,
+                heard_from_at=found.heard_from_at,
+            )
         open_levels: set[tuple[int, int]] = set()
         close_reasons: dict[tuple[int, int], str] = {}
-        for chunk in _chunks(action_ids):
-            found = connection.execute(
-                sa.select(
-                    _ACTION.c.id,
-                    _ACTION.c.state,
-                    _ACTION.c.target_date,
-                    _ACTION.c.heard_from_at,
-                    _PLAN.c.workflow,
-                )
-                .select_from(_ACTION.join(_PLAN, _PLAN.c.id == _ACTION.c.plan_id))
-                .where(_ACTION.c.id.in_(chunk))
-            )
-            for action_id, state, target, heard, workflow_name in found:
-                workflow = ctx.workflows.workflow(workflow_name)
-                known = workflow.states.get(state)
-                actions[action_id] = _ActionNow(
-                    state=state,
-                    state_label=known.label if known is not None else state,
-                    reminded=state in workflow.reminders.states,
-                    target_date=target,
-                    heard_from_at=heard,
-                )
-            escalations = connection.execute(
-                sa.select(
-                    _ESCALATION.c.action_id,
-                    _ESCALATION.c.level,
-                    _ESCALATION.c.closed_at,
-                    _ESCALATION.c.close_reason,
-                )
-                .where(_ESCALATION.c.action_id.in_(chunk))
-                .order_by(_ESCALATION.c.id)
-            )
-            for action_id, level, closed_at, close_reason in escalations:
-                if closed_at is None:
-                    open_levels.add((action_id, level))
-                else:
-                    close_reasons[(action_id, level)] = close_reason or ""
-        requests: dict[int, str] = {}
-        for chunk in _chunks(request_ids):
-            statuses = connection.execute(
-                sa.select(_REQUEST.c.id, _REQUEST.c.status).where(_REQUEST.c.id.in_(chunk))
-            )
-            requests.update({int(request_id): str(status) for request_id, status in statuses})
+        for escalation in relevance.escalations(connection, action_ids):
+            level = (escalation.action_id, escalation.level)
+            if escalation.closed_at is None:
+                open_levels.add(level)
+            else:
+                close_reasons[level] = escalation.close_reason or ""
+        requests = relevance.request_statuses(connection, request_ids)
         return cls(actions, open_levels, close_reasons, requests)
 
 
@@ -255,8 +224,3 @@ def _items(row: OutboxRow) -> Iterable[tuple[str, Mapping[str, Any]]]:
         for section in row.context.get("sections", []):
             for item in section["context"].get("items", []):
                 yield section["kind"], item
-
-
-def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]

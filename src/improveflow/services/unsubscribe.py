@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from improveflow import exceptions, store
-from improveflow.services import people, tokens
+from improveflow import exceptions
+from improveflow.services import people, sign_in
 from improveflow.services.context import Context
+from improveflow.stores import people as people_store
 
 PURPOSE = "unsubscribe"
 # What unsubscribing chooses: one of people.DELIVERY_CHOICES.
@@ -37,10 +38,10 @@ class Subscriber:
 def subscriber(ctx: Context, token: str, purpose: str = PURPOSE) -> Subscriber:
     """The person `token` is for. Raises LinkInvalid or LinkExpired for a link that is not
     genuine, not for this purpose, out of date, or for someone no longer known."""
-    use = tokens.check_link(ctx, token, purpose)
+    use = sign_in.check_link(ctx, token, purpose)
     with ctx.database.reading() as session:
         try:
-            person = store.person_by_id(session, use.person_id)
+            person = people_store.person_by_id(session, use.person_id)
         except exceptions.NotFound:
             raise exceptions.LinkInvalid(
                 "This link is for someone improveflow no longer knows, so there is nothing "

@@ -1,8 +1,13 @@
 """Actions and their progress updates; changes to an action are compare-and-swap on its
-version, so two writers never both win."""
+version, so two writers never both win.
+
+Progress updates are read for many actions in one query: a window function ranks each
+action's updates in SQL, so no action's whole history is loaded.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -10,8 +15,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from improveflow import exceptions
+from improveflow.calendar import as_london
 from improveflow.models import (
     Action,
+    Person,
     Plan,
     ProgressUpdate,
 )
@@ -130,3 +137,89 @@ def move_if_unchanged(
         },
     )
     return bool(result.rowcount == 1)
+
+
+# Progress updates -------------------------------------------------------------------------------
+
+
+_progress = table_of(ProgressUpdate)
+_person = table_of(Person)
+
+
+@dataclass(frozen=True)
+class ProgressItem:
+    text: str
+    rag: str | None
+    at: datetime
+    author: str | None
+
+    @property
+    def day(self) -> date:
+        """The day it was written, in London."""
+        return as_london(self.at).date()
+
+
+_RANKED = (
+    sa.select(
+        _progress.c.action_id,
+        _progress.c.text,
+        _progress.c.rag,
+        _progress.c.created_at,
+        _progress.c.author_id,
+        sa.func.row_number()
+        .over(
+            partition_by=_progress.c.action_id,
+            order_by=(_progress.c.created_at.desc(), _progress.c.id.desc()),
+        )
+        .label("rank"),
+    )
+    .where(_progress.c.action_id.in_(sa.bindparam("action_ids", expanding=True)))
+    .subquery()
+)
+# Built once: the tables and queues that read it ask for a page of actions at a time.
+_RECENT_PROGRESS = (
+    sa.select(
+        _RANKED.c.action_id, _RANKED.c.text, _RANKED.c.rag, _RANKED.c.created_at, _person.c.name
+    )
+    .select_from(_RANKED.outerjoin(_person, _person.c.id == _RANKED.c.author_id))
+    .where(_RANKED.c.rank <= sa.bindparam("per_action"))
+    .order_by(_RANKED.c.action_id, _RANKED.c.rank)
+)
+
+
+def recent_progress(
+    session: Session, action_ids: Sequence[int], per_action: int
+) -> dict[int, list[ProgressItem]]:
+    """The newest `per_action` progress updates of each action, newest first."""
+    if not action_ids:
+        return {}
+    rows = session.connection().execute(
+        _RECENT_PROGRESS,
+        {"action_ids": sorted(set(action_ids)), "per_action": per_action},
+    )
+    found: dict[int, list[ProgressItem]] = {}
+    for action_id, text, rag, at, author in rows:
+        found.setdefault(action_id, []).append(ProgressItem(text, rag, at, author))
+    return found
+
+
+_INSERT_PROGRESS = sa.insert(_progress)
+
+
+def add_progress(
+    session: Session, action_id: int, text: str, rag: str | None, author_id: int, at: datetime
+) -> int:
+    """Record a progress update; its id."""
+    result = session.connection().execute(
+        _INSERT_PROGRESS,
+        {
+            "action_id": action_id,
+            "text": text,
+            "rag": rag,
+            "author_id": author_id,
+            "created_at": at,
+        },
+    )
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])

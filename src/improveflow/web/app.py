@@ -11,8 +11,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from improveflow import exceptions
 from improveflow.services.context import Context
+from improveflow.services.sign_in import signer
 from improveflow.services.state_history import StateHistory
-from improveflow.services.tokens import signer
 from improveflow.web import (
     approvals,
     auth,

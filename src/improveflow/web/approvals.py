@@ -10,7 +10,7 @@ from improveflow import exceptions
 from improveflow.models import RequestStatus, Verdict
 from improveflow.services import approval_queue, approvals
 from improveflow.services.approval_queue import RequestView
-from improveflow.services.tokens import Viewer
+from improveflow.services.sessions import Viewer
 from improveflow.web import request_wording
 from improveflow.web.auth import follow_link
 from improveflow.web.errors import status_for
@@ -98,10 +98,10 @@ def _render(
         {
             "item": found,
             "described": described,
-            "pending": found.status == RequestStatus.PENDING.value,
+            "pending": found.status is RequestStatus.PENDING,
             "own": found.requester_id == viewer.person_id,
             "voted": voted,
-            "approvals": sum(d.verdict == Verdict.APPROVE.value for d in found.decisions),
+            "approvals": sum(d.verdict is Verdict.APPROVE for d in found.decisions),
             "refusal": refusal,
             "form": form or {},
             "done": DONE.get(done or ""),

@@ -22,10 +22,10 @@ from starlette.background import BackgroundTask
 from improveflow import exceptions
 from improveflow.links import describe_age
 from improveflow.models import Role
-from improveflow.services import my_actions, sign_in_limits, tokens
+from improveflow.services import my_actions, sessions, sign_in, sign_in_limits
 from improveflow.services.link_scope import LinkScope
+from improveflow.services.sessions import Viewer
 from improveflow.services.sign_in_limits import Limit, Refusal, SignInLimits
-from improveflow.services.tokens import Viewer
 from improveflow.web.pages import FieldError, local_path, message, moment, page, redirect
 from improveflow.web.state import (
     AnonymousPost,
@@ -56,16 +56,16 @@ def follow_link(
     Raises LinkInvalid, LinkExpired or LinkUsed, which the app shows as a page saying how to
     get a new link.
     """
-    use = tokens.check_link(web.ctx, token, purpose)
+    use = sign_in.check_link(web.ctx, token, purpose)
     for key, value in (bound or {}).items():
         if use.payload.get(key) != value:
             # A genuine token pasted onto another page's address.
             raise exceptions.LinkInvalid()
     if viewer is not None and viewer.person_id == use.person_id:
-        tokens.spend_link(web.ctx, token, purpose)
+        sign_in.spend_link(web.ctx, token, purpose)
         return redirect(_destination(use))
-    if tokens.link_spent(web.ctx, use):
-        raise exceptions.LinkUsed(tokens.LINK_USED)
+    if sign_in.link_spent(web.ctx, use):
+        raise exceptions.LinkUsed(sign_in.LINK_USED)
     scope = LinkScope.for_link(purpose, use.payload)
     # Someone signed in (not on a visit from another link) is told whose account they leave.
     signed_in = viewer if viewer is not None and viewer.scope is None else None
@@ -79,10 +79,10 @@ def follow_link(
             "token": token,
             "purpose": purpose,
             "going_to": _GOING_TO[purpose],
-            "person": tokens.person_of_link(web.ctx, use),
+            "person": sign_in.person_of_link(web.ctx, use),
             "scoped": scope is not None,
-            "visit_lasts": describe_age(tokens.LINK_SESSION),
-            "signed_in_lasts": describe_age(tokens.SIGN_IN_SESSION),
+            "visit_lasts": describe_age(sessions.LINK_SESSION),
+            "signed_in_lasts": describe_age(sessions.SIGN_IN_SESSION),
         },
         viewer=signed_in,
     )
@@ -97,7 +97,7 @@ _GOING_TO = {
 }
 
 
-def _destination(use: tokens.LinkUse) -> str:
+def _destination(use: sign_in.LinkUse) -> str:
     """The page a link leads to, from the link itself rather than from the form."""
     payload = use.payload
     if use.purpose == "action" and isinstance(payload.get("action"), int):
@@ -121,15 +121,15 @@ def continue_link(
     its page."""
     if purpose not in _GOING_TO:
         raise exceptions.LinkInvalid()
-    use = tokens.check_link(web.ctx, token, purpose)
+    use = sign_in.check_link(web.ctx, token, purpose)
     then = _destination(use)
     if viewer is not None and viewer.person_id == use.person_id:
-        tokens.spend_link(web.ctx, token, purpose)
+        sign_in.spend_link(web.ctx, token, purpose)
         return redirect(then)
-    _, new = tokens.sign_in_with_link(web.ctx, token, purpose)
+    _, new = sign_in.sign_in_with_link(web.ctx, token, purpose)
     old = session_key(request, web)
     if old:
-        tokens.end_session(web.ctx, old)
+        sessions.end_session(web.ctx, old)
     response = redirect(then)
     set_session_cookie(request, response, web, new)
     return response
@@ -181,7 +181,7 @@ def _sign_in_form(
             "email": email,
             "asked_for": asked_for,
             "per_address": limits.per_address,
-            "link_lasts": describe_age(tokens.signer(web.ctx).max_age("sign_in")),
+            "link_lasts": describe_age(sign_in.signer(web.ctx).max_age("sign_in")),
         },
         status=status,
         errors=errors,
@@ -211,7 +211,7 @@ def _too_many(refusal: Refusal) -> str:
 def _send_link_afterwards(web: WebState, address: str) -> None:
     """Queue the sign-in email once the answer has gone (a failure is logged, not shown)."""
     try:
-        tokens.send_sign_in_link(web.ctx, address)
+        sign_in.send_sign_in_link(web.ctx, address)
     except Exception:
         log.exception("could not queue a sign-in email")
 
@@ -257,7 +257,7 @@ def ask_for_link(
 def sign_out(request: Request, web: WebDep, viewer: PostingViewer) -> Response:
     key = session_key(request, web)
     if key:
-        tokens.end_session(web.ctx, key)
+        sessions.end_session(web.ctx, key)
     request.state.viewer = None
     response = message(
         request,

@@ -15,7 +15,7 @@ from improveflow import exceptions
 from improveflow.calendar import as_london
 from improveflow.models import Rag
 from improveflow.services import dashboard, plan_export
-from improveflow.services.tokens import Viewer
+from improveflow.services.sessions import Viewer
 from improveflow.web import export
 from improveflow.web.auth import may_see_dashboards
 from improveflow.web.chart import build_chart

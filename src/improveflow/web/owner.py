@@ -20,7 +20,7 @@ from improveflow.services import (
 )
 from improveflow.services.authority import standing
 from improveflow.services.dashboard import PlanHeader
-from improveflow.services.tokens import Viewer
+from improveflow.services.sessions import Viewer
 from improveflow.web.auth import follow_link
 from improveflow.web.date_input import PARTS, DateBoxes, DateProblem, example_hint, read_date
 from improveflow.web.errors import status_for

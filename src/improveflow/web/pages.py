@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader
 
 from improveflow import templating
 from improveflow.notify.wording import humanise
-from improveflow.services.tokens import Viewer
+from improveflow.services.sessions import Viewer
 
 # Re-exported: the web's own modules have long imported these date words from here.
 from improveflow.templating import moment as moment

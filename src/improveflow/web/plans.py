@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from improveflow.services import dashboard, views
-from improveflow.services.tokens import Viewer
+from improveflow.services.sessions import Viewer
 from improveflow.web.auth import may_see_dashboards
 from improveflow.web.pages import page, redirect
 from improveflow.web.state import ViewerDep, WebDep, WebState

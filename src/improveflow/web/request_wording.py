@@ -33,7 +33,7 @@ def describe(workflow: Workflow, request: RequestView) -> RequestWording:
     transition = workflow.transition(request.transition)
     body_title = workflow.body_title(request.body)
     words = _Words(workflow)
-    if request.status == RequestStatus.PENDING.value:
+    if request.status is RequestStatus.PENDING:
         # What approving it now would do: from the action as it is.
         asked = Change(
             from_state=request.state,
@@ -50,7 +50,7 @@ def describe(workflow: Workflow, request: RequestView) -> RequestWording:
             outcome="",
             result="",
         )
-    status = _STATUS_WORDS.get(request.status, request.status)
+    status = _STATUS_WORDS[request.status]
     record = request.record
     if record is None or record.closing is None:
         # Without its record (a list's row) a closed request says only what is certain: the
@@ -123,18 +123,16 @@ class _Words:
 
     def outcome(self, request: RequestView, closing: Closing, body_title: str) -> str:
         at = moment(closing.at)
-        if closing.status == RequestStatus.APPROVED.value:
-            approvers = [d for d in request.decisions if d.verdict == Verdict.APPROVE.value]
+        if closing.status is RequestStatus.APPROVED:
+            approvers = [d for d in request.decisions if d.verdict is Verdict.APPROVE]
             names = _and([_decider(d) for d in approvers]) or closing.by or "a member"
             return f"This request was approved by {names} ({body_title}) at {at}."
-        if closing.status == RequestStatus.REJECTED.value:
-            rejecter = next(
-                (d for d in request.decisions if d.verdict == Verdict.REJECT.value), None
-            )
+        if closing.status is RequestStatus.REJECTED:
+            rejecter = next((d for d in request.decisions if d.verdict is Verdict.REJECT), None)
             name = _decider(rejecter) if rejecter else closing.by or "a member"
             said = f', saying: "{closing.comment}"' if closing.comment else ""
             return f"This request was rejected by {name} ({body_title}) at {at}{said}."
-        if closing.status == RequestStatus.WITHDRAWN.value:
+        if closing.status is RequestStatus.WITHDRAWN:
             who = closing.by or request.requester
             return (
                 f"This request was withdrawn by {who}, who had asked for it, at {at}, "
@@ -175,10 +173,11 @@ class _Words:
 
 
 _STATUS_WORDS = {
-    RequestStatus.APPROVED.value: "approved",
-    RequestStatus.REJECTED.value: "rejected",
-    RequestStatus.WITHDRAWN.value: "withdrawn",
-    RequestStatus.SUPERSEDED.value: "closed without a change",
+    RequestStatus.PENDING: "waiting for a decision",
+    RequestStatus.APPROVED: "approved",
+    RequestStatus.REJECTED: "rejected",
+    RequestStatus.WITHDRAWN: "withdrawn",
+    RequestStatus.SUPERSEDED: "closed without a change",
 }
 
 

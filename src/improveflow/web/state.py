@@ -17,10 +17,10 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment
 
 from improveflow import exceptions
-from improveflow.services import tokens
+from improveflow.services import sessions
 from improveflow.services.context import Context
+from improveflow.services.sessions import NewSession, Viewer
 from improveflow.services.state_history import StateHistory
-from improveflow.services.tokens import NewSession, Viewer
 from improveflow.web import visit_scope
 
 SESSION_COOKIE = "improveflow_session"
@@ -76,7 +76,7 @@ def current_viewer(request: Request, web: WebDep) -> Viewer | None:
     if hasattr(request.state, "viewer"):
         return cast(Viewer | None, request.state.viewer)
     key = session_key(request, web)
-    viewer = tokens.viewer_for(web.ctx, key) if key else None
+    viewer = sessions.viewer_for(web.ctx, key) if key else None
     if (
         viewer is not None
         and viewer.scope is not None

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Form, Request, Response
 
 from improveflow import exceptions
 from improveflow.links import describe_age
-from improveflow.services import tokens, unsubscribe
+from improveflow.services import sign_in, unsubscribe
 from improveflow.web.pages import page
 from improveflow.web.state import WebDep, WebState
 
@@ -29,7 +29,7 @@ ONE_CLICK_FIELD = "List-Unsubscribe"
 def _refused(request: Request, web: WebState, error: exceptions.LinkError) -> Response:
     """A clear page for a link that is out of date, changed or not an unsubscribe link."""
     expired = isinstance(error, exceptions.LinkExpired)
-    lasts = describe_age(tokens.signer(web.ctx).max_age(unsubscribe.PURPOSE))
+    lasts = describe_age(sign_in.signer(web.ctx).max_age(unsubscribe.PURPOSE))
     return page(
         request,
         web,

@@ -7,8 +7,11 @@ notices through the workflow pass they share:
 - `progress_prompts`: prompts for actions with no target date;
 - `escalation_ladder`: escalation levels and no-progress notices;
 - `approval_chasers`: reminders to undecided members, then the chair;
-- `workflow_pass`: what the rules share (candidate reads, people, recording a notice);
+- `workflow_pass`: what the rules share (the actions in scope, people, recording a notice);
 - `run`: the use case running them all in one transaction.
+
+What they read and write is `improveflow.stores.sweep` (candidate actions through narrow
+index ranges, waiting requests, people) and `improveflow.stores.escalations`.
 """
 
 from __future__ import annotations

@@ -10,22 +10,19 @@ workflow's calendar.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-import sqlalchemy as sa
-
-from improveflow.models import Action, Role
+from improveflow.models import Role
 from improveflow.reminders import STALLED_LEVEL, ReachedLevel
 from improveflow.reminders.escalation_ladder import levels_below, not_yet_raised
 from improveflow.services import escalations, notices
 from improveflow.services.sweep.workflow_pass import WorkflowPass
-from improveflow.store import table_of
+from improveflow.stores import sweep as sweep_store
+from improveflow.stores.sweep import Rung
 from improveflow.workflow.definition import ADMIN, LEAD, OWNER
 
 __all__ = ["BODY", "raise_due"]
 
 BODY = "body"  # the audience of a notice told to a body's members
-_ACTION = table_of(Action)
 
 
 @dataclass(frozen=True)
@@ -42,29 +39,20 @@ class _Recipient:
 
 def raise_due(sweep: WorkflowPass) -> None:
     """Raise every level reached now, and every no-progress notice, that is not open yet."""
-    planner, now = sweep.planner, sweep.now
+    planner, now, session, scope = sweep.planner, sweep.now, sweep.session, sweep.scope
     for level, threshold in planner.overdue_thresholds(now):
-        condition = sa.and_(
-            _ACTION.c.escalation_level.in_(levels_below(level.level)),
-            _ACTION.c.target_date <= threshold,
-        )
-        _raise_all(sweep, condition)
+        below = levels_below(level.level)
+        _raise_all(sweep, sweep_store.late_below(session, scope, below, threshold))
     for level in planner.rag_levels():
-        condition = sa.and_(
-            _ACTION.c.rag == level.on_rag,
-            _ACTION.c.escalation_level.in_(levels_below(level.level)),
-        )
-        _raise_all(sweep, condition)
+        assert level.on_rag is not None  # the levels a RAG rating reaches
+        below = levels_below(level.level)
+        _raise_all(sweep, sweep_store.rated_below(session, scope, level.on_rag, below))
     if planner.escalation.levels:
-        condition = sa.and_(
-            _ACTION.c.escalation_level == 0,
-            _ACTION.c.heard_from_at <= planner.stalled_since(now),
-        )
-        _raise_all(sweep, condition)
+        _raise_all(sweep, sweep_store.unheard_since(session, scope, planner.stalled_since(now)))
 
 
-def _raise_all(sweep: WorkflowPass, condition: sa.ColumnElement[bool]) -> None:
-    for row in sweep.pages(condition):
+def _raise_all(sweep: WorkflowPass, rows: list[Rung]) -> None:
+    for row in rows:
         reached = sweep.planner.levels_reached(
             target=row.target_date, rag=row.rag, heard_from_at=row.heard_from_at, now=sweep.now
         )
@@ -87,7 +75,7 @@ def _raise_all(sweep: WorkflowPass, condition: sa.ColumnElement[bool]) -> None:
 
 
 def _tell_escalation(
-    sweep: WorkflowPass, row: Any, reached: ReachedLevel, escalation_id: int
+    sweep: WorkflowPass, row: Rung, reached: ReachedLevel, escalation_id: int
 ) -> None:
     overdue = (
         sweep.planner.working_days_overdue(row.target_date, sweep.now) if row.target_date else 0
@@ -108,9 +96,11 @@ def _tell_escalation(
 
 
 def _tell_no_progress(
-    sweep: WorkflowPass, row: Any, reached: ReachedLevel, escalation_id: int
+    sweep: WorkflowPass, row: Rung, reached: ReachedLevel, escalation_id: int
 ) -> None:
-    quiet = sweep.now - row.heard_from_at
+    heard_from_at = row.heard_from_at
+    assert heard_from_at is not None  # stalling is reached only from a time heard from
+    quiet = sweep.now - heard_from_at
     why = "no progress update for " + (
         f"{quiet.days // 7} weeks" if quiet.days >= 14 else f"{quiet.days} days"
     )
@@ -122,12 +112,12 @@ def _tell_no_progress(
             why,
             action_id=row.id,
             escalation_id=escalation_id,
-            data={"heard_from_at": row.heard_from_at.isoformat(), **recipient.data()},
+            data={"heard_from_at": heard_from_at.isoformat(), **recipient.data()},
             due_at=sweep.send_at,
         )
 
 
-def _recipients(sweep: WorkflowPass, notify: tuple[str, ...], row: Any) -> list[_Recipient]:
+def _recipients(sweep: WorkflowPass, notify: tuple[str, ...], row: Rung) -> list[_Recipient]:
     """Who `notify` names for the action `row`, each once, as the first of its entries that
     names them: leads, administrators and members are those of the plan's council."""
     chosen: dict[int, _Recipient] = {}

@@ -3,27 +3,17 @@ weeks of silence, then again every as many weeks until they answer."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
-from improveflow.models import Action
 from improveflow.services import notices
 from improveflow.services.sweep.workflow_pass import WorkflowPass
-from improveflow.store import table_of
-
-PAGE = 1000  # rows per UPDATE when marking prompts
-_ACTION = table_of(Action)
+from improveflow.stores import sweep as sweep_store
 
 
 def prompt_due(sweep: WorkflowPass) -> None:
     """Record every prompt due now, and restart the silence of each action prompted."""
-    condition = sa.and_(
-        _ACTION.c.target_date.is_(None),
-        _ACTION.c.quiet_since <= sweep.planner.prompt_quiet_since(sweep.now),
-        _ACTION.c.owner_id.is_not(None),
-    )
+    quiet_since = sweep.planner.prompt_quiet_since(sweep.now)
     weeks = sweep.planner.reminders.progress_prompt_weeks
     prompted = []
-    for row in sweep.pages(condition):
+    for row in sweep_store.quiet_without_target(sweep.session, sweep.scope, quiet_since):
         created = sweep.notice(
             notices.PROGRESS_PROMPT,
             f"prompt:{row.id}:{row.quiet_since.isoformat()}",
@@ -34,10 +24,5 @@ def prompt_due(sweep: WorkflowPass) -> None:
         )
         if created:
             prompted.append(row.id)
-    for start in range(0, len(prompted), PAGE):
-        # Prompts repeat every N weeks from this one, unless the owner answers.
-        sweep.session.connection().execute(
-            sa.update(_ACTION)
-            .where(_ACTION.c.id.in_(prompted[start : start + PAGE]))
-            .values(quiet_since=sweep.now)
-        )
+    # Prompts repeat every N weeks from this one, unless the owner answers.
+    sweep_store.restart_silence(sweep.session, prompted, sweep.now)

@@ -1,10 +1,11 @@
-"""The sweep use case: every rule of every workflow at `now`, in one transaction.
+"""The sweep use case: every rule of every workflow at `now`, in one transaction, then the
+notices due bundled into emails a page per transaction.
 
 Reads only the rows that can be due, through narrow indexed ranges (see
 `reminders.SweepPlanner`), so its cost follows the number due, not the number stored. Each
 decision is a notice with a unique key, written in the same transaction as its audit event;
 a second sweep, or a second worker, finds the key taken and adds nothing. The notices due are
-then bundled into queued emails in the same transaction.
+then bundled into queued emails, each page committed on its own (see `bundling`).
 """
 
 from __future__ import annotations
@@ -37,19 +38,21 @@ def sweep(ctx: Context, *, now: datetime | None = None, dry_run: bool = False) -
             for name in ctx.workflows.names():
                 planner = SweepPlanner(ctx.workflows.workflow(name))
                 _run_rules(WorkflowPass(session, ctx, planner, name, now, report))
-            report.emails_queued = bundling.bundle_due(session, ctx, now)
             if dry_run:
+                report.emails_queued = bundling.bundle_due(session, ctx, now)
                 raise _Rollback
     except _Rollback:
-        pass
+        return report
+    # Each page of notices is bundled and committed on its own, so the write lock is held for
+    # a page, not the whole run; a run that dies between pages leaves the rest to the next.
+    report.emails_queued = bundling.bundle_due_by_page(ctx, now)
     return report
 
 
 def queue_due_notices(ctx: Context, *, now: datetime | None = None) -> int:
     """Bundle the notices due by now (approval requests, decisions) into queued emails."""
     now = now or ctx.clock.now()
-    with ctx.database.writing() as session:
-        return bundling.bundle_due(session, ctx, now)
+    return bundling.bundle_due_by_page(ctx, now)
 
 
 def _run_rules(sweep: WorkflowPass) -> None:

@@ -5,16 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 
-import sqlalchemy as sa
-
 from improveflow.calendar import as_london
-from improveflow.models import Action
 from improveflow.reminders import DueReminder
 from improveflow.services import notices
 from improveflow.services.sweep.workflow_pass import WorkflowPass
-from improveflow.store import table_of
-
-_ACTION = table_of(Action)
+from improveflow.stores import sweep as sweep_store
 
 
 def remind_due(sweep: WorkflowPass) -> None:
@@ -23,11 +18,8 @@ def remind_due(sweep: WorkflowPass) -> None:
     seen: set[int] = set()
     due_by_target: dict[date, DueReminder | None] = {}
     for window in planner.reminder_ranges(now):
-        condition = sa.and_(
-            _ACTION.c.target_date.between(window.first, window.last),
-            _ACTION.c.owner_id.is_not(None),
-        )
-        for row in sweep.pages(condition):
+        rows = sweep_store.targets_between(sweep.session, sweep.scope, window.first, window.last)
+        for row in rows:
             if row.id in seen:
                 continue
             seen.add(row.id)

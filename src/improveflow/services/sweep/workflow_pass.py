@@ -1,47 +1,23 @@
 """One workflow's pass in a sweep: what every rule shares.
 
-The open session, the workflow's planner and `now`; reading candidate actions through narrow
-index ranges; finding the people a group names within a plan's council; when an owner's
-notice is due (now, or at their daily digest); and recording each notice once, with its audit
-event, in the sweep's transaction.
+The open session, the workflow's planner and `now`; the scope of actions its rules read
+(through the narrow index ranges of `stores.sweep`); finding the people a group names within a
+plan's council; when an owner's notice is due (now, or at their daily digest); and recording
+each notice once, with its audit event, in the sweep's transaction.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import Session
 
 from improveflow import audit
-from improveflow.models import Action, Membership, Person, PersonRole, Plan
 from improveflow.reminders import SweepPlanner
 from improveflow.services import notices
 from improveflow.services.context import Context
-from improveflow.services.organisations import people_of
 from improveflow.services.sweep.report import SweepDecision, SweepReport
-from improveflow.store import table_of
-
-_ACTION = table_of(Action)
-_PLAN = table_of(Plan)
-_PERSON = table_of(Person)
-_ROLE = table_of(PersonRole)
-_MEMBERSHIP = table_of(Membership)
-_COLUMNS = (
-    _ACTION.c.id,
-    _ACTION.c.owner_id,
-    _ACTION.c.target_date,
-    _ACTION.c.rag,
-    _ACTION.c.heard_from_at,
-    _ACTION.c.quiet_since,
-    _ACTION.c.escalation_level,
-    # The plan's council: whoever a level names is looked for there (`people`).
-    sa.select(_PLAN.c.organisation)
-    .where(_PLAN.c.id == _ACTION.c.plan_id)
-    .scalar_subquery()
-    .label("organisation"),
-)
+from improveflow.stores import sweep as sweep_store
 
 
 class WorkflowPass:
@@ -60,36 +36,19 @@ class WorkflowPass:
             session, ctx, planner, now, report
         )  # fmt: skip
         # With one workflow (the usual case) every plan uses it: no filter to confuse the planner.
-        self.in_workflow = (
-            _ACTION.c.plan_id.in_(sa.select(_PLAN.c.id).where(_PLAN.c.workflow == workflow))
-            if len(ctx.workflows.names()) > 1
-            else None
+        self.scope = sweep_store.Scope(
+            states=planner.states,
+            workflow=workflow if len(ctx.workflows.names()) > 1 else None,
         )
-        self.reminded = _ACTION.c.state.in_(planner.states)
         self.send_at = planner.send_at(now)
         self._people_with: dict[tuple[str, str | None], list[int]] = {}
         self._digest_people: set[int] | None = None
         self._next_digest: datetime | None = None
 
-    def pages(self, condition: sa.ColumnElement[bool]) -> list[Any]:
-        """The open actions matching `condition`: a narrow index range, read in one go.
-
-        No ORDER BY and no paging by id: either would tempt the query planner to walk the
-        table in id order instead of the range. The rows are few by construction (only what
-        is due), so holding them is cheap, and it leaves the sweep free to write as it goes.
-        """
-        query = sa.select(*_COLUMNS).where(condition, self.reminded)
-        if self.in_workflow is not None:
-            query = query.where(self.in_workflow)
-        return list(self.session.connection().execute(query))
-
     def owner_due_at(self, person_id: int) -> datetime:
         """Reminders and prompts wait for the daily digest of people who chose one."""
         if self._digest_people is None:
-            rows = self.session.connection().execute(
-                sa.select(_PERSON.c.id).where(_PERSON.c.reminder_delivery == "daily_digest")
-            )
-            self._digest_people = {row.id for row in rows}
+            self._digest_people = sweep_store.digest_people(self.session)
         if person_id not in self._digest_people:
             return self.send_at
         if self._next_digest is None:  # the same for everyone at this `now`
@@ -102,15 +61,8 @@ class WorkflowPass:
         key = (group, organisation.lower() if organisation else None)
         if key not in self._people_with:
             kind, _, name = group.partition(":")
-            if kind == "role":
-                query = sa.select(_ROLE.c.person_id).where(
-                    _ROLE.c.role == name, people_of(organisation, _ROLE.c.person_id)
-                )
-            else:
-                query = sa.select(_MEMBERSHIP.c.person_id).where(
-                    _MEMBERSHIP.c.body == name, people_of(organisation, _MEMBERSHIP.c.person_id)
-                )
-            self._people_with[key] = [row[0] for row in self.session.connection().execute(query)]
+            read = sweep_store.holders_of_role if kind == "role" else sweep_store.members_of_body
+            self._people_with[key] = read(self.session, name, organisation)
         return self._people_with[key]
 
     def notice(

@@ -26,10 +26,6 @@ from improveflow.stores.tables import table_of
 _outbox = table_of(Outbox)
 _c = _outbox.c
 
-# The rate limit's window: providers count messages per minute.
-RATE_WINDOW = timedelta(minutes=1)
-# Serialises rate-limited claims across PostgreSQL workers ("ifoutbox" in ASCII).
-_RATE_LOCK_KEY = 0x69666F7574626F78
 # Emails someone is waiting for at a screen go before a morning's queue of reminders, which a
 # rate limit (Microsoft 365: 30 a minute) can take half an hour to clear.
 WAITED_FOR = ("sign_in",)
@@ -145,17 +141,6 @@ def _claim_statement(*where: sa.ColumnElement[bool]) -> sa.Update:
 _CLAIM = _claim_statement()
 _CLAIM_NAMED = _claim_statement(_c.id.in_(sa.bindparam("ids", expanding=True)))
 _COUNT_DUE = sa.select(sa.func.count()).select_from(_outbox).where(*_CLAIMABLE)
-_COUNT_SENT_SINCE = (
-    sa.select(sa.func.count())
-    .select_from(_outbox)
-    .where(_c.status == OutboxStatus.SENT, _c.sent_at > sa.bindparam("since"))
-)
-# Rows another sender holds right now may go out within this minute too.
-_COUNT_IN_FLIGHT = (
-    sa.select(sa.func.count())
-    .select_from(_outbox)
-    .where(_c.status == OutboxStatus.QUEUED, _c.lease_until >= sa.bindparam("now"))
-)
 
 
 def claim_due(
@@ -164,22 +149,13 @@ def claim_due(
     limit: int,
     lease: timedelta,
     *,
-    rate_limit: int | None = None,
     only_ids: Collection[int] | None = None,
 ) -> list[OutboxRow]:
     """Lease up to `limit` due rows until `now + lease`, sign-in emails then the oldest first.
 
-    With `rate_limit` (messages per minute), rows sent in the last minute and rows other
-    senders hold count against it, in the caller's transaction, so concurrent workers together
-    keep to it. With `only_ids`, only those rows are claimed.
+    With `only_ids`, only those rows are claimed. (A rate limit is the caller's: it asks
+    `rate.available` for the limit in the same transaction.)
     """
-    if rate_limit is not None:
-        if connection.dialect.name == "postgresql":
-            # Held to commit: the budget is counted and spent by one claimer at a time.
-            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_RATE_LOCK_KEY)))
-        used = sent_within(connection, now - RATE_WINDOW)
-        used += connection.execute(_COUNT_IN_FLIGHT, {"now": now}).scalar_one()
-        limit = min(limit, rate_limit - used)
     if limit <= 0 or (only_ids is not None and not only_ids):
         return []
     values: dict[str, object] = {"now": now, "limit": limit, "lease": now + lease}
@@ -197,11 +173,6 @@ def _sending_order(row: OutboxRow) -> tuple[bool, datetime, int]:
 def count_due(connection: sa.Connection, now: datetime) -> int:
     """Rows that could be claimed at `now` (queued, due, not waiting or leased)."""
     return int(connection.execute(_COUNT_DUE, {"now": now}).scalar_one())
-
-
-def sent_within(connection: sa.Connection, since: datetime) -> int:
-    """Rows sent after `since`: what the rate limit has already spent."""
-    return int(connection.execute(_COUNT_SENT_SINCE, {"since": since}).scalar_one())
 
 
 _RENEW = (

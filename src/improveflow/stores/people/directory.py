@@ -1,9 +1,11 @@
-"""People, their bodies (CMT, Cabinet), roles, aliases and organisation."""
+"""The people directory as stored: people, their aliases, the bodies they sit on (CMT,
+Cabinet), their roles and the organisation they work for."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -18,13 +20,22 @@ from improveflow.models import (
 )
 from improveflow.stores.tables import table_of
 
+_person = table_of(Person)
+_membership = table_of(Membership)
+_role = table_of(PersonRole)
+
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def person_with_email(session: Session, email: str) -> Person | None:
+    """The person with `email` (compared as stored, lower-cased), or None."""
+    return session.exec(select(Person).where(Person.email == normalise_email(email))).first()
+
+
 def person_by_email(session: Session, email: str) -> Person:
-    person = session.exec(select(Person).where(Person.email == normalise_email(email))).first()
+    person = person_with_email(session, email)
     if person is None:
         raise exceptions.NotFound(f"Nobody with the email address {email.strip()} is known")
     return person
@@ -35,6 +46,32 @@ def person_by_id(session: Session, person_id: int) -> Person:
     if person is None:
         raise exceptions.NotFound(f"No person with id {person_id}")
     return person
+
+
+_KNOWN = sa.select(_person.c.id).where(_person.c.id == sa.bindparam("person_id"))
+_CONTACT = sa.select(_person.c.name, _person.c.email).where(
+    _person.c.id == sa.bindparam("person_id")
+)
+
+
+def is_known(session: Session, person_id: int) -> bool:
+    """Whether a person with this id exists."""
+    found = session.connection().execute(_KNOWN, {"person_id": person_id})
+    return found.first() is not None
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A person's name and email address."""
+
+    name: str
+    email: str
+
+
+def contact_of(session: Session, person_id: int) -> Contact | None:
+    """The name and email address of `person_id`, or None when nobody has that id."""
+    row = session.connection().execute(_CONTACT, {"person_id": person_id}).first()
+    return None if row is None else Contact(name=row.name, email=row.email)
 
 
 def names_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
@@ -82,12 +119,43 @@ def all_people(session: Session) -> Sequence[Person]:
     return session.exec(select(Person).order_by(col(Person.name))).all()
 
 
-# Plans and actions ------------------------------------------------------------------------------
+# Writing the directory --------------------------------------------------------------------------
 
 
-_person = table_of(Person)
-_membership = table_of(Membership)
-_role = table_of(PersonRole)
+def saved_person(session: Session, *, name: str, email: str, now: datetime) -> tuple[Person, bool]:
+    """The person with `email` (lower-cased already), named `name`: created when new, renamed
+    when not; with whether they are new. Flushed, so the row has its id."""
+    existing = person_with_email(session, email)
+    row = existing or Person(name=name, email=email, created_at=now)
+    row.name = name
+    session.add(row)
+    session.flush()
+    return row, existing is None
+
+
+_DETAILS = (PersonAlias, Membership, PersonRole, PersonOrganisation)
+
+
+def replace_details(
+    session: Session,
+    person_id: int,
+    *,
+    aliases: Iterable[str],
+    bodies: Iterable[str],
+    roles: Iterable[str],
+    organisation: str | None,
+) -> None:
+    """Replace everything recorded about the person but their name and email address."""
+    for table in _DETAILS:
+        session.execute(sa.delete(table).where(col(table.person_id) == person_id))
+    if organisation is not None:
+        session.add(PersonOrganisation(person_id=person_id, organisation=organisation))
+    session.add_all(PersonAlias(person_id=person_id, alias=alias) for alias in aliases)
+    session.add_all(Membership(person_id=person_id, body=body) for body in bodies)
+    session.add_all(PersonRole(person_id=person_id, role=role) for role in roles)
+
+
+# Who is acting ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,159 @@
+"""The layering the architecture promises, checked on the source: SQL only in stores (and the
+database plumbing), transactions only in services, notify never reaching up into services, and a
+pure core that touches no database. A module that breaks a rule is named with its line."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import improveflow
+
+PACKAGE = Path(improveflow.__file__).parent
+
+# The database plumbing (engine set-up, migrations, schema revision checks) speaks SQL by its
+# nature; the shipped test helpers tamper with the database on purpose.
+SQL_ALLOWED = (
+    "stores/",
+    "migrations/",
+    "models.py",
+    "db.py",
+    "schema.py",
+    "testing.py",
+    "testing_audit.py",
+)
+SQL_BUILDERS = {"select", "insert", "update", "delete", "text", "table_of", "update_values"}
+SQL_METHODS = {"exec_driver_sql", "execute", "exec", "scalars", "scalar"}
+PURE_CORE = ("workflow/", "reminders/", "calendar.py", "clock.py")
+
+
+def _modules() -> Iterator[tuple[str, ast.Module]]:
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE).as_posix()
+        yield relative, ast.parse(path.read_text(encoding="utf-8"), filename=relative)
+
+
+def _imported(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            yield node.lineno, node.module
+            for alias in node.names:
+                yield node.lineno, f"{node.module}.{alias.name}"
+
+
+def _sqlalchemy_names(tree: ast.Module) -> set[str]:
+    """Names bound to SQL builders by `from sqlalchemy/sqlmodel import select, ...`."""
+    bound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in (
+            "sqlalchemy",
+            "sqlmodel",
+        ):
+            bound.update(alias.asname or alias.name for alias in node.names)
+    return bound & SQL_BUILDERS
+
+
+def _sql_uses(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    builders = _sqlalchemy_names(tree)
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        function = node.func
+        if isinstance(function, ast.Name) and (
+            function.id in builders or function.id == "table_of"
+        ):
+            yield node.lineno, function.id
+        elif isinstance(function, ast.Attribute):
+            owner = function.value
+            if isinstance(owner, ast.Name) and owner.id in ("sa", "sqlalchemy", "sqlmodel"):
+                if function.attr in SQL_BUILDERS:
+                    yield node.lineno, f"{owner.id}.{function.attr}"
+            elif function.attr in ("exec_driver_sql", "table_of"):
+                yield node.lineno, function.attr
+            elif function.attr in SQL_METHODS and _looks_like_a_session(owner):
+                yield node.lineno, f"session.{function.attr}"
+
+
+def _looks_like_a_session(node: ast.expr) -> bool:
+    name = node.id if isinstance(node, ast.Name) else getattr(node, "attr", "")
+    return name in ("session", "connection", "conn", "db_session")
+
+
+def _calls_to(tree: ast.Module, names: set[str]) -> Iterator[tuple[int, str]]:
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in names
+        ):
+            yield node.lineno, node.func.attr
+
+
+def test_sql_lives_only_in_the_stores() -> None:
+    """Services, pages, commands, importers and notify ask a store; they write no SQL."""
+    found = [
+        f"{module}:{line}: {what}"
+        for module, tree in _modules()
+        if not module.startswith(SQL_ALLOWED)
+        for line, what in _sql_uses(tree)
+    ]
+    assert found == []
+
+
+def test_transactions_open_only_in_services() -> None:
+    """Only a service (a use case) opens a unit of work; edges and stores never do."""
+    found = [
+        f"{module}:{line}: {what}()"
+        for module, tree in _modules()
+        if not module.startswith(("services/", "db.py", "testing.py", "testing_audit.py"))
+        for line, what in _calls_to(tree, {"writing", "reading"})
+    ]
+    assert found == []
+
+
+def test_notify_never_imports_services() -> None:
+    """Rendering and sending email sit below the use cases that decide what to send."""
+    found = [
+        f"{module}:{line}: {name}"
+        for module, tree in _modules()
+        if module.startswith("notify/")
+        for line, name in _imported(tree)
+        if name.startswith("improveflow.services")
+    ]
+    assert found == []
+
+
+def test_stores_never_import_services_or_edges() -> None:
+    """A store is the bottom layer: it knows the tables, nothing that uses them."""
+    edges = ("improveflow.services", "improveflow.web", "improveflow.cli", "improveflow.scheduler")
+    found = [
+        f"{module}:{line}: {name}"
+        for module, tree in _modules()
+        if module.startswith("stores/")
+        for line, name in _imported(tree)
+        if name.startswith(edges)
+    ]
+    assert found == []
+
+
+def test_the_core_is_pure() -> None:
+    """The engine, the reminder planner and the calendar touch no database and no services."""
+    impure = (
+        "sqlalchemy",
+        "sqlmodel",
+        "improveflow.db",
+        "improveflow.stores",
+        "improveflow.services",
+    )
+    found = [
+        f"{module}:{line}: {name}"
+        for module, tree in _modules()
+        if module.startswith(PURE_CORE)
+        for line, name in _imported(tree)
+        if name.startswith(impure)
+    ]
+    assert found == []
