@@ -22,9 +22,10 @@ def at_ten(day: date) -> datetime:
 
 
 def test_members_then_the_chair_are_chased_by_working_days_waited() -> None:
-    """Between any two working days, a chase is due exactly when the working days since the
-    request was opened reach the reminder's count, and tells the chair from the chair's."""
-    for opened in WORKING_DAYS:
+    """Whatever day a request was opened (a weekend and bank holidays included), on any working
+    day a chase is due exactly when the working days since it was opened reach the reminder's
+    count, and tells the chair from the chair's."""
+    for opened in DAYS:
         for today in WORKING_DAYS:
             if today < opened:
                 continue
@@ -50,3 +51,13 @@ def test_waiting_counts_from_the_london_day_the_request_was_opened() -> None:
     in_summer = datetime(2027, 6, 30, 23, 30, tzinfo=UTC)
     assert PLANNER.due_chase(in_summer, at_ten(date(2027, 7, 5))) is None
     assert PLANNER.due_chase(in_summer, at_ten(date(2027, 7, 6))) is not None
+
+
+def test_a_request_opened_on_a_saturday_waits_from_monday() -> None:
+    """Opened on Saturday 5 December 2026, its three working days are Monday to Wednesday: it
+    is chased on Wednesday 9th, not a day later."""
+    opened = at_ten(date(2026, 12, 5))
+    assert PLANNER.due_chase(opened, at_ten(date(2026, 12, 8))) is None
+    chase = PLANNER.due_chase(opened, at_ten(date(2026, 12, 9)))
+    assert chase is not None
+    assert chase.waited == 3

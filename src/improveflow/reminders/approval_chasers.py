@@ -28,10 +28,14 @@ def due_chase(
     opened_at: datetime,
     now: datetime,
 ) -> ApprovalChase | None:
-    """The chase due now for a request opened at `opened_at`, if any: none until the request
-    was opened on or before the day `remind_after_working_days` working days back."""
+    """The chase due now for a request opened at `opened_at`, if any: none until it has waited
+    `remind_after_working_days` working days after the day it was opened.
+
+    Counted forwards from the opening day, so a request opened at a weekend or on a bank
+    holiday waits from the next working day, not from the working day before it.
+    """
     opened, this_day = as_london(opened_at).date(), today(now)
-    if opened > calendar.subtract_working_days(this_day, policy.remind_after_working_days):
-        return None
     waited = calendar.working_days_between(opened, this_day)
+    if waited < policy.remind_after_working_days:
+        return None
     return ApprovalChase(waited, waited >= policy.escalate_to_chair_after_working_days)
