@@ -23,8 +23,10 @@ from sweep_helpers import (
 
 from improveflow.clock import FrozenClock
 from improveflow.models import Rag, Verdict
-from improveflow.services import approvals, progress, views
+from improveflow.reminders import STALLED_LEVEL
+from improveflow.services import approvals, dashboard, progress, views
 from improveflow.services.context import Context
+from improveflow.services.state_history import StateHistory
 
 
 @pytest.fixture
@@ -139,7 +141,24 @@ def test_quiet_action_gets_a_no_progress_notice_until_the_owner_writes(
     ]
     assert "level" not in email["context"]["items"][0]
     assert [(r["level"], r["reason"]) for r in views.escalation_rows(ctx)] == [(0, "stalled")]
+    # The lead's dashboard lists the quiet action and counts it at the stalled level.
+    board = _dashboard(ctx, plan_id)
+    assert [(e.action_id, e.level) for e in board.escalations] == [(action_id, STALLED_LEVEL)]
+    assert board.levels == {STALLED_LEVEL: 1}
     assert run(ctx, clock, london(2015, 1, 14, 9, 30)).decisions == []
     clock.set(london(2015, 1, 15, 10, 0))
     progress.record_progress(ctx, action_id, "Budget options drafted", None, by_email=OWEN)
     assert views.escalation_rows(ctx) == []
+    assert _dashboard(ctx, plan_id).escalations == []
+
+
+def _dashboard(ctx: Context, plan_id: int) -> dashboard.Dashboard:
+    return dashboard.dashboard(
+        ctx,
+        plan_id,
+        None,
+        dashboard.TableFilter(),
+        page=1,
+        size=10,
+        history=StateHistory(),
+    )

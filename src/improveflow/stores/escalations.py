@@ -48,8 +48,14 @@ _RAISE_MIRROR = (
         _ACTION.c.escalation_level < sa.bindparam("below", type_=sa.Integer),
     )
     .values(
+        # 0 (nothing open) gives way to any level, the 'stalled' mirror (-1) included, which as
+        # a number sorts below it; otherwise only a higher level replaces the one mirrored.
         escalation_level=sa.case(
-            (_ACTION.c.escalation_level < _MIRROR, _MIRROR), else_=_ACTION.c.escalation_level
+            (
+                sa.or_(_ACTION.c.escalation_level == 0, _ACTION.c.escalation_level < _MIRROR),
+                _MIRROR,
+            ),
+            else_=_ACTION.c.escalation_level,
         )
     )
 )
