@@ -90,10 +90,12 @@ def request_record(
         else None,
         target_to=new_target_date,
     )
-    closed = next((e for e in reversed(events) if isinstance(e.event, RequestEnded)), None)
+    closed = next(
+        ((e, e.event) for e in reversed(events) if isinstance(e.event, RequestEnded)), None
+    )
     if closed is None:
         return RequestRecord(asked, None)
-    return RequestRecord(asked, _closing(closed, events, asked))
+    return RequestRecord(asked, _closing(*closed, events, asked))
 
 
 @dataclass(frozen=True)
@@ -111,9 +113,7 @@ class _Told:
         return cls(logged.seq, logged.at, logged.event, stored.by)
 
 
-def _closing(closed: _Told, events: list[_Told], asked: Change) -> Closing:
-    ended = closed.event
-    assert isinstance(ended, RequestEnded)
+def _closing(closed: _Told, ended: RequestEnded, events: list[_Told], asked: Change) -> Closing:
     made = None
     if ended.outcome is RequestStatus.APPROVED:
         applied = next((e.event for e in events if isinstance(e.event, TransitionApplied)), None)
