@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 import uvicorn
 
-from improveflow import audit
+from improveflow import audit, audit_events
 from improveflow.models import Action, ApprovalRequest, Escalation, Objective, ProgressUpdate, Theme
 from improveflow.services import sessions
 from improveflow.services.context import Context
@@ -54,6 +54,12 @@ PATHS = {
     "in_progress": ["approved", "in_progress"],
     "complete": ["approved", "in_progress", "complete"],
     "deferred": ["approved", "deferred"],
+}
+TRIGGERS = {
+    "approved": "approve",
+    "in_progress": "start",
+    "complete": "complete",
+    "deferred": "defer",
 }
 LEADS = ["Head of Finance", "Chief Executive", "HRMT", "Head of Business Transformation"]
 
@@ -128,20 +134,25 @@ def build(ctx: Context, actions: int, pending: int, escalated: int, seed: int = 
             ],
         )
         # The audit log: each action created, then moved along its path over the next weeks.
-        events = []
+        events: list[tuple[datetime, int, audit_events.Event]] = []
         for i, row in zip(ids, rows, strict=True):
-            events.append((row["created_at"], i, "action_created", None, "drafted"))
+            added = audit_events.ActionCreated(
+                action_id=i, actor_id=None, state="drafted", plan_id=plan_id,
+                description=str(row["description"]),
+            )  # fmt: skip
+            events.append((row["created_at"], i, added))
             at, state = row["created_at"], "drafted"
             for step in PATHS[row["state"]]:
                 at += timedelta(days=rng.randint(3, 40))
-                events.append((min(at, NOW), i, "transition", state, step))
+                moved = audit_events.TransitionApplied(
+                    action_id=i, actor_id=owen, from_state=state, to_state=step, reason=None,
+                    transition=TRIGGERS[step],
+                )  # fmt: skip
+                events.append((min(at, NOW), i, moved))
                 state = step
         events.sort(key=lambda e: (e[0], e[1]))
-        for at, action_id, event, from_state, to_state in events:
-            audit.append(
-                session, at=at, event=event, action_id=action_id,
-                from_state=from_state, to_state=to_state,
-            )  # fmt: skip
+        for at, _, event in events:
+            audit.record(session, event, at=at)
         in_progress = [i for i, row in zip(ids, rows, strict=True) if row["state"] == "in_progress"]
         chosen = rng.sample(in_progress, pending + escalated)
         connection.execute(

@@ -13,7 +13,7 @@ checkpoints kept outside the database (`audit_checkpoint`) do.
 
 Here are the hashing, the keys and what a broken chain means; the rows are read and written by
 `stores.audit`, and the events themselves are typed records (`audit_events`), stored with
-`record` (or field by field with `append`).
+`record`: nothing writes an event that is not one.
 """
 
 from __future__ import annotations
@@ -131,7 +131,16 @@ def _write_pending(session: Session) -> None:
     stores_audit.insert_events(session.connection(), pending.rows)
 
 
-def append(
+def record(session: Session, event: Event, *, at: datetime) -> int:
+    """Add one typed event to the chain, written when the caller's transaction commits.
+
+    The session must come from `Database.writing()`, which writes the events before commit and
+    carries the audit key. Returns the event's sequence number.
+    """
+    return _append(session, at=at, event=event.kind.value, data=event.payload(), **event.columns())
+
+
+def _append(
     session: Session,
     *,
     at: datetime,
@@ -144,11 +153,7 @@ def append(
     comment: str | None = None,
     data: Mapping[str, Any] | None = None,
 ) -> int:
-    """Add one event to the chain, written when the caller's transaction commits.
-
-    The session must come from `Database.writing()`, which writes the events before commit and
-    carries the audit key. Returns the event's sequence number.
-    """
+    """Chain one event's stored fields: its kind, columns and payload as `record` gives them."""
     pending = _pending(session)
     at = at.astimezone(UTC)
     seq = pending.seq + 1
@@ -172,14 +177,6 @@ def append(
     pending.rows.append(row)
     pending.seq, pending.hash = seq, digest
     return seq
-
-
-def record(session: Session, event: Event, *, at: datetime) -> int:
-    """Add one typed event to the chain (see `append`); its sequence number.
-
-    Stores exactly what `append` would store for the same fields and payload.
-    """
-    return append(session, at=at, event=event.kind.value, data=event.payload(), **event.columns())
 
 
 # Verifying --------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from improveflow import audit, exceptions
+from improveflow import audit, audit_events, exceptions
 from improveflow.clock import FrozenClock
 from improveflow.models import PlanKind, Rag, RequestStatus, Verdict
 from improveflow.services import approval_queue, approvals, progress, views
@@ -437,18 +437,20 @@ def test_requests_made_before_the_date_was_kept_still_show_it(ctx: Context, plan
     """A request whose event lacks the replaced date takes it from the next date change."""
     action_id = _approved_in_progress(ctx, plan_id)
     now = ctx.clock.now()
-    # As earlier versions stored a request: the new date only.
+    # As earlier versions stored a request: the new date, not the one it would replace.
     with ctx.database.writing() as session:
         owen = people.actor_by_email(session, OWEN)
         old_request = requests.insert_request(
             session, action_id=action_id, transition="revise_target", requester_id=owen.id,
             body="CMT", quorum=1, reason="Late", new_target_date=date(2015, 4, 30), at=now,
         )  # fmt: skip
-        audit.append(
-            session, at=now, event="requested", action_id=action_id, request_id=old_request,
-            actor_id=owen.id, from_state="in_progress", to_state="in_progress",
-            data={"transition": "revise_target", "new_target_date": date(2015, 4, 30)},
+        asked = audit_events.ChangeRequested(
+            action_id=action_id, request_id=old_request, actor_id=owen.id,
+            from_state="in_progress", to_state="in_progress", reason="Late",
+            transition="revise_target", body="CMT", quorum=1, new_target_date=date(2015, 4, 30),
         )  # fmt: skip
+        assert "target_date" not in asked.payload()
+        audit.record(session, asked, at=now)
     approvals.withdraw(ctx, old_request, by_email=OWEN)
     assert _request_record(ctx, old_request).asked.target_from == date(2015, 2, 28)
     later = approvals.request_change(

@@ -4,15 +4,17 @@ writers can move to the records without changing a byte of any installation's ch
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from improveflow import audit, audit_events
+from improveflow import audit, audit_events, exceptions
 from improveflow.audit_events import EventKind, Unrecognised
 from improveflow.calendar import LONDON
 from improveflow.clock import FrozenClock
@@ -72,7 +74,8 @@ def _a_year_of(ctx: Context, clock: FrozenClock, folder: Path) -> None:
     add_sample_people(ctx)
     people.import_people(ctx, [replace(SAMPLE_PEOPLE[3], aliases=("O. Marsh",))])
     people.set_delivery(ctx, OWEN, "daily-digest")
-    action_id = add_action(ctx, add_plan(ctx), target=date(2014, 6, 9))
+    plan_id = add_plan(ctx)
+    action_id = add_action(ctx, plan_id, target=date(2014, 6, 9))
     opened = approvals.request_change(ctx, action_id, "approve", by_email=OWEN)
     assert opened.request_id is not None
     approvals.decide(ctx, opened.request_id, Verdict.APPROVE, by_email=DANA)
@@ -113,6 +116,41 @@ def _a_year_of(ctx: Context, clock: FrozenClock, folder: Path) -> None:
     import_plan_files(ctx, [plan], ImportOptions(kind=PlanKind.ACTION_PLAN))
     plan.write_text("\n".join(rows).format(progress="COMPLETE. Adopted in June.") + "\n")
     import_plan_files(ctx, [plan], ImportOptions(kind=PlanKind.ACTION_PLAN))
+    # Deferred at once (where deferring needs no approval) while its approval waits: the
+    # approval comes too late and the request is superseded.
+    second = add_action(ctx, plan_id, description="Review the capital programme")
+    waiting = approvals.request_change(ctx, second, "approve", by_email=OWEN).request_id
+    assert waiting is not None
+    with _deferring_at_once(ctx, clock, folder) as at_once:
+        approvals.request_change(at_once, second, "defer", by_email=OWEN, reason="No budget")
+    with pytest.raises(exceptions.IllegalTransition):
+        approvals.decide(ctx, waiting, Verdict.APPROVE, by_email=DANA)
+
+
+@contextmanager
+def _deferring_at_once(ctx: Context, clock: FrozenClock, folder: Path) -> Iterator[Context]:
+    """A context on the same database whose workflow defers without asking anyone."""
+    source = ctx.settings.workflows_dir / "improvement_action.yaml"
+    asked = "    dest: deferred\n    approval: {body: Cabinet}\n"
+    text = source.read_text(encoding="utf-8")
+    assert text.count(asked) == 1
+    assert text.count("      defer: Cabinet\n") == 1
+    text = text.replace("      defer: Cabinet\n", "")
+    (folder / "workflows").mkdir()
+    (folder / "workflows" / "improvement_action.yaml").write_text(
+        text.replace(asked, "    dest: deferred\n    approval: none\n"), encoding="utf-8"
+    )
+    context = make_context(
+        ctx.database.url,
+        workflows_dir=folder / "workflows",
+        migrate=False,
+        clock=clock,
+        audit_key=KEY,
+    )
+    try:
+        yield context
+    finally:
+        context.close()
 
 
 def _person_id(ctx: Context, email: str) -> int:
@@ -135,8 +173,8 @@ def test_every_stored_event_is_its_record_byte_for_byte(council: Context) -> Non
     assert kinds >= {
         "person_created", "person_updated", "preferences_changed", "plan_created",
         "action_created", "requested", "decision", "transition", "approved", "rejected",
-        "withdrawn", "progress", "escalated", "escalation_closed", "notice_escalation",
-        "emails_requeued", "deputy_named", "signed_in", "imported",
+        "withdrawn", "superseded", "progress", "escalated", "escalation_closed",
+        "notice_escalation", "emails_requeued", "deputy_named", "signed_in", "imported",
     }  # fmt: skip
     for row in rows:
         logged = audit_events.from_row(row)
@@ -169,3 +207,31 @@ def test_a_log_written_from_its_records_hashes_the_same(council: Context, tmp_pa
         (e.seq, e.hash, e.hash_scheme) for e in original
     ]
     assert (report.events, report.keyed_from) == (len(original), 1)
+
+
+# The log this council's year wrote when every writer still stored its fields one by one: kept
+# so that writing through the typed records is held to the very same rows and hashes.
+_WRITTEN_BEFORE_RECORDS = Path(__file__).parent.parent / "fixtures" / "audit" / "stored_events.json"
+
+
+def _as_written(row: AuditEvent) -> dict[str, object]:
+    return {
+        "seq": row.seq,
+        "at": row.at.astimezone(UTC).isoformat(),
+        "event": row.event,
+        **{name: getattr(row, name) for name in audit_events.base.COLUMNS},
+        "data": row.data,
+        "hash": row.hash,
+    }
+
+
+def test_the_services_store_what_they_always_stored(council: Context) -> None:
+    """Every event of the year, each kind the services write (requests, decisions, each way a
+    request ends, transitions, progress by hand and by import, escalations, notices, plans,
+    actions, people, emails requeued), is stored row for row and hash for hash as before the
+    services wrote typed records: a changed key, value or column would change its bytes."""
+    expected = json.loads(_WRITTEN_BEFORE_RECORDS.read_text(encoding="utf-8"))
+    stored = [_as_written(row) for row in _stored(council)]
+    assert [row["event"] for row in stored] == [row["event"] for row in expected]
+    for now, then in zip(stored, expected, strict=True):
+        assert now == then, then["seq"]

@@ -157,3 +157,23 @@ def test_the_core_is_pure() -> None:
         if name.startswith(impure)
     ]
     assert found == []
+
+
+def test_audit_events_are_written_only_as_typed_records() -> None:
+    """`audit.record` is the one way into the log: it takes a typed event, and no module but
+    the audit log's own reaches past it to store fields it chose (`_append`, `insert_events`)."""
+    from improveflow import audit
+
+    assert not hasattr(audit, "append")
+    behind_record = {"_append", "insert_events"}
+    found = [
+        f"{module}:{line}: {name}"
+        for module, tree in _modules()
+        if module not in ("audit.py", "stores/audit.py")
+        for line, name in [
+            *((n.lineno, n.attr) for n in ast.walk(tree) if isinstance(n, ast.Attribute)),
+            *((line, name.rpartition(".")[2]) for line, name in _imported(tree)),
+        ]
+        if name in behind_record
+    ]
+    assert found == []

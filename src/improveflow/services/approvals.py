@@ -14,6 +14,7 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from improveflow import audit, exceptions
+from improveflow import audit_events as recorded
 from improveflow.models import RequestStatus
 from improveflow.services import changes
 from improveflow.services.authority import (
@@ -127,18 +128,23 @@ def _request_change(
         new_target_date=change.new_target_date,
         at=now,
     )
-    audit.append(
-        session,
-        at=now,
-        event="requested",
+    asked = recorded.ChangeRequested(
         action_id=action_id,
         request_id=request_id,
         actor_id=person.id,
         from_state=action.state,
         to_state=destination,
-        comment=change.reason,
-        data=_requested_data(trigger, rule.body, rule.quorum, action, change),
+        reason=change.reason,
+        transition=trigger,
+        body=rule.body,
+        quorum=rule.quorum,
+        new_target_date=change.new_target_date,
+        # The date it would replace: pages show it once the request is decided.
+        target_date=None
+        if change.new_target_date is None
+        else recorded.DateChange(action.target_date, change.new_target_date),
     )
+    audit.record(session, asked, at=now)
     return ChangeResult(
         status=ChangeStatus.PENDING,
         action_id=action_id,
@@ -153,21 +159,6 @@ def _request_change(
             f"{_body_named(engine, rule.body)}"
         ),
     )
-
-
-def _requested_data(
-    trigger: str, body: str, quorum: int, action: ActionState, change: ChangeAsked
-) -> dict[str, object]:
-    """The request as asked, including the date it would replace: pages show it once decided."""
-    data: dict[str, object] = {
-        "transition": trigger,
-        "body": body,
-        "quorum": quorum,
-        "new_target_date": change.new_target_date,
-    }
-    if change.new_target_date is not None:
-        data["target_date"] = {"from": action.target_date, "to": change.new_target_date}
-    return data
 
 
 def _body_named(engine: WorkflowEngine, body: str) -> str:

@@ -16,6 +16,7 @@ from enum import StrEnum
 from sqlmodel import Session
 
 from improveflow import audit, exceptions
+from improveflow import audit_events as recorded
 from improveflow.calendar import as_london
 from improveflow.models import RequestStatus
 from improveflow.services import escalations
@@ -103,9 +104,6 @@ def apply(
 ) -> Outcome:
     """Fire the transition and store its outcome with an audit event."""
     outcome = engine.fire(facts_of(action), trigger, change)
-    data: dict[str, object] = {"transition": trigger}
-    if change.new_target_date is not None:
-        data["target_date"] = {"from": action.target_date, "to": change.new_target_date}
     if not actions.move_if_unchanged(
         session, action, outcome.to_state, now, change.new_target_date
     ):
@@ -117,18 +115,19 @@ def apply(
         escalations.close_all(session, action.id, now, "new target date approved")
     elif outcome.to_state not in engine.workflow.reminders.states:
         escalations.close_all(session, action.id, now, f"action {outcome.to_state}")
-    audit.append(
-        session,
-        at=now,
-        event="transition",
+    applied = recorded.TransitionApplied(
         action_id=action.id,
         request_id=request_id,
         actor_id=actor.id,
         from_state=outcome.from_state,
         to_state=outcome.to_state,
-        comment=change.reason,
-        data=data,
+        reason=change.reason,
+        transition=trigger,
+        target_date=None
+        if change.new_target_date is None
+        else recorded.DateChange(action.target_date, change.new_target_date),
     )
+    audit.record(session, applied, at=now)
     return outcome
 
 
@@ -149,19 +148,17 @@ def close(
     """
     if request.status is not status:
         requests.close_request(session, request.id, status, now)
-    data: dict[str, object] = {"transition": request.transition, "body": request.body}
-    if stayed is not None:
-        data["unchanged"] = {"state": stayed.state, "target_date": stayed.target_date}
-    audit.append(
-        session,
-        at=now,
-        event=status.value,
+    ended = recorded.RequestEnded(
+        outcome=status,
         action_id=request.action_id,
         request_id=request.id,
         actor_id=person.id,
         comment=comment,
-        data=data,
+        transition=request.transition,
+        body=request.body,
+        unchanged=None if stayed is None else recorded.Unchanged(stayed.state, stayed.target_date),
     )
+    audit.record(session, ended, at=now)
 
 
 def refuse_closed_request(session: Session, request_id: int) -> None:

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from improveflow import audit, exceptions
+from improveflow import audit_events as recorded
 from improveflow.calendar import as_london
 from improveflow.models import RequestStatus, Verdict
 from improveflow.services import changes, deputies
@@ -108,20 +109,19 @@ def _decide(
         comment=comment,
         at=now,
     )
-    data: dict[str, object] = {"verdict": verdict.value, "transition": request.transition}
-    if on_behalf_of is not None:
-        data["on_behalf_of"] = people.names_by_id(session, [on_behalf_of])[on_behalf_of]
-        data["on_behalf_of_id"] = on_behalf_of
-    audit.append(
-        session,
-        at=now,
-        event="decision",
+    decided = recorded.RequestDecided(
         action_id=action.id,
         request_id=request.id,
         actor_id=person.id,
         comment=comment,
-        data=data,
+        verdict=verdict,
+        transition=request.transition,
+        on_behalf_of=None
+        if on_behalf_of is None
+        else people.names_by_id(session, [on_behalf_of])[on_behalf_of],
+        on_behalf_of_id=on_behalf_of,
     )
+    audit.record(session, decided, at=now)
     approvals = sum(v is Verdict.APPROVE for _, _, v in earlier) + (verdict is Verdict.APPROVE)
     result = ChangeResult(
         status=ChangeStatus.PENDING,

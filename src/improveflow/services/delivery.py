@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from improveflow import audit, exceptions
+from improveflow import audit_events as recorded
 from improveflow.db import Database
 from improveflow.models import OutboxStatus
 from improveflow.notify import delivery_health
@@ -210,19 +211,15 @@ def requeue(
             return Requeued()
         anyway = {email.id for email in chosen if ids or email.status == OutboxStatus.SUPERSEDED}
         outbox.requeue(connection, [email.id for email in chosen], now, anyway)
-        audit.append(
-            session,
-            at=now,
-            event="emails_requeued",
-            comment=f"{len(chosen)} emails queued to be sent again",
-            data={
-                "emails": [
-                    {"id": email.id, "was": email.status, "attempts": email.attempts}
-                    for email in chosen
-                ],
-                "sent_even_if_superseded": sorted(anyway),
-            },
+        requeued = recorded.EmailsRequeued(
+            summary=f"{len(chosen)} emails queued to be sent again",
+            emails=tuple(
+                recorded.RequeuedEmail(email.id, email.status.value, email.attempts)
+                for email in chosen
+            ),
+            sent_even_if_superseded=tuple(sorted(anyway)),
         )
+        audit.record(session, requeued, at=now)
     return Requeued(chosen)
 
 

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from improveflow import audit
+from improveflow import audit_events as recorded
 from improveflow.reminders import ONLY_STALLED, STALLED, STALLED_LEVEL
 from improveflow.stores import escalations as records
 
@@ -39,13 +40,13 @@ def raise_level(
         return None
     mirrored = ONLY_STALLED if level == STALLED_LEVEL else level
     records.raise_mirror(session, action_id, mirrored, below=max(mirrored, 1))
-    audit.append(
-        session,
-        at=now,
-        event="escalated",
+    raised = recorded.EscalationRaised(
         action_id=action_id,
-        data={"escalation_id": escalation_id, "level": level, "reason": reason},
+        escalation_id=escalation_id,
+        level=level,
+        reason=recorded.EscalationCause(reason),
     )
+    audit.record(session, raised, at=now)
     return escalation_id
 
 
@@ -78,12 +79,8 @@ def _close(
 ) -> int:
     closed = records.close_open(session, action_id, now, why, reason=only_reason)
     for escalation_id, level in closed:
-        audit.append(
-            session,
-            at=now,
-            event="escalation_closed",
-            action_id=action_id,
-            comment=why,
-            data={"escalation_id": escalation_id, "level": level},
+        closing = recorded.EscalationClosed(
+            action_id=action_id, escalation_id=escalation_id, level=level, why=why
         )
+        audit.record(session, closing, at=now)
     return len(closed)

@@ -8,15 +8,16 @@ change that set it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
+from improveflow import audit_events
+from improveflow.audit_events import TransitionApplied
 from improveflow.services.context import Context
 from improveflow.services.dashboard import TableFilter, TableRow, table_pages
 from improveflow.stores import plan_table
-from improveflow.stores.plan_table import ApprovedChange
+from improveflow.stores.audit import StoredEvent
 
 
 @dataclass(frozen=True)
@@ -37,24 +38,22 @@ class _Changes:
     state_reason: str | None = None
 
 
-def _day(value: object) -> date | None:
-    return date.fromisoformat(value[:10]) if isinstance(value, str) and value else None
-
-
-def _changes(approved: list[ApprovedChange]) -> dict[int, _Changes]:
+def _changes(approved: list[StoredEvent]) -> dict[int, _Changes]:
     """From each action's approved changes, oldest first: its first target and reasons."""
     found: dict[int, _Changes] = {}
-    for change in approved:
+    for stored in approved:
+        change = audit_events.from_row(stored).event
+        if not isinstance(change, TransitionApplied):
+            continue  # unreadable: no reason is better than a wrong one
         changes = found.setdefault(change.action_id, _Changes())
-        target = json.loads(change.data or "{}").get("target_date")
-        if isinstance(target, dict):
+        if change.target_date is not None:
             if not changes.changed_target:
-                changes.first_target = _day(target.get("from"))
+                changes.first_target = change.target_date.before
                 changes.changed_target = True
-            changes.target = _day(target.get("to"))
-            changes.target_reason = change.comment
+            changes.target = change.target_date.after
+            changes.target_reason = change.reason
         if change.to_state and change.to_state != change.from_state:
-            changes.state, changes.state_reason = change.to_state, change.comment
+            changes.state, changes.state_reason = change.to_state, change.reason
     return found
 
 

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from improveflow import audit, exceptions
+from improveflow import audit_events as recorded
 from improveflow.models import Action, Objective, Plan, PlanKind, Theme
 from improveflow.services.context import Context
 from improveflow.services.organisations import organisation_for_new_plan
@@ -86,17 +87,11 @@ def create_plan(
             ),
         )
         assert plan.id is not None
-        audit.append(
-            session,
-            at=now,
-            event="plan_created",
-            data={
-                "plan_id": plan.id,
-                "title": plan.title,
-                "kind": plan.kind,
-                "organisation": organisation,
-            },
+        # A plan made here has always been logged without its source.
+        created = recorded.PlanCreated(
+            plan_id=plan.id, title=plan.title, plan_kind=kind, organisation=organisation
         )
+        audit.record(session, created, at=now)
         return _view(plan)
 
 
@@ -169,15 +164,14 @@ def add_action(ctx: Context, new: NewAction, *, by_email: str | None = None) -> 
             now=now,
         )
         assert action.id is not None
-        audit.append(
-            session,
-            at=now,
-            event="action_created",
+        added = recorded.ActionCreated(
             action_id=action.id,
             actor_id=actor.id if actor else None,
-            to_state=action.state,
-            data={"plan_id": plan.id, "description": action.description},
+            state=action.state,
+            plan_id=plan.id,
+            description=action.description,
         )
+        audit.record(session, added, at=now)
         return action.id
 
 

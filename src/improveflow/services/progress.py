@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from improveflow import audit, exceptions
+from improveflow import audit_events as recorded
 from improveflow.models import Action, Rag
 from improveflow.services import escalations
 from improveflow.services.authority import describe, refuse_action_out_of_reach, standing
@@ -67,15 +68,10 @@ def record_progress(
                 f"Action {action_id} changed while the update was being saved; please try again"
             )
         escalations.close_stalled(session, action_id, now)
-        audit.append(
-            session,
-            at=now,
-            event="progress",
-            action_id=action_id,
-            actor_id=person.id,
-            comment=text,
-            data={"progress_id": update_id, "rag": rag.value if rag else None},
+        news = recorded.ProgressRecorded(
+            action_id=action_id, actor_id=person.id, text=text, progress_id=update_id, rag=rag
         )
+        audit.record(session, news, at=now)
         return update_id
 
 

@@ -2,26 +2,31 @@
 
 A closed request's page must describe the change as it stood when it was asked and decided,
 not the action as it is today (whose target date may already be the new one). The request's
-own events say it: `requested` holds the states and the date it would replace, `transition`
-the change an approval made, and the closing event (`rejected`, `withdrawn`, `superseded`)
-how the action stayed. Requests made before the replaced date was recorded get it from the
-first date change after them, or else from the action, whose date nothing else has changed.
+own events, read as their records, say it: `ChangeRequested` holds the states and the date it
+would replace, `TransitionApplied` the change an approval made, and `RequestEnded` how the
+request closed and (rejected, withdrawn or superseded) how the action stayed. Requests made
+before the replaced date was recorded get it from the first date change after them, or else
+from the action, whose date nothing else has changed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from sqlmodel import Session
 
+from improveflow import audit_events
+from improveflow.audit_events import (
+    AuditRecord,
+    ChangeRequested,
+    RequestEnded,
+    TransitionApplied,
+    Unrecognised,
+)
 from improveflow.models import RequestStatus
 from improveflow.stores import approval_queue as queue_store
 from improveflow.stores.approval_queue import RequestEvent
-
-# Every status but pending closes a request; each is also the name of its closing event.
-_CLOSINGS = frozenset(RequestStatus) - {RequestStatus.PENDING}
 
 
 @dataclass(frozen=True)
@@ -70,58 +75,82 @@ def request_record(
     current_target: date | None,
 ) -> RequestRecord:
     """The request's story from its events."""
-    events = queue_store.request_events(session, action_id, request_id)
-    requested = next((e for e in events if e.event == "requested"), None)
+    events = [_Told.of(e) for e in queue_store.request_events(session, action_id, request_id)]
+    requested: ChangeRequested | None = None
+    requested_seq = 0
+    for told in events:
+        if isinstance(told.event, ChangeRequested):
+            requested, requested_seq = told.event, told.seq
+            break
     asked = Change(
         from_state=requested.from_state if requested else None,
         to_state=requested.to_state if requested else None,
-        target_from=_date_replaced(session, action_id, requested, current_target)
+        target_from=_date_replaced(session, action_id, requested, requested_seq, current_target)
         if new_target_date is not None
         else None,
         target_to=new_target_date,
     )
-    closed = next((e for e in reversed(events) if e.event in _CLOSINGS), None)
+    closed = next(
+        ((e, e.event) for e in reversed(events) if isinstance(e.event, RequestEnded)), None
+    )
     if closed is None:
         return RequestRecord(asked, None)
-    return RequestRecord(asked, _closing(closed, events, asked))
+    return RequestRecord(asked, _closing(*closed, events, asked))
 
 
-def _closing(closed: RequestEvent, events: list[RequestEvent], asked: Change) -> Closing:
+@dataclass(frozen=True)
+class _Told:
+    """One of the request's events, with the name of whoever it was by."""
+
+    seq: int
+    at: datetime
+    event: AuditRecord | Unrecognised
+    by: str | None
+
+    @classmethod
+    def of(cls, stored: RequestEvent) -> _Told:
+        logged = audit_events.from_row(stored.stored)
+        return cls(logged.seq, logged.at, logged.event, stored.by)
+
+
+def _closing(closed: _Told, ended: RequestEnded, events: list[_Told], asked: Change) -> Closing:
     made = None
-    status = RequestStatus(closed.event)
-    if status is RequestStatus.APPROVED:
-        applied = next((e for e in events if e.event == "transition"), None)
-        dates = applied.data.get("target_date") if applied else None
+    if ended.outcome is RequestStatus.APPROVED:
+        applied = next((e.event for e in events if isinstance(e.event, TransitionApplied)), None)
+        dates = applied.target_date if applied else None
         made = Change(
             from_state=applied.from_state if applied else asked.from_state,
             to_state=applied.to_state if applied else asked.to_state,
-            target_from=_as_date(dates.get("from")) if dates else asked.target_from,
-            target_to=_as_date(dates.get("to")) if dates else asked.target_to,
+            target_from=dates.before if dates else asked.target_from,
+            target_to=dates.after if dates else asked.target_to,
         )
-    stayed = closed.data.get("unchanged") or {}
+    stayed = ended.unchanged
     return Closing(
-        status=status,
+        status=ended.outcome,
         at=closed.at,
         by=closed.by,
-        comment=closed.comment,
+        comment=ended.comment,
         made=made,
-        stayed_state=stayed.get("state"),
+        stayed_state=stayed.state if stayed else None,
         # Nothing changes an action's date while a request for a new one waits.
-        stayed_target=_as_date(stayed["target_date"]) if stayed else asked.target_from,
+        stayed_target=stayed.target_date if stayed else asked.target_from,
     )
 
 
 def _date_replaced(
-    session: Session, action_id: int, requested: RequestEvent | None, current: date | None
+    session: Session,
+    action_id: int,
+    requested: ChangeRequested | None,
+    requested_seq: int,
+    current: date | None,
 ) -> date | None:
     """The target date the request would replace, as it was when the request was made."""
-    if requested is not None and "target_date" in requested.data:
-        return _as_date(requested.data["target_date"].get("from"))
+    if requested is not None and requested.target_date is not None:
+        return requested.target_date.before
     # Recorded only since requests kept it: the date is the one the next date change
     # replaced or, if none has happened since, the action's date now.
-    later = queue_store.date_change_after(session, action_id, requested.seq if requested else 0)
-    return _as_date(later.get("from")) if later is not None else current
-
-
-def _as_date(value: Any) -> date | None:
-    return date.fromisoformat(str(value)[:10]) if value else None
+    for stored in queue_store.transitions_after(session, action_id, requested_seq):
+        later = audit_events.from_row(stored).event
+        if isinstance(later, TransitionApplied) and later.target_date is not None:
+            return later.target_date.before
+    return current

@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlmodel import Session
 
+from improveflow.audit_events import EventKind
 from improveflow.calendar import as_london
 from improveflow.stores import dashboards
 
@@ -43,7 +44,7 @@ class StateHistory:
                 # Each change comes by the UTC hour; a London day is a run of whole UTC hours.
                 for change in dashboards.state_changes(session, plan_id, known.seq, head):
                     delta = known.deltas.setdefault(as_london(change.hour).date(), Counter())
-                    if change.event == "transition" and change.from_state:
+                    if change.event is EventKind.TRANSITION_APPLIED and change.from_state:
                         delta[change.from_state] -= change.actions
                     if change.to_state:
                         delta[change.to_state] += change.actions

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session
 
+from improveflow import audit_events
+from improveflow.audit_events import AuditRecord, RequestDecided, Unrecognised
 from improveflow.services.context import Context
 from improveflow.stores import actions, listings, people, requests
 from improveflow.stores.listings import ListedAction
@@ -104,16 +105,17 @@ def action_detail(ctx: Context, action_id: int, *, raw_history: bool = True) -> 
 
 
 def history(session: Session, action_id: int) -> list[dict[str, Any]]:
+    """The action's events as stored, for scripts: each kind as the log names it."""
     return [
         {
-            "at": _iso(event.at),
-            "event": event.event,
-            "by": _by(event.actor, event.data),
-            "from_state": event.from_state,
-            "to_state": event.to_state,
-            "comment": event.comment,
+            "at": _iso(entry.stored.at),
+            "event": entry.stored.event,
+            "by": _by(entry.actor, audit_events.from_row(entry.stored).event),
+            "from_state": entry.stored.from_state,
+            "to_state": entry.stored.to_state,
+            "comment": entry.stored.comment,
         }
-        for event in listings.audit_events_of(session, action_id)
+        for entry in listings.audit_events_of(session, action_id)
     ]
 
 
@@ -140,12 +142,11 @@ def approval_rows(
     ]
 
 
-def _by(name: str | None, data: str) -> str | None:
-    """The actor's name, and the member they stood in for when a deputy acted."""
-    if name is None or "on_behalf_of" not in data:
+def _by(name: str | None, event: AuditRecord | Unrecognised) -> str | None:
+    """The actor's name, and the member they stood in for when a deputy decided."""
+    if name is None or not isinstance(event, RequestDecided) or not event.on_behalf_of:
         return name
-    member = json.loads(data).get("on_behalf_of")
-    return f"{name} (deputy for {member})" if member else name
+    return f"{name} (deputy for {event.on_behalf_of})"
 
 
 def people_labels(ctx: Context, ids: set[int]) -> dict[int, str]:

@@ -7,8 +7,7 @@ everything its row shows, whatever its status.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from improveflow.audit_events.kinds import EventKind
 from improveflow.models import (
     Action,
     ApprovalRequest,
@@ -26,6 +26,7 @@ from improveflow.models import (
     RequestStatus,
     Verdict,
 )
+from improveflow.stores.audit import STORED_COLUMNS, StoredEvent, stored_event
 from improveflow.stores.tables import table_of
 from improveflow.stores.visibility import visible_to
 
@@ -78,16 +79,10 @@ class DecisionView:
 
 @dataclass(frozen=True)
 class RequestEvent:
-    """One audit event of a request, with its actor's name and its data read back."""
+    """One audit event of a request, as stored, with its actor's name."""
 
-    seq: int
-    event: str
-    at: datetime
+    stored: StoredEvent
     by: str | None
-    from_state: str | None
-    to_state: str | None
-    comment: str | None
-    data: dict[str, Any]
 
 
 _REQUEST_FROM = (
@@ -213,16 +208,7 @@ def decisions_of(session: Session, request_id: int) -> tuple[DecisionView, ...]:
 
 
 _REQUEST_EVENTS = (
-    sa.select(
-        _event.c.seq,
-        _event.c.event,
-        _event.c.at,
-        _person.c.name,
-        _event.c.from_state,
-        _event.c.to_state,
-        _event.c.comment,
-        _event.c.data,
-    )
+    sa.select(*STORED_COLUMNS, _person.c.name)
     .select_from(_event.outerjoin(_person, _person.c.id == _event.c.actor_id))
     .where(
         _event.c.action_id == sa.bindparam("action_id"),
@@ -231,10 +217,10 @@ _REQUEST_EVENTS = (
     .order_by(_event.c.seq)
 )
 _TRANSITIONS_AFTER = (
-    sa.select(_event.c.data)
+    sa.select(*STORED_COLUMNS)
     .where(
         _event.c.action_id == sa.bindparam("action_id"),
-        _event.c.event == "transition",
+        _event.c.event == EventKind.TRANSITION_APPLIED.value,
         _event.c.seq > sa.bindparam("after"),
     )
     .order_by(_event.c.seq)
@@ -246,15 +232,10 @@ def request_events(session: Session, action_id: int, request_id: int) -> list[Re
     rows = session.connection().execute(
         _REQUEST_EVENTS, {"action_id": action_id, "request_id": request_id}
     )
-    return [RequestEvent(*row[:7], data=json.loads(row[7] or "{}")) for row in rows]
+    return [RequestEvent(stored_event(row), row[len(STORED_COLUMNS)]) for row in rows]
 
 
-def date_change_after(session: Session, action_id: int, seq: int) -> dict[str, Any] | None:
-    """The first change of the action's target date recorded after event `seq`, as its
-    `{"from": ..., "to": ...}`; None if there has been none since."""
+def transitions_after(session: Session, action_id: int, seq: int) -> Iterator[StoredEvent]:
+    """The action's transitions recorded after event `seq`, oldest first, read as needed."""
     rows = session.connection().execute(_TRANSITIONS_AFTER, {"action_id": action_id, "after": seq})
-    for (data,) in rows:
-        dates = json.loads(data or "{}").get("target_date")
-        if dates:
-            return dict(dates)
-    return None
+    return (stored_event(row) for row in rows)

@@ -2,11 +2,16 @@
 
 Hashing, keys and what a broken chain means live in `improveflow.audit`; here is only how the
 rows are stored. Events are only ever inserted: the database refuses to change or delete them.
+The read models that show events (a request's story, an action's listing, an export) select
+`STORED_COLUMNS` and hand back `StoredEvent`s, which services read with
+`audit_events.from_row`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +21,38 @@ from improveflow.models import AuditEvent, AuditHead
 from improveflow.stores.tables import table_of
 
 _EVENTS = table_of(AuditEvent)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """One event's row as stored, with no meaning given to its payload (see `from_row`)."""
+
+    seq: int
+    at: datetime
+    event: str
+    action_id: int | None
+    request_id: int | None
+    actor_id: int | None
+    from_state: str | None
+    to_state: str | None
+    comment: str | None
+    data: str
+
+
+# The columns a StoredEvent is made of, in its order: select these, then `stored_event(row)`.
+STORED_COLUMNS = tuple(
+    _EVENTS.c[name]
+    for name in (
+        "seq", "at", "event", "action_id", "request_id", "actor_id",
+        "from_state", "to_state", "comment", "data",
+    )
+)  # fmt: skip
+
+
+def stored_event(row: Sequence[Any]) -> StoredEvent:
+    """The StoredEvent of a row whose first columns are STORED_COLUMNS."""
+    return StoredEvent(*row[: len(STORED_COLUMNS)])
+
 
 _HEAD_FOR_UPDATE = (
     sa.select(col(AuditHead.seq), col(AuditHead.hash))

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from improveflow.audit_events.kinds import EventKind
 from improveflow.models import Action, AuditEvent, AuditHead, Escalation, Person
 from improveflow.reminders import ONLY_STALLED, STALLED_LEVEL
 from improveflow.stores.tables import table_of
@@ -98,7 +99,10 @@ def most_escalated(session: Session, plan_id: int, shown: int) -> list[Escalated
 # The chart's state changes ----------------------------------------------------------------------
 
 # Audit events that move an action into a state (and, for transitions, out of one).
-_STATE_EVENTS = ("action_created", "imported", "transition")
+_STATE_EVENTS = tuple(
+    kind.value
+    for kind in (EventKind.ACTION_CREATED, EventKind.ACTION_IMPORTED, EventKind.TRANSITION_APPLIED)
+)
 _AUDIT_SEQ = sa.select(_head.c.seq).where(_head.c.id == 1)
 
 
@@ -135,7 +139,7 @@ class StateChanges:
     """How many actions of a plan an event moved within one hour."""
 
     hour: datetime  # its start, in UTC
-    event: str  # action_created, imported or transition
+    event: EventKind  # the action created, imported, or moved by a transition
     from_state: str | None
     to_state: str | None
     actions: int
@@ -148,7 +152,9 @@ def state_changes(session: Session, plan_id: int, after: int, upto: int) -> list
         _STATE_CHANGES[connection.dialect.name],
         {"after": after, "upto": upto, "plan_id": plan_id},
     )
-    return [StateChanges(_utc_hour(row[0]), row[1], row[2], row[3], row[4]) for row in rows]
+    return [
+        StateChanges(_utc_hour(row[0]), EventKind(row[1]), row[2], row[3], row[4]) for row in rows
+    ]
 
 
 def _utc_hour(hour: datetime | str) -> datetime:

@@ -25,6 +25,7 @@ from improveflow.models import (
     Plan,
     Theme,
 )
+from improveflow.stores.audit import STORED_COLUMNS, StoredEvent, stored_event
 from improveflow.stores.tables import table_of
 
 _action = table_of(Action)
@@ -129,27 +130,14 @@ def listed_action(session: Session, action_id: int) -> ListedAction:
 
 @dataclass(frozen=True)
 class AuditEntry:
-    """One audit event about an action, with its actor's name."""
+    """One audit event about an action, as stored, with its actor's name."""
 
-    at: datetime
-    event: str
+    stored: StoredEvent
     actor: str | None
-    data: str  # JSON, as stored
-    from_state: str | None
-    to_state: str | None
-    comment: str | None
 
 
 _EVENTS_OF = (
-    sa.select(
-        _audit.c.at,
-        _audit.c.event,
-        _person.c.name,
-        _audit.c.data,
-        _audit.c.from_state,
-        _audit.c.to_state,
-        _audit.c.comment,
-    )
+    sa.select(*STORED_COLUMNS, _person.c.name)
     .select_from(_audit.outerjoin(_person, _person.c.id == _audit.c.actor_id))
     .where(_audit.c.action_id == sa.bindparam("action_id"))
     .order_by(_audit.c.seq)
@@ -159,7 +147,7 @@ _EVENTS_OF = (
 def audit_events_of(session: Session, action_id: int) -> list[AuditEntry]:
     """The action's audit events, oldest first."""
     rows = session.connection().execute(_EVENTS_OF, {"action_id": action_id})
-    return [AuditEntry(*row) for row in rows]
+    return [AuditEntry(stored_event(row), row[len(STORED_COLUMNS)]) for row in rows]
 
 
 @dataclass(frozen=True)

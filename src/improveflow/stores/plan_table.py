@@ -16,8 +16,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from improveflow.audit_events.kinds import EventKind
 from improveflow.models import Action, AuditEvent, Objective, Person, Theme
 from improveflow.stores.actions import ProgressItem, recent_progress
+from improveflow.stores.audit import STORED_COLUMNS, StoredEvent, stored_event
 from improveflow.stores.tables import table_of
 
 _action = table_of(Action)
@@ -154,23 +156,10 @@ def themes_of(session: Session, plan_id: int) -> list[tuple[int, str]]:
     return [(row[0], row[1]) for row in session.connection().execute(_THEMES, {"plan_id": plan_id})]
 
 
-@dataclass(frozen=True)
-class ApprovedChange:
-    """A change a body approved, as the audit log recorded it."""
-
-    action_id: int
-    from_state: str | None
-    to_state: str | None
-    comment: str | None  # the reason the requester gave
-    data: str | None  # JSON: a new target date is {"target_date": {"from": ..., "to": ...}}
-
-
 _APPROVED_CHANGES = (
-    sa.select(
-        _audit.c.action_id, _audit.c.from_state, _audit.c.to_state, _audit.c.comment, _audit.c.data
-    )
+    sa.select(*STORED_COLUMNS)
     .where(
-        _audit.c.event == "transition",
+        _audit.c.event == EventKind.TRANSITION_APPLIED.value,
         _audit.c.request_id.is_not(None),  # decided by a body, not applied at once
         _audit.c.action_id.in_(sa.bindparam("action_ids", expanding=True)),
     )
@@ -178,9 +167,9 @@ _APPROVED_CHANGES = (
 )
 
 
-def approved_changes(session: Session, action_ids: list[int]) -> list[ApprovedChange]:
+def approved_changes(session: Session, action_ids: list[int]) -> list[StoredEvent]:
     """The approved transitions of these actions, oldest first."""
     if not action_ids:
         return []
     rows = session.connection().execute(_APPROVED_CHANGES, {"action_ids": sorted(set(action_ids))})
-    return [ApprovedChange(*row) for row in rows]
+    return [stored_event(row) for row in rows]

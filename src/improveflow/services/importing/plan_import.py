@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import Session
 
 from improveflow import audit, exceptions
+from improveflow import audit_events as recorded
 from improveflow.importers.assemble import assemble_document
 from improveflow.importers.column_choice import ColumnMapping
 from improveflow.importers.dates import UK_DATES, DateReading
@@ -175,18 +176,15 @@ def _import_plan(
             created_at=now,
         )
         plan_store.add_plan(session, plan)
-        audit.append(
-            session,
-            at=now,
-            event="plan_created",
-            data={
-                "plan_id": plan.id,
-                "title": title,
-                "kind": kind.value,
-                "source": plan.source,
-                "organisation": organisation,
-            },
+        assert plan.id is not None
+        created_event = recorded.PlanCreated(
+            plan_id=plan.id,
+            title=title,
+            plan_kind=kind,
+            organisation=organisation,
+            source=plan.source,
         )
+        audit.record(session, created_event, at=now)
     elif options.kind and plan.kind != options.kind.value:
         raise exceptions.InvalidValue(
             f"Plan '{title}' already exists as a {plan.kind.replace('_', ' ')} plan, "

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from improveflow import audit
+from improveflow import audit_events as recorded
 from improveflow.importers.progress_state import COMPLETE, DEFERRED
 from improveflow.importers.records import ParsedAction, ParsedObjective
 from improveflow.importers.review_reasons import ReviewNote, ReviewReason
@@ -93,14 +94,10 @@ class PreviousImports:
             )
             self.latest_progress[action_id] = text
             escalations.heard_from(self.session, action_id, self.now)
-            audit.append(
-                self.session,
-                at=self.now,
-                event="progress",
-                action_id=action_id,
-                comment=text,
-                data={"source": source, "imported": True},
+            news = recorded.ProgressRecorded(
+                action_id=action_id, text=text, source=source, imported=True
             )
+            audit.record(self.session, news, at=self.now)
             line.status = "progress added"
 
     def not_in_files(self) -> list[int]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from improveflow import audit
+from improveflow import audit_events as recorded
 from improveflow.importers.dates import DateReading
 from improveflow.importers.lead_breaks import join_leads_cut_by_page_breaks
 from improveflow.importers.leads import LeadMatcher
@@ -201,15 +202,14 @@ class PlanWriter:
         for row, line, progress, evidence in self.pending:
             action_id = ids[str(row["import_key"])]
             line.id = action_id
-            audit.append(
-                self.session,
-                at=self.now,
-                event="imported",
+            imported = recorded.ActionImported(
                 action_id=action_id,
-                to_state=str(row["state"]),
-                comment=evidence or None,
-                data={"source": row["source"], "plan_id": self.plan_id},
+                state=str(row["state"]),
+                evidence=evidence or None,
+                source=line.source,
+                plan_id=self.plan_id,
             )
+            audit.record(self.session, imported, at=self.now)
             text = (progress or "").strip()
             if text:
                 progress_rows.append({"action_id": action_id, "text": text, "created_at": self.now})

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from improveflow import audit
+from improveflow import audit_events as recorded
 from improveflow.reminders import SweepPlanner
 from improveflow.services import notices
 from improveflow.services.context import Context
@@ -96,13 +97,14 @@ class WorkflowPass:
         self.report.decisions.append(
             SweepDecision(kind, why, person_id, action_id=action_id, request_id=request_id)
         )
-        audit.append(
-            self.session,
-            at=self.now,
-            event=f"notice_{kind}",
+        queued = recorded.NoticeQueued(
+            notice=kind,
             action_id=action_id,
             request_id=request_id,
-            comment=why,
-            data={"notice_id": notice_id, "person_id": person_id, "key": key},
+            why=why,
+            notice_id=notice_id,
+            person_id=person_id,
+            key=key,
         )
+        audit.record(self.session, queued, at=self.now)
         return True
