@@ -20,7 +20,7 @@ SQL_ALLOWED = (
     "models.py",
     "db.py",
     "schema.py",
-    "testing.py",
+    "testing/",
     "testing_audit.py",
 )
 SQL_BUILDERS = {"select", "insert", "update", "delete", "text", "table_of", "update_values"}
