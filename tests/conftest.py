@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -84,13 +84,28 @@ def postgres_url(postgres_template: str) -> Iterator[str]:
     admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A fresh, migrated-on-demand database on each backend."""
-    if request.param == "sqlite":
+def fresh_database_url(
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """The URL of a fresh database on `backend` ("sqlite" or "postgresql")."""
+    if backend == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('db') / 'improveflow.db'}"
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh, migrated-on-demand database on each backend."""
+    return fresh_database_url(request.param, request, tmp_path_factory)
+
+
+@pytest.fixture
+def database_url_on(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], str]:
+    """Makes the URL of a fresh database on a backend it is given, for suites that choose."""
+    return lambda backend: fresh_database_url(backend, request, tmp_path_factory)
 
 
 @pytest.fixture
