@@ -69,6 +69,9 @@ def test_a_share_counts_until_its_moment_and_then_frees_the_budget(
     """A share counts while it may still be sent, and not from the moment it stops counting."""
     take(backend, store, 25, NOW + MINUTE)
 
+    with backend.connection() as connection:
+        assert store.spent(connection, MAILBOX, NOW + MINUTE - timedelta(seconds=1)) == 25
+        assert store.spent(connection, MAILBOX, NOW + MINUTE) == 0
     assert available(backend, store, NOW + MINUTE - timedelta(seconds=1)) == LIMIT - 25
     assert available(backend, store, NOW + MINUTE) == LIMIT
 
