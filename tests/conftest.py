@@ -35,6 +35,24 @@ def tier_of(path: Path) -> str:
 _BROWSER_FILES = {"test_accessibility", "test_pages_without_script"}
 
 
+# The tiers whose tests all live in their own folder: a test elsewhere may name a tier of its
+# own only to leave its folder's (a timed check kept out of the unit tier), never to join these.
+_FOLDER_ONLY_TIERS = ("unit", "contract")
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Asked for the unit or contract tier alone, read only that tier's folder: importing the
+    other tiers' modules (servers, browsers, subprocess helpers) took longer than the unit tests
+    themselves."""
+    tier = config.getoption("markexpr", "")
+    if tier not in _FOLDER_ONLY_TIERS:
+        return None
+    here = Path(__file__).parent
+    if collection_path.parent == here and collection_path.is_dir():
+        return collection_path.name != tier
+    return None
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         # A test may name its tier itself (a timed check kept out of the unit tier's budget).
