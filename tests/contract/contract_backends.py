@@ -8,9 +8,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-from sqlmodel import Session
-
 from improveflow.services.context import Context
 from improveflow.testing import SAMPLE_PEOPLE
 from improveflow.testing.fakes import FakePerson
@@ -41,18 +38,14 @@ class Backend:
     def connection(self) -> Iterator[Any]:
         """A committed transaction's connection; None for the fake."""
         with self.writing() as session:
-            yield None if session is None else _connection(session)
+            yield None if session is None else session.connection()
 
     def person(self, email: str) -> int:
         return self.person_ids[email]
 
 
-def _connection(session: Session) -> sa.Connection:
-    return session.connection()
-
-
 def fake_people() -> dict[int, FakePerson]:
-    """The sample people as the fakes know them, numbered as a fresh database numbers them."""
+    """The sample people as the fakes know them, numbered in order (the fake's own ids)."""
     return {
         number: FakePerson(person.name, person.email, person.organisation)
         for number, person in enumerate(SAMPLE_PEOPLE, start=1)
@@ -60,4 +53,5 @@ def fake_people() -> dict[int, FakePerson]:
 
 
 def fake_bodies() -> dict[int, tuple[str, ...]]:
+    """The approving bodies of each sample person, by the fake's ids."""
     return {number: person.bodies for number, person in enumerate(SAMPLE_PEOPLE, start=1)}
