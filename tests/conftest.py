@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -33,6 +33,24 @@ def tier_of(path: Path) -> str:
 
 
 _BROWSER_FILES = {"test_accessibility", "test_pages_without_script"}
+
+
+# The tiers whose tests all live in their own folder: a test elsewhere may name a tier of its
+# own only to leave its folder's (a timed check kept out of the unit tier), never to join these.
+_FOLDER_ONLY_TIERS = ("unit", "contract")
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Asked for the unit or contract tier alone, read only that tier's folder: importing the
+    other tiers' modules (servers, browsers, subprocess helpers) took longer than the unit tests
+    themselves."""
+    tier = config.getoption("markexpr", "")
+    if tier not in _FOLDER_ONLY_TIERS:
+        return None
+    here = Path(__file__).parent
+    if collection_path.parent == here and collection_path.is_dir():
+        return collection_path.name != tier
+    return None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -84,13 +102,28 @@ def postgres_url(postgres_template: str) -> Iterator[str]:
     admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A fresh, migrated-on-demand database on each backend."""
-    if request.param == "sqlite":
+def fresh_database_url(
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """The URL of a fresh database on `backend` ("sqlite" or "postgresql")."""
+    if backend == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('db') / 'improveflow.db'}"
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh, migrated-on-demand database on each backend."""
+    return fresh_database_url(request.param, request, tmp_path_factory)
+
+
+@pytest.fixture
+def database_url_on(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], str]:
+    """Makes the URL of a fresh database on a backend it is given, for suites that choose."""
+    return lambda backend: fresh_database_url(backend, request, tmp_path_factory)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import ssl
 import threading
 import weakref
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from types import TracebackType
@@ -117,10 +118,27 @@ class _Handler:
         return AuthResult(success=given == expected, handled=False, auth_data=given[0])
 
 
+class CountingSmtp(SMTP):
+    """aiosmtpd's SMTP, telling its server when a connection ends (a client's QUIT, or the
+    server hanging up on an idle one)."""
+
+    def connection_lost(self, error: Exception | None) -> None:
+        super().connection_lost(error)
+        server = getattr(self.event_handler, "_server", None)
+        if isinstance(server, CapturingSmtpServer):
+            server._count_hang_up()
+
+
+class _CountingController(Controller):
+    def factory(self) -> SMTP:
+        return CountingSmtp(self.handler, **self.SMTP_kwargs)
+
+
 class CapturingSmtpServer:
     """An SMTP server on 127.0.0.1 (a free port unless given); a context manager.
 
-    `received` holds every accepted message; `connections` counts sessions (one EHLO each).
+    `received` holds every accepted message; `connections` counts sessions (one EHLO each) and
+    `hang_ups` the connections ended; `wait_until` waits for any of them to reach a mark.
     """
 
     def __init__(
@@ -149,6 +167,10 @@ class CapturingSmtpServer:
         self._received: list[ReceivedEmail] = []
         self._count = 0
         self._connections = 0
+        self._hang_ups = 0
+        # Notified whenever something arrives or a connection ends; its own lock, so a waiter's
+        # check may read the counts (which take `_lock`).
+        self._changed = threading.Condition()
         self._refused: dict[str, str] = {}
         self._deferred: dict[str, tuple[str, int]] = {}
         self._stalled: dict[str, float] = {}
@@ -163,7 +185,7 @@ class CapturingSmtpServer:
             return
         handler = _Handler(self)
         starttls = self.tls is not None and not self.implicit_tls
-        controller = Controller(
+        controller = _CountingController(
             handler,
             hostname=self.host,
             port=self.port,
@@ -246,13 +268,32 @@ class CapturingSmtpServer:
     def _count_connection(self) -> None:
         with self._lock:
             self._connections += 1
+        self._tell_waiters()
+
+    def _count_hang_up(self) -> None:
+        with self._lock:
+            self._hang_ups += 1
+        self._tell_waiters()
 
     def _keep(self, received: ReceivedEmail) -> int:
         with self._lock:
             self._count += 1
             if self.keep:
                 self._received.append(received)
-            return self._count
+            count = self._count
+        self._tell_waiters()
+        return count
+
+    def _tell_waiters(self) -> None:
+        with self._changed:
+            self._changed.notify_all()
+
+    def wait_until(self, reached: Callable[[], bool], timeout: float) -> bool:
+        """Block until `reached()` holds, checked each time a message arrives or a connection
+        starts or ends, or until `timeout` seconds pass; whether it holds. Tests wait on this
+        rather than sleeping for a guessed while."""
+        with self._changed:
+            return self._changed.wait_for(reached, timeout)
 
     @property
     def received(self) -> list[ReceivedEmail]:
@@ -270,6 +311,12 @@ class CapturingSmtpServer:
         with self._lock:
             return self._connections
 
+    @property
+    def hang_ups(self) -> int:
+        """Connections ended so far, by either side."""
+        with self._lock:
+            return self._hang_ups
+
     def attempts_for(self, address: str) -> int:
         """RCPT commands seen for `address`, accepted or not."""
         with self._lock:
@@ -286,4 +333,5 @@ class CapturingSmtpServer:
             self._received.clear()
             self._count = 0
             self._connections = 0
+            self._hang_ups = 0
             self._rcpt_seen.clear()

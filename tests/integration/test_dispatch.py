@@ -10,7 +10,6 @@ import shutil
 import ssl
 import subprocess
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -264,8 +263,13 @@ def test_a_connection_the_server_closed_while_idle_is_reopened(ctx: Context) -> 
 
         async def send_with_a_pause() -> int:
             async with pool:
+                before = server.hang_ups  # the server's own readiness probe counts as one
                 await pool.send(simple_message(row_for(0)), sender=SENDER, recipient=address(0))
-                await asyncio.sleep(0.4)  # longer than the server's idle timeout
+                # Wait for the server to hang up on the idle connection, not for a guessed while.
+                hung_up = await asyncio.to_thread(
+                    server.wait_until, lambda: server.hang_ups > before, 30.0
+                )
+                assert hung_up, "the server never closed the idle connection"
                 await pool.send(simple_message(row_for(1)), sender=SENDER, recipient=address(1))
             return pool.connections_opened
 
@@ -660,8 +664,8 @@ def test_a_run_killed_mid_dispatch_loses_nothing(mail: Context, smtp: CapturingS
         target=_dispatch_in_child, args=(mail.database.url, smtp.port)
     )
     child.start()
-    while smtp.count < 40 and child.is_alive():
-        time.sleep(0.005)
+    # Woken by each arrival; a child that died early is caught just below.
+    smtp.wait_until(lambda: smtp.count >= 40, 120.0)
     assert child.is_alive(), f"the run stopped by itself (exit code {child.exitcode})"
     child.kill()
     child.join(timeout=10)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -204,8 +203,7 @@ def test_a_database_stopped_mid_dispatch_repeats_at_most_one_email_per_connectio
         enqueue(mail, total)
 
         def crash_when_under_way() -> None:
-            while smtp.count < 40:
-                time.sleep(0.002)
+            smtp.wait_until(lambda: smtp.count >= 40, 120.0)
             cluster.stop("immediate")
 
         crasher = threading.Thread(target=crash_when_under_way)

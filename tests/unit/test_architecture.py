@@ -5,7 +5,9 @@ pure core that touches no database. A module that breaks a rule is named with it
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import improveflow
@@ -20,7 +22,7 @@ SQL_ALLOWED = (
     "models.py",
     "db.py",
     "schema.py",
-    "testing.py",
+    "testing/",
     "testing_audit.py",
 )
 SQL_BUILDERS = {"select", "insert", "update", "delete", "text", "table_of", "update_values"}
@@ -28,14 +30,38 @@ SQL_METHODS = {"exec_driver_sql", "execute", "exec", "scalars", "scalar"}
 PURE_CORE = ("workflow/", "reminders/", "calendar.py", "clock.py")
 
 
-def _modules() -> Iterator[tuple[str, ast.Module]]:
+@dataclass(frozen=True)
+class _Module:
+    """What the checks need of one module, kept instead of its syntax tree (a cache of every
+    tree would slow each garbage collection for the rest of the run)."""
+
+    name: str
+    imports: tuple[tuple[int, str], ...]
+    sql: tuple[tuple[int, str], ...]
+    transactions: tuple[tuple[int, str], ...]
+
+
+@functools.cache
+def _modules() -> tuple[_Module, ...]:
+    """Every module of the package, parsed and walked once for all the checks (that is their
+    cost)."""
+    found = []
     for path in sorted(PACKAGE.rglob("*.py")):
-        relative = path.relative_to(PACKAGE).as_posix()
-        yield relative, ast.parse(path.read_text(encoding="utf-8"), filename=relative)
+        name = path.relative_to(PACKAGE).as_posix()
+        nodes = list(ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=name)))
+        found.append(
+            _Module(
+                name,
+                tuple(_imported(nodes)),
+                tuple(_sql_uses(nodes)),
+                tuple(_calls_to(nodes, {"writing", "reading"})),
+            )
+        )
+    return tuple(found)
 
 
-def _imported(tree: ast.Module) -> Iterator[tuple[int, str]]:
-    for node in ast.walk(tree):
+def _imported(nodes: list[ast.AST]) -> Iterator[tuple[int, str]]:
+    for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield node.lineno, alias.name
@@ -45,10 +71,10 @@ def _imported(tree: ast.Module) -> Iterator[tuple[int, str]]:
                 yield node.lineno, f"{node.module}.{alias.name}"
 
 
-def _sqlalchemy_names(tree: ast.Module) -> set[str]:
+def _sqlalchemy_names(nodes: list[ast.AST]) -> set[str]:
     """Names bound to SQL builders by `from sqlalchemy/sqlmodel import select, ...`."""
     bound: set[str] = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in (
             "sqlalchemy",
             "sqlmodel",
@@ -57,9 +83,9 @@ def _sqlalchemy_names(tree: ast.Module) -> set[str]:
     return bound & SQL_BUILDERS
 
 
-def _sql_uses(tree: ast.Module) -> Iterator[tuple[int, str]]:
-    builders = _sqlalchemy_names(tree)
-    for node in ast.walk(tree):
+def _sql_uses(nodes: list[ast.AST]) -> Iterator[tuple[int, str]]:
+    builders = _sqlalchemy_names(nodes)
+    for node in nodes:
         if not isinstance(node, ast.Call):
             continue
         function = node.func
@@ -83,8 +109,8 @@ def _looks_like_a_session(node: ast.expr) -> bool:
     return name in ("session", "connection", "conn", "db_session")
 
 
-def _calls_to(tree: ast.Module, names: set[str]) -> Iterator[tuple[int, str]]:
-    for node in ast.walk(tree):
+def _calls_to(nodes: list[ast.AST], names: set[str]) -> Iterator[tuple[int, str]]:
+    for node in nodes:
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
@@ -96,10 +122,10 @@ def _calls_to(tree: ast.Module, names: set[str]) -> Iterator[tuple[int, str]]:
 def test_sql_lives_only_in_the_stores() -> None:
     """Services, pages, commands, importers and notify ask a store; they write no SQL."""
     found = [
-        f"{module}:{line}: {what}"
-        for module, tree in _modules()
-        if not module.startswith(SQL_ALLOWED)
-        for line, what in _sql_uses(tree)
+        f"{module.name}:{line}: {what}"
+        for module in _modules()
+        if not module.name.startswith(SQL_ALLOWED)
+        for line, what in module.sql
     ]
     assert found == []
 
@@ -107,10 +133,10 @@ def test_sql_lives_only_in_the_stores() -> None:
 def test_transactions_open_only_in_services() -> None:
     """Only a service (a use case) opens a unit of work; edges and stores never do."""
     found = [
-        f"{module}:{line}: {what}()"
-        for module, tree in _modules()
-        if not module.startswith(("services/", "db.py", "testing.py", "testing_audit.py"))
-        for line, what in _calls_to(tree, {"writing", "reading"})
+        f"{module.name}:{line}: {what}()"
+        for module in _modules()
+        if not module.name.startswith(("services/", "db.py", "testing/", "testing_audit.py"))
+        for line, what in module.transactions
     ]
     assert found == []
 
@@ -118,10 +144,10 @@ def test_transactions_open_only_in_services() -> None:
 def test_notify_never_imports_services() -> None:
     """Rendering and sending email sit below the use cases that decide what to send."""
     found = [
-        f"{module}:{line}: {name}"
-        for module, tree in _modules()
-        if module.startswith("notify/")
-        for line, name in _imported(tree)
+        f"{module.name}:{line}: {name}"
+        for module in _modules()
+        if module.name.startswith("notify/")
+        for line, name in module.imports
         if name.startswith("improveflow.services")
     ]
     assert found == []
@@ -131,10 +157,10 @@ def test_stores_never_import_services_or_edges() -> None:
     """A store is the bottom layer: it knows the tables, nothing that uses them."""
     edges = ("improveflow.services", "improveflow.web", "improveflow.cli", "improveflow.scheduler")
     found = [
-        f"{module}:{line}: {name}"
-        for module, tree in _modules()
-        if module.startswith("stores/")
-        for line, name in _imported(tree)
+        f"{module.name}:{line}: {name}"
+        for module in _modules()
+        if module.name.startswith("stores/")
+        for line, name in module.imports
         if name.startswith(edges)
     ]
     assert found == []
@@ -150,10 +176,10 @@ def test_the_core_is_pure() -> None:
         "improveflow.services",
     )
     found = [
-        f"{module}:{line}: {name}"
-        for module, tree in _modules()
-        if module.startswith(PURE_CORE)
-        for line, name in _imported(tree)
+        f"{module.name}:{line}: {name}"
+        for module in _modules()
+        if module.name.startswith(PURE_CORE)
+        for line, name in module.imports
         if name.startswith(impure)
     ]
     assert found == []

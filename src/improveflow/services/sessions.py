@@ -21,6 +21,7 @@ from improveflow.services.link_scope import LinkScope, UnreadableScope, stored_s
 from improveflow.stores import people
 from improveflow.stores import sessions as stored_sessions
 from improveflow.stores.people import Actor
+from improveflow.stores.protocols import WebSessionStore
 
 # A session started by signing in lasts a working day. A visit from any other link reaches
 # one page, for an hour: time enough to do what the email asked, and no longer, should the
@@ -49,10 +50,12 @@ def start(
     now: datetime,
     lifetime: timedelta,
     scope: LinkScope | None,
+    store: WebSessionStore = stored_sessions,
 ) -> NewSession:
     """A new session for `person_id` in the caller's transaction, reaching `scope` (None:
-    everything) for `lifetime`; `via` is the link purpose that started it."""
-    stored_sessions.forget_ended(session, now)
+    everything) for `lifetime`; `via` is the link purpose that started it. `store` keeps it
+    (the database's, unless a test hands in a fake)."""
+    store.forget_ended(session, now)
     key = secrets.token_urlsafe(32)
     new = NewSession(
         key=key,
@@ -60,7 +63,7 @@ def start(
         csrf_token=secrets.token_urlsafe(32),
         expires_at=now + lifetime,
     )
-    stored_sessions.add_session(
+    store.add_session(
         session,
         stored_sessions.StoredSession(
             key_hash=_hash(key),

@@ -12,6 +12,7 @@ import shutil
 import ssl
 import subprocess
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -50,6 +51,9 @@ class LoopbackHttpServer:
         self.host = LOOPBACK
         self.port = port or free_port()
         self._lock = threading.Lock()
+        # Notified after each request is answered; its own lock, so a waiter's check may read
+        # what arrived (which takes `_lock`).
+        self._changed = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -59,6 +63,16 @@ class LoopbackHttpServer:
 
     def answer(self, request: Request) -> Answer:
         raise NotImplementedError
+
+    def _tell_waiters(self) -> None:
+        with self._changed:
+            self._changed.notify_all()
+
+    def wait_until(self, reached: Callable[[], bool], timeout: float) -> bool:
+        """Block until `reached()` holds, checked after each request is answered, or until
+        `timeout` seconds pass; whether it holds."""
+        with self._changed:
+            return self._changed.wait_for(reached, timeout)
 
     def start(self) -> None:
         if self._server is not None:
@@ -77,6 +91,7 @@ class LoopbackHttpServer:
                     self.rfile.read(length) if length else b"",
                 )
                 answer = fake.answer(request)
+                fake._tell_waiters()
                 body = (
                     answer.body
                     if isinstance(answer.body, bytes)

@@ -42,6 +42,8 @@ class MailService:
     put_off: Callable[[str], None]  # refuse the next message to this recipient for now
     stall: Callable[[str, float], None]  # hold messages to this recipient for seconds
     recipients: Callable[[], list[str]]  # one entry per message received, in arrival order
+    # Block until the check holds (tried as messages arrive) or the seconds pass; whether it does.
+    wait_until: Callable[[Callable[[], bool], float], bool]
     put_off_wait: timedelta  # the wait the service asks for when it puts a message off
     tokens: TokenEndpoint | None = None
     trusted: Path | None = None  # the certificate clients must trust (SSL_CERT_FILE), if any
@@ -87,6 +89,7 @@ def _smtp(server: CapturingSmtpServer, mailbox: str) -> MailService:
         lambda to: server.defer(to),
         server.stall,
         _smtp_recipients(server),
+        server.wait_until,
         timedelta(),
         levers={"smtp": server},
     )
@@ -124,6 +127,7 @@ def _smtp_oauth(stack: ExitStack, folder: Path, mailbox: str) -> MailService:
         lambda to: server.defer(to),
         server.stall,
         _smtp_recipients(server),
+        server.wait_until,
         timedelta(),
         tokens=endpoint,
         trusted=trusted,
@@ -151,6 +155,7 @@ def _graph(stack: ExitStack, mailbox: str) -> MailService:
         lambda to: graph.put_off(to, retry_after_s=retry_after.total_seconds()),
         graph.stall,
         lambda: [got.message["To"].addresses[0].addr_spec for got in graph.received],
+        graph.wait_until,
         retry_after,
         tokens=endpoint,
         levers={"graph": graph, "tokens": endpoint},
@@ -173,6 +178,7 @@ def _notify(notify: NotifyServer, mailbox: str) -> MailService:
         notify.put_off,
         notify.stall,
         lambda: [got.email_address for got in notify.received],
+        notify.wait_until,
         timedelta(),
         levers={"notify": notify},
     )

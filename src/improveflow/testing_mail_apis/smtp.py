@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
 from improveflow.testing_mail_apis.tokens import SMTP_AUDIENCE, TokenEndpoint, Verdict
-from improveflow.testing_smtp import CapturingSmtpServer, _Handler
+from improveflow.testing_smtp import CapturingSmtpServer, CountingSmtp, _Handler
 
 BASIC_AUTH_DISABLED = (
     "535 5.7.139 Authentication unsuccessful, basic authentication is disabled. "
@@ -31,7 +31,7 @@ SEND_AS_DENIED = "550 5.7.60 SMTP; Client does not have permissions to send as t
 TOKEN_EXPIRED = "421 4.7.0 Session token expired, closing transmission channel"
 
 
-class _ExchangeSmtp(SMTP):
+class _ExchangeSmtp(CountingSmtp):
     """aiosmtpd's SMTP, taking AUTH lines as long as a bearer token makes them (Exchange does:
     Microsoft's tokens run to a few thousand characters, past aiosmtpd's 512 for a command)."""
 
