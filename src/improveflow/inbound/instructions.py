@@ -74,9 +74,23 @@ def new_text(text: str) -> str:
     if not replies:
         return ""
     body = replies[0].body or ""
-    # A line quoted with '>' that the parser left (quoted text with no header above it).
-    kept = [line for line in body.split("\n") if not line.lstrip().startswith(">")]
+    kept: list[str] = []
+    for line in body.split("\n"):
+        # The parser finds a sign-off only below some text: one on the first line (a reply with
+        # nothing written above the signature) is cut here, with all that follows it.
+        if _SIGN_OFF.match(line):
+            break
+        # A line quoted with '>' that the parser left (quoted text with no header above it).
+        if not line.lstrip().startswith(">"):
+            kept.append(line)
     return "\n".join(kept).strip()
+
+
+_SIGN_OFF = re.compile(
+    r"^\s*(?:(?:kind |best |warm |many )?(?:regards|wishes|thanks)|thank you|cheers|"
+    r"yours sincerely|sent from my .*|get outlook for .*|--)\s*[,.!]?\s*$",
+    re.IGNORECASE,
+)
 
 
 _NUMBER = re.compile(r"^#\s*(\d{1,3})\b[\s:.,-]*", re.IGNORECASE)

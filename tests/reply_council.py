@@ -1,0 +1,148 @@
+"""A council whose owners answer by email: reply settings, a reminder queued for Owen's action
+in progress, and the reply address its email carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlmodel import select
+
+from improveflow.models import ApprovalRequest, InboundReply, Notice, Outbox, ProgressUpdate
+from improveflow.services import bundling, notices, people, replies
+from improveflow.services.context import Context
+from improveflow.stores import actions
+from improveflow.stores import people as people_store
+from improveflow.testing import add_action, add_plan, add_sample_people
+from tests.web.web_helpers import CERI, start_action
+
+SECRET = "a-test-secret-for-reply-addresses"
+REPLY_ADDRESS = "improvement@council.example"
+OWEN = "owen@council.example"
+
+
+def with_replies(ctx: Context, **changes: Any) -> Context:
+    """`ctx` with reply addresses on (and whatever else `changes` sets)."""
+    settings = ctx.settings.model_copy(
+        update={
+            "secret_key": SECRET,
+            "reply_address": REPLY_ADDRESS,
+            "base_url": "https://plans.council.example",
+            **changes,
+        }
+    )
+    return Context(
+        settings=settings, database=ctx.database, workflows=ctx.workflows, clock=ctx.clock
+    )
+
+
+@dataclass(frozen=True)
+class RepliesCouncil:
+    ctx: Context
+    action_id: int  # in progress, owned by Owen, with no progress yet
+    second_id: int  # also Owen's, in progress
+
+    def person_id(self, email: str) -> int:
+        with self.ctx.database.reading() as session:
+            found = people_store.person_by_email(session, email)
+            assert found.id is not None
+            return found.id
+
+
+def replies_council(ctx: Context) -> RepliesCouncil:
+    add_sample_people(ctx)
+    people.import_people(ctx, [CERI])
+    plan_id = add_plan(ctx)
+    action_id = add_action(ctx, plan_id, "Improve housing repairs", target=date(2014, 9, 30))
+    start_action(ctx, action_id)
+    second_id = add_action(ctx, plan_id, "Publish the asset review", target=date(2014, 10, 31))
+    start_action(ctx, second_id)
+    return RepliesCouncil(ctx, action_id, second_id)
+
+
+def queue_reminders(ctx: Context, person_id: int, *action_ids: int) -> int:
+    """Reminders about `action_ids` bundled into one email for `person_id`; its outbox id."""
+    now = ctx.clock.now()
+    with ctx.database.writing() as session:
+        for action_id in action_ids:
+            notices.add(
+                session,
+                key=f"{notices.REMINDER}:{action_id}:test",
+                kind=notices.REMINDER,
+                person_id=person_id,
+                action_id=action_id,
+                due_at=now,
+                now=now,
+            )
+    bundling.bundle_due_by_page(ctx, now)
+    with ctx.database.reading() as session:
+        found = session.exec(
+            select(Notice.outbox_id).where(
+                Notice.idempotency_key == f"{notices.REMINDER}:{action_ids[0]}:test"
+            )
+        ).first()
+        assert found is not None
+        return found
+
+
+def reply_address(ctx: Context, person_id: int, email_id: int) -> str:
+    addresses = replies.reply_addresses(ctx)
+    assert addresses is not None
+    return addresses.address(person_id, email_id, ctx.clock.now())
+
+
+def progress_of(ctx: Context, action_id: int) -> list[tuple[str, str | None]]:
+    with ctx.database.reading() as session:
+        found = session.exec(
+            select(ProgressUpdate.text, ProgressUpdate.rag)
+            .where(ProgressUpdate.action_id == action_id)
+            .order_by(ProgressUpdate.id)  # type: ignore[arg-type]
+        ).all()
+        return [(text, rag) for text, rag in found]
+
+
+def requests_of(ctx: Context, action_id: int) -> list[tuple[str, str, str | None]]:
+    """The action's requests since it was started: (transition, status, reason)."""
+    with ctx.database.reading() as session:
+        found = session.exec(
+            select(
+                ApprovalRequest.transition, ApprovalRequest.status, ApprovalRequest.reason
+            ).where(ApprovalRequest.action_id == action_id, ApprovalRequest.transition != "approve")
+        ).all()
+        return [(transition, status, reason) for transition, status, reason in found]
+
+
+def state_of(ctx: Context, action_id: int) -> tuple[str, str | None]:
+    with ctx.database.reading() as session:
+        action = actions.action_by_id(session, action_id)
+        return action.state, action.rag
+
+
+@dataclass(frozen=True)
+class Answer:
+    recipient_email: str
+    context: dict[str, Any]
+
+
+def answers(ctx: Context) -> list[Answer]:
+    """The polite answers queued, oldest first."""
+    with ctx.database.reading() as session:
+        found = session.exec(
+            select(Outbox.recipient_email, Outbox.context)
+            .where(Outbox.template == replies.REFUSED_TEMPLATE)
+            .order_by(Outbox.id)  # type: ignore[arg-type]
+        ).all()
+        return [Answer(email, dict(context)) for email, context in found]
+
+
+@dataclass(frozen=True)
+class Kept:
+    outcome: str
+    reason: str | None
+
+
+def kept_replies(ctx: Context) -> list[Kept]:
+    with ctx.database.reading() as session:
+        found = session.exec(select(InboundReply.outcome, InboundReply.reason)).all()
+        return [Kept(outcome, reason) for outcome, reason in found]
