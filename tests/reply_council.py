@@ -4,7 +4,7 @@ in progress, and the reply address its email carries."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import select
@@ -54,9 +54,15 @@ def replies_council(ctx: Context) -> RepliesCouncil:
     add_sample_people(ctx)
     people.import_people(ctx, [CERI])
     plan_id = add_plan(ctx)
-    action_id = add_action(ctx, plan_id, "Improve housing repairs", target=date(2014, 9, 30))
+    # Months ahead of the context's clock, whatever it is set to.
+    today = ctx.clock.now().date()
+    action_id = add_action(
+        ctx, plan_id, "Improve housing repairs", target=today + timedelta(days=120)
+    )
     start_action(ctx, action_id)
-    second_id = add_action(ctx, plan_id, "Publish the asset review", target=date(2014, 10, 31))
+    second_id = add_action(
+        ctx, plan_id, "Publish the asset review", target=today + timedelta(days=150)
+    )
     start_action(ctx, second_id)
     return RepliesCouncil(ctx, action_id, second_id)
 
