@@ -3,19 +3,27 @@ in progress, and the reply address its email carries."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlmodel import select
 
+from improveflow.calendar import LONDON, WorkingCalendar
+from improveflow.clock import FrozenClock
 from improveflow.models import ApprovalRequest, InboundReply, Notice, Outbox, ProgressUpdate
 from improveflow.services import bundling, notices, people, replies
+from improveflow.services import sign_in as sign_in_service
 from improveflow.services.context import Context
+from improveflow.services.delivery import send_due
 from improveflow.stores import actions
 from improveflow.stores import people as people_store
-from improveflow.testing import add_action, add_plan, add_sample_people
-from tests.web.web_helpers import CERI, start_action
+from improveflow.testing import add_action, add_plan, add_sample_people, make_context
+from improveflow.testing_smtp import CapturingSmtpServer
+from improveflow.web.app import create_app
+from tests.web.web_helpers import CERI, follow, start_action
 
 SECRET = "a-test-secret-for-reply-addresses"
 REPLY_ADDRESS = "improvement@council.example"
@@ -48,6 +56,43 @@ class RepliesCouncil:
             found = people_store.person_by_email(session, email)
             assert found.id is not None
             return found.id
+
+
+def recent_working_morning() -> FrozenClock:
+    """A clock at 10:00 on the last working day before today: reply addresses made then are
+    still in date for a command, which reads the real clock."""
+    day = datetime.now(LONDON).date() - timedelta(days=1)
+    while not WorkingCalendar().is_working_day(day):
+        day -= timedelta(days=1)
+    return FrozenClock(datetime(day.year, day.month, day.day, 10, tzinfo=LONDON).astimezone(UTC))
+
+
+def mail_council(database_url: str, smtp: CapturingSmtpServer, base_url: str) -> RepliesCouncil:
+    """A council on `database_url` sending through `smtp`, its clock a recent working morning."""
+    ctx = make_context(
+        database_url,
+        clock=recent_working_morning(),
+        secret_key=SECRET,
+        base_url=base_url,
+        reply_address=REPLY_ADDRESS,
+        smtp_host=smtp.host,
+        smtp_port=smtp.port,
+        smtp_from="plans@council.example",
+    )
+    return replies_council(ctx)
+
+
+def command_env(council: RepliesCouncil, **more: str) -> dict[str, str]:
+    """The environment `improveflow` runs in for this council (its database and settings)."""
+    env = dict(os.environ)
+    env.update(
+        IMPROVEFLOW_DATABASE_URL=council.ctx.settings.database_url,
+        IMPROVEFLOW_SECRET_KEY=SECRET,
+        IMPROVEFLOW_REPLY_ADDRESS=REPLY_ADDRESS,
+        IMPROVEFLOW_BASE_URL=council.ctx.settings.base_url,
+        **more,
+    )
+    return env
 
 
 def replies_council(ctx: Context) -> RepliesCouncil:
@@ -152,3 +197,26 @@ def kept_replies(ctx: Context) -> list[Kept]:
     with ctx.database.reading() as session:
         found = session.exec(select(InboundReply.outcome, InboundReply.reason)).all()
         return [Kept(outcome, reason) for outcome, reason in found]
+
+
+def reminder_reply_to(council: RepliesCouncil, smtp: CapturingSmtpServer) -> str:
+    """Send Owen a reminder through the loopback server; the Reply-To it arrived with."""
+    ctx = council.ctx
+    queue_reminders(ctx, council.person_id(OWEN), council.action_id)
+    send_due(ctx, now=ctx.clock.now())
+    [reminder] = [m.message for m in smtp.to(OWEN) if "Reminder" in str(m.message["Subject"])]
+    text = reminder.get_body(preferencelist=("plain",))
+    assert text is not None
+    assert "You can answer by replying to this email" in text.get_content()
+    reply_to = str(reminder["Reply-To"])
+    assert reply_to.startswith("improvement+")
+    assert reply_to.endswith("@council.example")
+    return reply_to
+
+
+def action_page(ctx: Context, action_id: int, person_id: int) -> str:
+    with TestClient(create_app(ctx), base_url=ctx.settings.base_url) as client:
+        follow(client, sign_in_service.signer(ctx).sign_in_link(person_id))
+        page = client.get(f"/actions/{action_id}")
+        assert page.status_code == 200
+        return page.text

@@ -184,6 +184,9 @@ class Settings(BaseSettings):
     imap_done_folder: str = Field(
         default="improveflow-handled", description="Where handled replies are moved."
     )
+    imap_poll_every_minutes: int = Field(
+        default=5, ge=1, le=60, description="How often the scheduler reads the mailbox."
+    )
 
     audit_key: SecretStr | None = Field(
         default=None,

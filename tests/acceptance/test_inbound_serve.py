@@ -5,53 +5,36 @@ action page; the owner is sent a confirmation; an oversized reply is refused at 
 
 from __future__ import annotations
 
-import os
 import smtplib
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from improveflow.calendar import LONDON, WorkingCalendar
 from improveflow.clock import FrozenClock
 from improveflow.models import Outbox
 from improveflow.services import bundling
-from improveflow.services import sign_in as sign_in_service
 from improveflow.services.context import Context
 from improveflow.services.delivery import send_due
-from improveflow.testing import make_context
 from improveflow.testing_smtp import LOOPBACK, CapturingSmtpServer, free_port
-from improveflow.web.app import create_app
 from tests.reply_council import (
     OWEN,
-    REPLY_ADDRESS,
-    SECRET,
     RepliesCouncil,
+    action_page,
+    command_env,
     kept_replies,
-    queue_reminders,
-    replies_council,
+    mail_council,
+    reminder_reply_to,
 )
 from tests.reply_mail import gmail_reply, outlook_reply
-from tests.web.web_helpers import follow
 
 BASE = "http://testserver"
 SENDER = "plans@council.example"
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    """10:00 on the last working day before today: the reply addresses made then are still in
-    date for the command, which reads the real clock."""
-    day = datetime.now(LONDON).date() - timedelta(days=1)
-    while not WorkingCalendar().is_working_day(day):
-        day -= timedelta(days=1)
-    return FrozenClock(datetime(day.year, day.month, day.day, 10, tzinfo=LONDON).astimezone(UTC))
 
 
 @pytest.fixture
@@ -61,35 +44,17 @@ def smtp() -> Iterator[CapturingSmtpServer]:
 
 
 @pytest.fixture
-def council(
-    database_url: str, clock: FrozenClock, smtp: CapturingSmtpServer
-) -> Iterator[RepliesCouncil]:
-    ctx = make_context(
-        database_url,
-        clock=clock,
-        secret_key=SECRET,
-        base_url=BASE,
-        reply_address=REPLY_ADDRESS,
-        smtp_host=smtp.host,
-        smtp_port=smtp.port,
-        smtp_from=SENDER,
-    )
-    yield replies_council(ctx)
-    ctx.close()
+def council(database_url: str, smtp: CapturingSmtpServer) -> Iterator[RepliesCouncil]:
+    made = mail_council(database_url, smtp, BASE)
+    yield made
+    made.ctx.close()
 
 
 @pytest.fixture
 def inbound(council: RepliesCouncil, tmp_path: Path) -> Iterator[int]:
     """`improveflow inbound serve` on a free loopback port, as a council would run it."""
     port = free_port()
-    env = dict(os.environ)
-    env.update(
-        IMPROVEFLOW_DATABASE_URL=council.ctx.settings.database_url,
-        IMPROVEFLOW_SECRET_KEY=SECRET,
-        IMPROVEFLOW_REPLY_ADDRESS=REPLY_ADDRESS,
-        IMPROVEFLOW_BASE_URL=BASE,
-        IMPROVEFLOW_REPLY_MAX_BYTES="5000000",
-    )
+    env = command_env(council, IMPROVEFLOW_REPLY_MAX_BYTES="5000000")
     process = subprocess.Popen(
         [sys.executable, "-m", "improveflow", "inbound", "serve", "--port", str(port)],
         cwd=tmp_path,
@@ -126,36 +91,13 @@ def _send(port: int, message: object, to: str) -> None:
         client.send_message(message, from_addr=OWEN, to_addrs=[to])  # type: ignore[arg-type]
 
 
-def _reminder_reply_to(council: RepliesCouncil, smtp: CapturingSmtpServer) -> str:
-    """Send Owen a reminder through the loopback server; the Reply-To it arrived with."""
-    ctx = council.ctx
-    queue_reminders(ctx, council.person_id(OWEN), council.action_id)
-    send_due(ctx, now=ctx.clock.now())
-    [reminder] = [m.message for m in smtp.to(OWEN) if "Reminder" in str(m.message["Subject"])]
-    text = reminder.get_body(preferencelist=("plain",))
-    assert text is not None
-    assert "You can answer by replying to this email" in text.get_content()
-    reply_to = str(reminder["Reply-To"])
-    assert reply_to.startswith("improvement+")
-    assert reply_to.endswith("@council.example")
-    return reply_to
-
-
 def _due(ctx: Context, template: str) -> datetime:
     with ctx.database.reading() as session:
         [due_at] = session.exec(select(Outbox.due_at).where(Outbox.template == template)).all()
         return due_at
 
 
-def _action_page(ctx: Context, action_id: int, person_id: int) -> str:
-    with TestClient(create_app(ctx), base_url=BASE) as client:
-        follow(client, sign_in_service.signer(ctx).sign_in_link(person_id))
-        page = client.get(f"/actions/{action_id}")
-        assert page.status_code == 200
-        return page.text
-
-
-def test_replies_sent_to_inbound_serve_show_on_the_action_page(
+def test_replies_sent_to_inbound_serve_show_on_theaction_page(
     council: RepliesCouncil, smtp: CapturingSmtpServer, inbound: int
 ) -> None:
     """An Outlook reply rating the action amber and a Gmail reply saying DONE, each with its
@@ -163,7 +105,7 @@ def test_replies_sent_to_inbound_serve_show_on_the_action_page(
     (no signature or quoted text), the amber rating and the completion request waiting for
     CMT. Owen then gets one confirmation saying so."""
     ctx = council.ctx
-    reply_to = _reminder_reply_to(council, smtp)
+    reply_to = reminder_reply_to(council, smtp)
     _send(
         inbound,
         outlook_reply("RAG AMBER\nContractor appointed; two weeks behind.", to=reply_to),
@@ -172,7 +114,7 @@ def test_replies_sent_to_inbound_serve_show_on_the_action_page(
     _send(inbound, gmail_reply("DONE\nAll repairs finished and signed off.", to=reply_to), reply_to)
     assert [kept.outcome for kept in kept_replies(ctx)] == ["recorded", "recorded"]
 
-    page = _action_page(ctx, council.action_id, council.person_id(OWEN))
+    page = action_page(ctx, council.action_id, council.person_id(OWEN))
     assert "Contractor appointed; two weeks behind." in page
     assert "All repairs finished and signed off." in page
     assert "Kind regards" not in page
@@ -206,7 +148,7 @@ def test_an_oversized_reply_is_refused_at_the_door(
 ) -> None:
     """A 10 MB reply is refused with 552 while it is being sent, so the owner's own mail
     system tells them; nothing is recorded."""
-    reply_to = _reminder_reply_to(council, smtp)
+    reply_to = reminder_reply_to(council, smtp)
     message = gmail_reply("Photos attached", to=reply_to)
     message.add_attachment(b"\0" * 10_000_000, maintype="image", subtype="jpeg", filename="a.jpg")
     with pytest.raises(smtplib.SMTPException) as refused:

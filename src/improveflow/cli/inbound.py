@@ -81,3 +81,24 @@ def inbound_serve(
         out.print("Stopped.", markup=False)
     finally:
         context.close()
+
+
+@inbound_app.command("poll")
+@reports_refusals
+def inbound_poll(ctx: typer.Context) -> None:
+    """Read the shared mailbox once: record each reply and move it to the handled folder.
+
+    The scheduler does this every few minutes when IMPROVEFLOW_IMAP_HOST is set.
+    """
+    from improveflow.services import reply_mailbox
+
+    context = _replies_context(ctx)
+    try:
+        report = reply_mailbox.poll_replies(context)
+    finally:
+        context.close()
+    out.print(f"{report.handled} handled, {report.left} left for the next poll", markup=False)
+    for problem in report.errors:
+        out.print(f"Not handled: {problem}", markup=False, soft_wrap=True)
+    if report.errors:
+        raise typer.Exit(1)
