@@ -205,8 +205,10 @@ class Settings(BaseSettings):
     def _reply_address_is_an_address(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        local, at, domain = value.strip().rpartition("@")
-        if _CONTROL.search(value) or not (local and at and domain) or "+" in local:
+        name, address = parseaddr(value.strip())
+        local, at, domain = address.rpartition("@")
+        plain = not name and address == value.strip()
+        if _CONTROL.search(value) or not (plain and local and at and domain) or "+" in local:
             raise ValueError(
                 f"{value!r} is not a plain email address (IMPROVEFLOW_REPLY_ADDRESS): write "
                 "the mailbox, as improvement@council.gov.uk, without '+' or a name"

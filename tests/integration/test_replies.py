@@ -320,3 +320,14 @@ def test_rag_is_kept_as_a_rag(council: RepliesCouncil) -> None:
     """RAG RED stores red, the same value the page's form stores."""
     handle_reply(council.ctx, bytes(gmail_reply("RAG RED\nStalled.", to=_to_owen(council))))
     assert state_of(council.ctx, council.action_id)[1] == Rag.RED.value
+
+
+def test_the_scheduler_reads_the_mailbox_only_when_one_is_set(council: RepliesCouncil) -> None:
+    """With IMPROVEFLOW_IMAP_HOST set the scheduler polls every few minutes; without, never."""
+    from improveflow.scheduler import build_scheduler
+
+    assert build_scheduler(council.ctx, blocking=False).get_job("inbound_poll") is None
+    polling = with_replies(council.ctx, imap_host="imap.council.example", imap_poll_every_minutes=3)
+    job = build_scheduler(polling, blocking=False).get_job("inbound_poll")
+    assert job is not None
+    assert job.trigger.interval == timedelta(minutes=3)

@@ -35,7 +35,9 @@ class ReplyListener:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         data = envelope.original_content or b""
-        sender = envelope.mail_from or ""
+        sender = (envelope.mail_from or "").strip()
+        if sender == "<>":  # the null sender of a bounce
+            sender = ""
         recipients = tuple(envelope.rcpt_tos)
         loop = asyncio.get_running_loop()
         try:
