@@ -1031,3 +1031,29 @@ def test_the_polite_answer_says_why_and_what_to_write(replying: EmailRenderer) -
     assert "only the email you replied to" in email.text
     assert "Reply with your progress update" in email.text
     assert "This is the only answer" in email.text
+
+
+def test_a_member_told_of_an_escalation_is_not_invited_to_reply(replying: EmailRenderer) -> None:
+    """A CMT member told for information has no update to give: no reply hint."""
+    told = render(replying, "escalation", escalation())
+    assert "You can answer by replying" not in told.text
+    owner = render(replying, "escalation", {"items": [escalation_item(role="owner")]})
+    assert "You can answer by replying" in owner.text
+
+
+def test_a_digest_can_carry_the_confirmation_of_replies(replying: EmailRenderer) -> None:
+    """A confirmation bundled with a reminder has its own heading and reason."""
+    context = {
+        "sections": [
+            {"kind": "reminder", "context": reminder()},
+            {"kind": "reply_recorded", "context": reply_recorded()},
+        ],
+        "daily": False,
+    }
+    email = render(replying, "digest", context)
+    assert "Your replies, recorded" in email.text
+    assert "Recorded your reply on" in email.text
+    assert "because you own the actions it asks you to update, and because you replied" in (
+        email.text
+    )
+    assert email.subject == "Improvement plan actions: 1 reminder, 1 reply recorded"

@@ -86,7 +86,7 @@ def default_message_factory(
     from improveflow.clock import FrozenClock
     from improveflow.links import LinkSigner
     from improveflow.notify.message import build_message
-    from improveflow.notify.render import REPLYABLE, EmailRenderer
+    from improveflow.notify.render import EmailRenderer, invites_replies
 
     signer = LinkSigner.from_settings(settings, FrozenClock(now), needed_for="to send email")
     renderer = EmailRenderer(templates_dir, signer, replies=settings.reply_address is not None)
@@ -112,7 +112,11 @@ def default_message_factory(
         else:
             unsubscribe = f"{signer.base_url}/preferences"  # the page asks them to sign in
         reply_to = settings.smtp_reply_to
-        if reply_addresses is not None and row.person_id is not None and row.template in REPLYABLE:
+        if (
+            reply_addresses is not None
+            and row.person_id is not None
+            and invites_replies(row.template, row.context)
+        ):
             # Replies to an email about actions come back signed for its person and its actions.
             reply_to = reply_addresses.address(row.person_id, row.id, now)
         return build_message(

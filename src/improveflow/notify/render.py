@@ -217,7 +217,7 @@ class EmailRenderer:
             raise NotFound(f"There is no email template called {template!r}.")
         links = _Links(self._signer, person_id)
         numbers = {a: n for n, a in enumerate(numbered_actions(template, context), start=1)}
-        replies = self._replies and template in REPLYABLE
+        replies = self._replies and invites_replies(template, context)
 
         def action_number(action_id: int) -> str:
             """'#2 ' (or '2. ') before an action's title when the email lists several."""
@@ -241,6 +241,25 @@ class EmailRenderer:
             text=_tidy_text(kind.text.render(values)),
             html=kind.html.render(values),
         )
+
+
+def invites_replies(template: str, context: Mapping[str, Any]) -> bool:
+    """Whether an email of `template` may be answered by replying: one about actions its
+    reader owns (a member told of an escalation for information has nothing to report)."""
+    if template not in REPLYABLE:
+        return False
+    sections = (
+        [(s["kind"], s["context"]) for s in context.get("sections", [])]
+        if template == "digest"
+        else [(template, context)]
+    )
+    for kind, found in sections:
+        items = found.get("items", [])
+        if kind not in ("escalation", "no_progress") or any(
+            item.get("role", "owner") == "owner" for item in items
+        ):
+            return True
+    return False
 
 
 def upgraded(template: str, context: Mapping[str, Any]) -> Mapping[str, Any]:
