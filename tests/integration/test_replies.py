@@ -331,3 +331,13 @@ def test_the_scheduler_reads_the_mailbox_only_when_one_is_set(council: RepliesCo
     job = build_scheduler(polling, blocking=False).get_job("inbound_poll")
     assert job is not None
     assert job.trigger.interval == timedelta(minutes=3)
+
+
+def test_at_most_five_answers_a_day_go_to_one_person(council: RepliesCouncil) -> None:
+    """A mail system answering every email without saying it is automatic gets five answers
+    a day, then none, so improveflow never keeps a loop going; each message is still kept."""
+    to = _to_owen(council)
+    for n in range(7):
+        handle_reply(council.ctx, bytes(gmail_reply("", to=to, message_id=f"<loop-{n}@x>")))
+    assert len(kept_replies(council.ctx)) == 7
+    assert len(answers(council.ctx)) == 5

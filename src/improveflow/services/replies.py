@@ -51,6 +51,9 @@ from improveflow.workflow.details import DetailInvalid
 __all__ = ["REFUSED_TEMPLATE", "ReplyOutcome", "ReplyResult", "handle_reply", "reply_addresses"]
 
 REFUSED_TEMPLATE = "reply_refused"
+# Polite answers to one person in a day, at most: a mail system that answers every email
+# without saying it is automatic must not make improveflow answer it for ever.
+ANSWERS_PER_DAY = 5
 
 
 class ReplyOutcome(StrEnum):
@@ -377,7 +380,12 @@ def _keep(
         facts.person_id = known.id if known else facts.person_id
         if not _kept(session, received, facts, outcome, reason, now):
             return ReplyResult(ReplyOutcome.DUPLICATE, received.message_id)
-        if answer and known is not None and known.id is not None:
+        if (
+            answer
+            and known is not None
+            and known.id is not None
+            and replies.refused_since(session, known.id, now - timedelta(days=1)) <= ANSWERS_PER_DAY
+        ):
             answered = (
                 outbox.enqueue(
                     session,

@@ -39,6 +39,15 @@ def _keep_statement(dialect: str) -> sa.Insert:
 
 _KEEP = {name: _keep_statement(name) for name in ("sqlite", "postgresql")}
 _SEEN = sa.select(_reply.c.outcome).where(_reply.c.message_id == sa.bindparam("message_id"))
+_REFUSED_SINCE = (
+    sa.select(sa.func.count())
+    .select_from(_reply)
+    .where(
+        _reply.c.person_id == sa.bindparam("person_id"),
+        _reply.c.outcome == "refused",
+        _reply.c.received_at >= sa.bindparam("since", type_=_reply.c.received_at.type),
+    )
+)
 _EMAIL = sa.select(_outbox.c.id, _outbox.c.person_id, _outbox.c.template, _outbox.c.context).where(
     _outbox.c.id == sa.bindparam("id")
 )
@@ -79,6 +88,16 @@ def outcome_of(session: Session, message_id: str) -> str | None:
     """What became of the message with this Message-ID, or None if it was never received."""
     found = session.connection().execute(_SEEN, {"message_id": message_id}).first()
     return None if found is None else str(found[0])
+
+
+def refused_since(session: Session, person_id: int, since: datetime) -> int:
+    """How many of the person's messages were refused since `since`."""
+    found = (
+        session.connection()
+        .execute(_REFUSED_SINCE, {"person_id": person_id, "since": since})
+        .scalar_one()
+    )
+    return int(found)
 
 
 @dataclass(frozen=True)
