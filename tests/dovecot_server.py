@@ -64,7 +64,20 @@ class Dovecot:
             return int(answer[0] or 0)
 
 
-def _config(folder: Path, mail: Path, port: int, users: Path) -> str:
+def _oauth(oauth_conf: Path | None) -> str:
+    if oauth_conf is None:
+        return ""
+    return f"""passdb {{
+  driver = oauth2
+  mechanisms = xoauth2
+  args = {oauth_conf}
+}}
+"""
+
+
+def _config(
+    folder: Path, mail: Path, port: int, users: Path, oauth_conf: Path | None = None
+) -> str:
     if os.geteuid() == 0:
         # Dovecot runs its login processes unprivileged and never reads mail as root.
         internal, login, mail_user = "dovecot", "dovenull", "dovecot"
@@ -81,14 +94,15 @@ instance_name = improveflow-test-{port}
 log_path = {folder / "dovecot.log"}
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2
 default_internal_user = {internal}
 default_internal_group = {internal}
 default_login_user = {login}
 first_valid_uid = 1
 mail_location = maildir:{mail}/%u
-passdb {{
+{_oauth(oauth_conf)}passdb {{
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN username_format=%u {users}
 }}
 userdb {{
@@ -110,8 +124,9 @@ service anvil {{
 
 
 @contextmanager
-def running_dovecot(folder: Path) -> Iterator[Dovecot]:
-    """Dovecot on a free loopback port until the block ends."""
+def running_dovecot(folder: Path, *, introspection_url: str | None = None) -> Iterator[Dovecot]:
+    """Dovecot on a free loopback port until the block ends. With `introspection_url`, it also
+    takes XOAUTH2 logins, asking that URL (as Bearer) whether each token is active and whose."""
     binary = dovecot_or_skip()
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -126,8 +141,19 @@ def running_dovecot(folder: Path) -> Iterator[Dovecot]:
         os.chown(mail, owner.pw_uid, owner.pw_gid)
     users = shared / "users"
     users.write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
+    oauth_conf = None
+    if introspection_url is not None:
+        oauth_conf = shared / "oauth2.conf.ext"
+        oauth_conf.write_text(
+            "introspection_mode = auth\n"
+            f"introspection_url = {introspection_url}\n"
+            "username_attribute = username\n"
+            "active_attribute = active\n"
+            "active_value = true\n"
+            "force_introspection = yes\n"
+        )
     config = folder / "dovecot.conf"
-    config.write_text(_config(folder, mail, port, users))
+    config.write_text(_config(folder, mail, port, users, oauth_conf))
     process = subprocess.Popen(
         [binary, "-F", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from improveflow.testing_mail_apis.http import Answer, LoopbackHttpServer, Request
+from improveflow.testing_mail_apis.tokens import SMTP_AUDIENCE, TokenEndpoint, Verdict
 from improveflow.testing_smtp import CapturingSmtpServer
 from tests.dovecot_server import Dovecot, running_dovecot
 from tests.reply_council import (
@@ -52,15 +54,21 @@ def dovecot(tmp_path: Path) -> Iterator[Dovecot]:
 
 
 def _poll(
-    council: RepliesCouncil, dovecot: Dovecot, tmp_path: Path, *, password: str | None = None
+    council: RepliesCouncil,
+    dovecot: Dovecot,
+    tmp_path: Path,
+    *,
+    password: str | None = None,
+    **login: str,
 ) -> subprocess.CompletedProcess[str]:
+    """`improveflow inbound poll` once; logging in with `login` when given, else a password."""
     env = command_env(
         council,
         IMPROVEFLOW_IMAP_HOST=dovecot.host,
         IMPROVEFLOW_IMAP_PORT=str(dovecot.port),
         IMPROVEFLOW_IMAP_TLS="false",
         IMPROVEFLOW_IMAP_USERNAME=dovecot.user,
-        IMPROVEFLOW_IMAP_PASSWORD=password or dovecot.password,
+        **(login or {"IMPROVEFLOW_IMAP_PASSWORD": password or dovecot.password}),
     )
     return subprocess.run(
         [sys.executable, "-m", "improveflow", "inbound", "poll"],
@@ -132,3 +140,48 @@ def test_a_refused_login_leaves_the_mailbox_untouched(
     assert "refused the login for replies@council.example" in polled.stderr
     assert dovecot.count("INBOX") == 1
     assert kept_replies(council.ctx) == []
+
+
+class _Introspection(LoopbackHttpServer):
+    """What Exchange Online does with a bearer token, for Dovecot to ask: active only when the
+    token endpoint issued it for Exchange with IMAP.AccessAsApp granted."""
+
+    def __init__(self, tokens: TokenEndpoint, mailbox: str) -> None:
+        super().__init__()
+        self.tokens, self.mailbox = tokens, mailbox
+        self.asked = 0
+
+    def answer(self, request: Request) -> Answer:
+        self.asked += 1
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        verdict = self.tokens.verify(token, SMTP_AUDIENCE, "IMAP.AccessAsApp")
+        active = "true" if verdict is Verdict.VALID else "false"
+        return Answer(200, {"active": active, "username": self.mailbox})
+
+
+def test_the_sending_oauth_client_logs_in_with_xoauth2(
+    council: RepliesCouncil, smtp: CapturingSmtpServer, tmp_path: Path
+) -> None:
+    """Without a password, poll gets a token from the OAuth client that sends email and logs
+    in with XOAUTH2; the server takes it (as Exchange would, IMAP.AccessAsApp granted) and the
+    reply is recorded."""
+    granted = {SMTP_AUDIENCE: ("SMTP.SendAsApp", "IMAP.AccessAsApp")}
+    with (
+        TokenEndpoint(roles=granted) as tokens,
+        _Introspection(tokens, "replies@council.example") as introspection,
+        running_dovecot(tmp_path / "dovecot", introspection_url=introspection.url) as dovecot,
+    ):
+        reply_to = reminder_reply_to(council, smtp)
+        dovecot.deliver(bytes(gmail_reply("Tenders are in.", to=reply_to)))
+        polled = _poll(
+            council,
+            dovecot,
+            tmp_path,
+            IMPROVEFLOW_OAUTH_TOKEN_URL=tokens.token_url,
+            IMPROVEFLOW_OAUTH_CLIENT_ID=tokens.client_id,
+            IMPROVEFLOW_OAUTH_CLIENT_SECRET=tokens.client_secret,
+        )
+        assert polled.returncode == 0, polled.stdout + polled.stderr
+        assert tokens.issued == 1
+        assert introspection.asked >= 1
+    assert progress_of(council.ctx, council.action_id) == [("Tenders are in.", None)]
