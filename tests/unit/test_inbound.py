@@ -370,3 +370,27 @@ def test_results_from_another_system_are_ignored() -> None:
     forged = _authenticated("mx.elsewhere.example; dmarc=fail")
     assert authentication_failure(forged, OURS) is None  # type: ignore[arg-type]
     assert authentication_failure(_authenticated("mx.council.example; dmarc=fail"), []) is None  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Outlook for Windows, plain text
+        "NEW DATE 31/03/2027 because of the tender\n\nRegards,\nOwen\n\n"
+        "-----Original Message-----\nFrom: Improvement plans <improvement@council.example>\n"
+        "Sent: Monday, March 2, 2026 9:00 AM\nTo: Owen <owen@council.example>\n"
+        "Subject: Reminder\n\nYour action is due.\n",
+        # Outlook on the web, no rule above the quoted header
+        "NEW DATE 31/03/2027 because of the tender\n\n"
+        "From: Improvement plans <improvement@council.example>\nSent: 02 March 2026 09:00\n"
+        "To: Owen <owen@council.example>\nSubject: Reminder\n\nYour action is due.\n",
+    ],
+)
+def test_outlooks_quoted_header_ends_the_new_text(text: str) -> None:
+    """'-----Original Message-----' or a bare From/Sent/To/Subject block starts the quote."""
+    assert new_text(text) == "NEW DATE 31/03/2027 because of the tender"
+
+
+def test_a_sign_off_ends_the_new_text() -> None:
+    """'Thanks' on its own line, and the name under it, are not part of the update."""
+    assert new_text("Update: survey done.\nThanks\nOwen\n") == "Update: survey done."
