@@ -991,6 +991,7 @@ def test_without_replies_emails_number_actions_plainly_and_say_nothing_of_replie
     """An installation that does not read replies never invites them."""
     email = render(renderer, "digest", digest())
     assert "2. Agree the workforce strategy" in email.text
+    assert "1. Keep the corporate risk register" not in email.text  # one prompt: no number
     assert "#2" not in email.text
     assert "replying" not in email.text
 

@@ -219,11 +219,15 @@ class EmailRenderer:
         numbers = {a: n for n, a in enumerate(numbered_actions(template, context), start=1)}
         replies = self._replies and invites_replies(template, context)
 
-        def action_number(action_id: int) -> str:
-            """'#2 ' (or '2. ') before an action's title when the email lists several."""
-            if len(numbers) < 2 or action_id not in numbers:
-                return ""
-            return f"#{numbers[action_id]} " if replies else f"{numbers[action_id]}. "
+        def action_number(action_id: int, index: int | None = None, of: int = 1) -> str:
+            """'#2 ' before an action's title in an email listing several, the number a reply
+            names it by. Where replies are not read, a plain text list of several (`of`)
+            numbers its items '1. ', '2. ' from its `index`; HTML headings are not numbered."""
+            if replies:
+                return (
+                    f"#{numbers[action_id]} " if len(numbers) > 1 and action_id in numbers else ""
+                )
+            return f"{index}. " if index is not None and of > 1 else ""
 
         values = {
             "c": upgraded(template, context),
