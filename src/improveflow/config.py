@@ -154,6 +154,40 @@ class Settings(BaseSettings):
         description="How long after it was due an email that cannot be sent is still retried.",
     )
 
+    # Replies by email (improveflow inbound serve / poll).
+    reply_address: str | None = Field(
+        default=None,
+        description="The mailbox owners reply to: improvement@council.gov.uk gives each email "
+        "the Reply-To improvement+TOKEN@council.gov.uk; unset, replies are not read.",
+    )
+    reply_address_style: Literal["plus", "local"] = Field(
+        default="plus",
+        description="plus: improvement+TOKEN@domain; local: TOKEN@domain (a domain routed "
+        "to improveflow whole).",
+    )
+    reply_max_bytes: int = Field(
+        default=5_000_000, ge=10_000, description="The largest reply read (bytes)."
+    )
+    reply_authserv_ids: str = Field(
+        default="",
+        description="The council's own mail servers' names in Authentication-Results "
+        "(comma-separated); their DMARC (or SPF and DKIM) verdict must be a pass.",
+    )
+    imap_host: str | None = Field(default=None, description="The shared mailbox's IMAP server.")
+    imap_port: int = Field(default=993, ge=1, le=65535)
+    imap_tls: bool = Field(default=True, description="Implicit TLS (port 993).")
+    imap_username: str | None = Field(default=None, description="The shared mailbox.")
+    imap_password: SecretStr | None = Field(
+        default=None, description="Its password; unset, the OAuth client's token (XOAUTH2)."
+    )
+    imap_folder: str = Field(default="INBOX", description="Where replies arrive.")
+    imap_done_folder: str = Field(
+        default="improveflow-handled", description="Where handled replies are moved."
+    )
+    imap_poll_every_minutes: int = Field(
+        default=5, ge=1, le=60, description="How often the scheduler reads the mailbox."
+    )
+
     audit_key: SecretStr | None = Field(
         default=None,
         description="Keys the audit log's hashes and signs its checkpoints; never the same as "
@@ -165,6 +199,26 @@ class Settings(BaseSettings):
     audit_checkpoint_dir: Path | None = Field(
         default=None, description="A folder the daily signed audit checkpoint is written to."
     )
+
+    @field_validator("reply_address")
+    @classmethod
+    def _reply_address_is_an_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        name, address = parseaddr(value.strip())
+        local, at, domain = address.rpartition("@")
+        plain = not name and address == value.strip()
+        if _CONTROL.search(value) or not (plain and local and at and domain) or "+" in local:
+            raise ValueError(
+                f"{value!r} is not a plain email address (IMPROVEFLOW_REPLY_ADDRESS): write "
+                "the mailbox, as improvement@council.gov.uk, without '+' or a name"
+            )
+        return value.strip()
+
+    @property
+    def authserv_ids(self) -> list[str]:
+        """The council's mail servers' names in Authentication-Results."""
+        return [name.strip() for name in self.reply_authserv_ids.split(",") if name.strip()]
 
     @field_validator("smtp_reply_to")
     @classmethod

@@ -128,6 +128,10 @@ class SmtpUnavailable(EmailError):
     """The mail server cannot be reached (or refused the login); emails will be retried."""
 
 
+class MailboxUnavailable(EmailError):
+    """The mailbox replies arrive in cannot be reached, logged in to or opened."""
+
+
 # Integrity --------------------------------------------------------------------------------------
 
 

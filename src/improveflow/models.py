@@ -484,3 +484,27 @@ sa.Index(
     Action.__table__.c.state,  # type: ignore[attr-defined]
     Action.__table__.c.rag,  # type: ignore[attr-defined]
 )
+
+
+# Replies by email ------------------------------------------------------------------------------
+
+
+class InboundReply(SQLModel, table=True):
+    """One email received at the reply address, kept once by its Message-ID, so the same
+    message delivered twice (or read by two workers) is handled once.
+
+    `outcome` is a ReplyOutcome: recorded, refused or ignored (automatic mail), with the
+    reason for the last two. `email_id` is the outbox row the reply answered, when its address
+    named one.
+    """
+
+    __tablename__ = "inbound_reply"
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(max_length=300, unique=True)
+    sender: str = Field(max_length=320)
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    email_id: int | None = Field(default=None, foreign_key="outbox.id")
+    action_id: int | None = Field(default=None, foreign_key="action.id")
+    outcome: str = Field(max_length=10)
+    reason: str | None = Field(default=None, sa_type=sa.Text)
+    received_at: datetime = _moment(index=True)

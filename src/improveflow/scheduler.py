@@ -75,8 +75,22 @@ def audit_checkpoint_job(ctx: Context) -> None:
     )
 
 
+def inbound_poll_job(ctx: Context) -> None:
+    """Read the mailbox replies arrive in, and record each reply."""
+    # Imported here: the reply parser loads only where replies are read.
+    from improveflow.services import reply_mailbox
+
+    try:
+        report = reply_mailbox.poll_replies(ctx)
+    except exceptions.ImproveflowError as error:
+        log.error("replies not read: %s", error)
+        return
+    log.info("replies read: %d handled, %d left for the next poll", report.handled, report.left)
+
+
 def build_scheduler(ctx: Context, *, blocking: bool) -> BaseScheduler:
-    """A scheduler with the sweep (cron, every N minutes), the dispatch (every minute) and,
+    """A scheduler with the sweep (cron, every N minutes), the dispatch (every minute), when
+    IMPROVEFLOW_IMAP_HOST and _REPLY_ADDRESS are set the replies read from the mailbox, and,
     when IMPROVEFLOW_AUDIT_CHECKPOINT_EMAIL or _DIR is set, the daily audit checkpoint.
 
     ConfigurationError when a daily checkpoint is asked for and cannot be made."""
@@ -103,6 +117,15 @@ def build_scheduler(ctx: Context, *, blocking: bool) -> BaseScheduler:
         name="dispatch: send queued email",
         **common,
     )
+    if settings.imap_host and settings.reply_address:
+        scheduler.add_job(
+            inbound_poll_job,
+            IntervalTrigger(minutes=settings.imap_poll_every_minutes, timezone=LONDON),
+            args=[ctx],
+            id="inbound_poll",
+            name="inbound poll: owners' replies from the shared mailbox",
+            **common,
+        )
     if audit_checkpoints.check_daily_settings(settings, ctx.database.audit_key):
         scheduler.add_job(
             audit_checkpoint_job,

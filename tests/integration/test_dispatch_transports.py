@@ -337,8 +337,9 @@ def test_a_token_that_expires_mid_run_is_renewed_without_losing_a_message(
     ctx: Context, oauth_service: MailService
 ) -> None:
     """Tokens that live two seconds, a run that lasts at least three (30 emails each held 0.2 s
-    by the server, two at a time): a new token is fetched before the old one lapses (an SMTP session whose token lapsed is ended by the server and opened
-    again with the new one), and every email goes once, none retried."""
+    by the server, two at a time): a new token is fetched before the old one lapses (an SMTP
+    session whose token lapsed is ended by the server and opened again with the new one), and
+    every email goes once, none retried."""
     service = oauth_service
     assert service.tokens is not None
     service.tokens.lifetime_s = 2

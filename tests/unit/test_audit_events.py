@@ -27,6 +27,7 @@ from improveflow.audit_events import (
     PlanCreated,
     PreferencesChanged,
     ProgressRecorded,
+    ReplyReceived,
     RequestDecided,
     RequestEnded,
     RequeuedEmail,
@@ -175,6 +176,14 @@ EXAMPLES: list[Event] = [
         ends_on=date(2014, 6, 30),
     ),
     SignedIn(actor_id=1, via="action"),
+    ReplyReceived(
+        actor_id=1,
+        action_id=4,
+        message_id="<abc@mail.example>",
+        sender="owen@council.example",
+        outcome="refused",
+        reason="the reply had no new text",
+    ),
     EmailsRequeued(
         summary="2 emails queued to be sent again",
         emails=(RequeuedEmail(7, "failed", 3), RequeuedEmail(8, "superseded", 1)),

@@ -209,6 +209,32 @@ def digest() -> dict[str, Any]:
     }
 
 
+def reply_recorded() -> dict[str, Any]:
+    recorded = {
+        "progress": "Consultation closed on Friday.",
+        "rag": "amber",
+        "asked": {
+            "transition": "complete",
+            "label": "mark the action complete",
+            "status": "pending",
+            "body": "CMT",
+            "body_title": "Corporate Management Team",
+            "new_target_date": None,
+            "applied": False,
+        },
+    }
+    return {"items": [reminder_item(recorded=recorded)]}
+
+
+def reply_refused() -> dict[str, Any]:
+    return {
+        "reason": "Your reply had no new text in it, only the email you replied to.",
+        "subject": "RE: Reminder: action 17",
+        "received_at": "2015-07-24T09:00:00+00:00",
+        "what_to_write": "Reply with your progress update as the text of your email.",
+    }
+
+
 CONTEXTS: dict[str, Callable[[], dict[str, Any]]] = {
     "reminder": reminder,
     "progress_prompt": prompt,
@@ -222,6 +248,8 @@ CONTEXTS: dict[str, Callable[[], dict[str, Any]]] = {
         "link_lasts": "1 hour",
     },
     "digest": digest,
+    "reply_recorded": reply_recorded,
+    "reply_refused": reply_refused,
     "audit_checkpoint": lambda: email_context(
         load_settings(base_url=BASE),
         audit_checkpoint.make(AuditKey("x" * 32), seq=15, head_hash="ab" * 32, made_at=NOW),
@@ -935,3 +963,98 @@ def test_a_sign_in_email_queued_before_an_upgrade_still_renders(renderer: EmailR
     """A row queued by an older version says the lifetime in days, and still goes out."""
     old = {"person_id": 4, "requested_at": "2014-06-02T09:00:00+01:00", "link_days": 14}
     assert "It works once and lasts 14 days." in render(renderer, "sign_in", old).text
+
+
+# Replies by email --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def replying(signer: LinkSigner) -> EmailRenderer:
+    return EmailRenderer(resources.bundled_dir("templates"), signer, replies=True)
+
+
+def test_a_digest_numbers_its_actions_for_replies(replying: EmailRenderer) -> None:
+    """With replies on, a digest numbers every action once across its sections ('#4' is the
+    progress prompt after three reminders) and says how to answer with a number."""
+    email = render(replying, "digest", digest())
+    assert f"#1 {MTFS}" in email.text
+    assert "#2 Agree the workforce strategy" in email.text
+    assert "#4 Keep the corporate risk register up to date" in email.text
+    assert "You can answer by replying to this email" in email.text
+    assert 'as in "#2 DONE"' in email.text
+    assert "#3 Publish the asset review" in email.html
+
+
+def test_without_replies_emails_number_actions_plainly_and_say_nothing_of_replies(
+    renderer: EmailRenderer,
+) -> None:
+    """An installation that does not read replies never invites them."""
+    email = render(renderer, "digest", digest())
+    assert "2. Agree the workforce strategy" in email.text
+    assert "1. Keep the corporate risk register" not in email.text  # one prompt: no number
+    assert "#2" not in email.text
+    assert "replying" not in email.text
+
+
+def test_an_email_about_one_action_has_no_number(replying: EmailRenderer) -> None:
+    """One action needs no number: the hint leaves the '#2' out too."""
+    email = render(replying, "reminder", reminder())
+    assert "#1" not in email.text
+    assert "You can answer by replying to this email" in email.text
+    assert "#2 DONE" not in email.text
+
+
+def test_emails_not_about_an_owners_actions_do_not_invite_replies(replying: EmailRenderer) -> None:
+    """Approval requests and sign-in links carry no reply hint."""
+    for kind in ("approval_needed", "sign_in", "decision", "reply_refused"):
+        assert "You can answer by replying" not in render(replying, kind, CONTEXTS[kind]()).text
+
+
+def test_the_confirmation_says_what_was_recorded_and_who_decides(replying: EmailRenderer) -> None:
+    """'Recorded your reply on ...', the update, the rating, and that CMT decides."""
+    email = render(replying, "reply_recorded", reply_recorded())
+    assert email.subject == f"Recorded your reply on '{MTFS}'"
+    assert f"Recorded your reply on '{MTFS}'." in email.text
+    assert "Consultation closed on Friday." in email.text
+    assert "RAG status: Amber" in email.text
+    assert (
+        "You asked to mark the action complete. The Corporate Management Team will decide"
+        in email.text
+    )
+    assert "because you replied to an email about this action" in email.text
+
+
+def test_the_polite_answer_says_why_and_what_to_write(replying: EmailRenderer) -> None:
+    """The refusal gives its reason, the instructions, and that no other answer will come."""
+    email = render(replying, "reply_refused", reply_refused())
+    assert email.subject == "We could not record your reply"
+    assert 'could not record your reply "RE: Reminder: action 17"' in email.text
+    assert "only the email you replied to" in email.text
+    assert "Reply with your progress update" in email.text
+    assert "This is the only answer" in email.text
+
+
+def test_a_member_told_of_an_escalation_is_not_invited_to_reply(replying: EmailRenderer) -> None:
+    """A CMT member told for information has no update to give: no reply hint."""
+    told = render(replying, "escalation", escalation())
+    assert "You can answer by replying" not in told.text
+    owner = render(replying, "escalation", {"items": [escalation_item(role="owner")]})
+    assert "You can answer by replying" in owner.text
+
+
+def test_a_digest_can_carry_the_confirmation_of_replies(replying: EmailRenderer) -> None:
+    """A confirmation bundled with a reminder has its own heading and reason."""
+    context = {
+        "sections": [
+            {"kind": "reminder", "context": reminder()},
+            {"kind": "reply_recorded", "context": reply_recorded()},
+        ],
+        "daily": False,
+    }
+    email = render(replying, "digest", context)
+    assert "Your replies, recorded" in email.text
+    assert "Recorded your reply on" in email.text
+    assert "because you own the actions it asks you to update, and because you replied" in (
+        email.text
+    )
+    assert email.subject == "Improvement plan actions: 1 reminder, 1 reply recorded"

@@ -29,6 +29,7 @@ from improveflow.audit_events.admin import (
     PersonSaved,
     PlanCreated,
     PreferencesChanged,
+    ReplyReceived,
     RequeuedEmail,
     SignedIn,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "PlanCreated",
     "PreferencesChanged",
     "ProgressRecorded",
+    "ReplyReceived",
     "RequestDecided",
     "RequestEnded",
     "RequeuedEmail",
@@ -90,6 +92,7 @@ AuditRecord = (
     | DeputyNamed
     | SignedIn
     | EmailsRequeued
+    | ReplyReceived
 )
 
 

@@ -93,6 +93,22 @@ class SignedIn(Event):
     via: str
 
 
+@registered
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReplyReceived(Event):
+    """An email received at the reply address, by its Message-ID, and what became of it:
+    `outcome` recorded, refused or ignored (automatic mail), with the reason for the last two.
+    `actor_id` is the sender when known; `action_id` the action it was about, when one."""
+
+    KIND = EventKind.REPLY_RECEIVED
+    actor_id: int | None
+    action_id: int | None
+    message_id: str
+    sender: str
+    outcome: str
+    reason: str | None = field(default=None, metadata=in_payload(omit_default=True))
+
+
 @dataclass(frozen=True, slots=True)
 class RequeuedEmail(Record):
     """One email queued to be sent again: how it stood before, and its attempts so far."""

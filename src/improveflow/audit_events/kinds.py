@@ -42,6 +42,8 @@ class EventKind(StrEnum):
     DEPUTY_NAMED = "deputy_named"
     SIGNED_IN = "signed_in"
     EMAILS_REQUEUED = "emails_requeued"
+    # Replies by email
+    REPLY_RECEIVED = "reply_received"
 
 
 NOTICE_PREFIX = "notice_"

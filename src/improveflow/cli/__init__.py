@@ -14,6 +14,7 @@ from improveflow.cli import failure_report
 from improveflow.cli.actions import action_app
 from improveflow.cli.admin import audit_app, init, workflow_app
 from improveflow.cli.approvals import approvals_app
+from improveflow.cli.inbound import inbound_app
 from improveflow.cli.mail import mail_app
 from improveflow.cli.outbox_commands import status_command  # and `outbox retry`
 from improveflow.cli.people import people_app
@@ -69,6 +70,7 @@ for sub, name in (
     (deputies_app, "deputies"),
     (scheduler_app, "scheduler"),
     (mail_app, "mail"),
+    (inbound_app, "inbound"),
 ):
     app.add_typer(sub, name=name)
 

@@ -86,11 +86,21 @@ def default_message_factory(
     from improveflow.clock import FrozenClock
     from improveflow.links import LinkSigner
     from improveflow.notify.message import build_message
-    from improveflow.notify.render import EmailRenderer
+    from improveflow.notify.render import EmailRenderer, invites_replies
 
     signer = LinkSigner.from_settings(settings, FrozenClock(now), needed_for="to send email")
-    renderer = EmailRenderer(templates_dir, signer)
+    renderer = EmailRenderer(templates_dir, signer, replies=settings.reply_address is not None)
     domain = _domain_of(settings.smtp_from)
+    reply_addresses = None
+    if settings.reply_address and settings.secret_key:
+        from improveflow.inbound.tokens import ReplyAddresses
+
+        reply_addresses = ReplyAddresses(
+            settings.secret_key,
+            settings.reply_address,
+            timedelta(days=settings.link_max_age_days),
+            style=settings.reply_address_style,
+        )
 
     def build(row: OutboxRow) -> OutgoingEmail:
         rendered = renderer.render(
@@ -101,6 +111,14 @@ def default_message_factory(
             unsubscribe = signer.unsubscribe_link(row.person_id)
         else:
             unsubscribe = f"{signer.base_url}/preferences"  # the page asks them to sign in
+        reply_to = settings.smtp_reply_to
+        if (
+            reply_addresses is not None
+            and row.person_id is not None
+            and invites_replies(row.template, row.context)
+        ):
+            # Replies to an email about actions come back signed for its person and its actions.
+            reply_to = reply_addresses.address(row.person_id, row.id, now)
         return build_message(
             rendered,
             sender=settings.smtp_from,
@@ -110,7 +128,7 @@ def default_message_factory(
             idempotency_key=row.idempotency_key,
             list_unsubscribe_url=unsubscribe,
             sent_at=now,
-            reply_to=settings.smtp_reply_to,
+            reply_to=reply_to,
         )
 
     return build

@@ -22,6 +22,7 @@ from jinja2 import Environment, FileSystemLoader, Template
 
 from improveflow import templating
 from improveflow.exceptions import NotFound
+from improveflow.inbound.numbering import numbered_actions
 from improveflow.links import LinkSigner
 from improveflow.notify import why, wording
 
@@ -64,6 +65,12 @@ KINDS = (
     "digest",
     "sign_in",
     "audit_checkpoint",
+    "reply_recorded",
+    "reply_refused",
+)
+# The emails about actions an owner can answer by replying: each carries a reply address.
+REPLYABLE = frozenset(
+    {"reminder", "progress_prompt", "escalation", "no_progress", "digest", "reply_recorded"}
 )
 _BLANK_LINES = re.compile(r"\n{3,}")
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
@@ -154,8 +161,13 @@ class EmailRenderer:
         self,
         templates_dir: Path,
         signer: LinkSigner,
+        *,
+        replies: bool = False,
     ) -> None:
+        """`replies`: emails in REPLYABLE say they can be answered by replying, and number
+        their actions '#1', '#2' for a reply to name one (otherwise '1.', '2.')."""
         self._signer = signer
+        self._replies = replies
         env = templating.environment(
             FileSystemLoader(templates_dir / "emails"), environment_class=_ContextEnvironment
         )
@@ -204,6 +216,19 @@ class EmailRenderer:
         if kind is None:
             raise NotFound(f"There is no email template called {template!r}.")
         links = _Links(self._signer, person_id)
+        numbers = {a: n for n, a in enumerate(numbered_actions(template, context), start=1)}
+        replies = self._replies and invites_replies(template, context)
+
+        def action_number(action_id: int, index: int | None = None, of: int = 1) -> str:
+            """'#2 ' before an action's title in an email listing several, the number a reply
+            names it by. Where replies are not read, a plain text list of several (`of`)
+            numbers its items '1. ', '2. ' from its `index`; HTML headings are not numbered."""
+            if replies:
+                return (
+                    f"#{numbers[action_id]} " if len(numbers) > 1 and action_id in numbers else ""
+                )
+            return f"{index}. " if index is not None and of > 1 else ""
+
         values = {
             "c": upgraded(template, context),
             "recipient_name": recipient_name,
@@ -211,12 +236,34 @@ class EmailRenderer:
             "approval_link": links.approval,
             "preferences_link": links.preferences,
             "sign_in_link": links.sign_in,
+            "action_number": action_number,
+            "reply_hint": replies,
+            "several_actions": len(numbers) > 1,
         }
         return RenderedEmail(
             subject=one_line(kind.subject.render(values)),
             text=_tidy_text(kind.text.render(values)),
             html=kind.html.render(values),
         )
+
+
+def invites_replies(template: str, context: Mapping[str, Any]) -> bool:
+    """Whether an email of `template` may be answered by replying: one about actions its
+    reader owns (a member told of an escalation for information has nothing to report)."""
+    if template not in REPLYABLE:
+        return False
+    sections = (
+        [(s["kind"], s["context"]) for s in context.get("sections", [])]
+        if template == "digest"
+        else [(template, context)]
+    )
+    for kind, found in sections:
+        items = found.get("items", [])
+        if kind not in ("escalation", "no_progress") or any(
+            item.get("role", "owner") == "owner" for item in items
+        ):
+            return True
+    return False
 
 
 def upgraded(template: str, context: Mapping[str, Any]) -> Mapping[str, Any]:

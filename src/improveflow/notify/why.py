@@ -67,6 +67,7 @@ DIGEST_HEADINGS = {
     "progress_prompt": "Progress updates needed",
     "approval_needed": "Approvals needed",
     "decision": "Decisions",
+    "reply_recorded": "Your replies, recorded",
 }
 
 
@@ -83,6 +84,8 @@ def digest_reasons(sections: Sequence[Mapping[str, Any]]) -> list[str]:
             clauses += [c for c in found if not c.startswith("you own ") and c not in clauses]
         elif kind in ("reminder", "progress_prompt"):
             owns = True
+        elif kind == "reply_recorded":
+            clauses.append("you replied to an email about an action")
         elif kind == "approval_needed":
             clauses.append(
                 f"you decide requests for the {context['body_title'] or context['body']}"

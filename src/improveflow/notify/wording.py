@@ -59,6 +59,7 @@ _DIGEST_PARTS = (
     ("no_progress", "action with no recent progress", "actions with no recent progress"),
     ("approval_needed", "approval needed", "approvals needed"),
     ("decision", "decision", "decisions"),
+    ("reply_recorded", "reply recorded", "replies recorded"),
 )
 
 

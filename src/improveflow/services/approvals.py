@@ -44,6 +44,7 @@ __all__ = [
     "ChangeStatus",
     "decide",
     "request_change",
+    "request_change_in",
     "withdraw",
 ]
 
@@ -74,6 +75,24 @@ def request_change(
         with ctx.database.reading() as session:
             _refuse_second_request(session, action_id)
         raise
+
+
+def request_change_in(
+    ctx: Context,
+    session: Session,
+    action_id: int,
+    trigger: str,
+    *,
+    by_email: str,
+    now: datetime,
+    reason: str | None = None,
+    new_target_date: date | None = None,
+) -> ChangeResult:
+    """`request_change` in the caller's transaction (a reply by email records its update and
+    its request together): the same checks, the same request or change, the same events."""
+    change = ChangeAsked(reason=(reason or "").strip() or None, new_target_date=new_target_date)
+    changes.refuse_long(change.reason, MAX_REASON_CHARS, Detail.REASON, "A reason")
+    return _request_change(ctx, session, action_id, trigger, by_email, change, now)
 
 
 def _request_change(

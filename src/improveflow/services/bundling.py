@@ -132,6 +132,10 @@ class _Bundler:
             action = actions[notice.action_id]
             listed = sections.setdefault(notice.kind, {})
             item = self._item(notice, action, recipient)
+            if notice.kind == notices.REPLY_RECORDED:
+                # Two replies about one action are two confirmations.
+                listed[-notice.id] = item
+                continue
             earlier = listed.get(action["id"])
             # A late sweep can raise several levels at once: the email gives the highest.
             if earlier is None or item.get("level", 0) > earlier.get("level", 0):
@@ -144,6 +148,7 @@ class _Bundler:
             notices.NO_PROGRESS,
             notices.REMINDER,
             notices.PROGRESS_PROMPT,
+            notices.REPLY_RECORDED,
         )
         found = [kind for kind in order if sections.get(kind)]
         if len(found) == 1:
@@ -161,6 +166,8 @@ class _Bundler:
     ) -> dict[str, Any]:
         planner = self._planner(action["workflow"])
         item = email_items.action_item(action, planner, self.now)
+        if notice.kind == notices.REPLY_RECORDED:
+            return item | {"recorded": notice.data}
         if notice.kind not in (notices.ESCALATION, notices.NO_PROGRESS):
             return item
         audience = str(notice.data.get("audience", "owner"))

@@ -21,9 +21,11 @@ APPROVAL_NEEDED = "approval_needed"
 APPROVAL_REMINDER = "approval_reminder"
 APPROVAL_CHASE = "approval_chase"
 DECISION = "decision"
+# A reply by email recorded: the confirmation to its sender.
+REPLY_RECORDED = "reply_recorded"
 
 # Kinds merged into one email per person (a digest); the others get an email each.
-BUNDLED_KINDS = (REMINDER, PROGRESS_PROMPT, ESCALATION, NO_PROGRESS)
+BUNDLED_KINDS = (REMINDER, PROGRESS_PROMPT, ESCALATION, NO_PROGRESS, REPLY_RECORDED)
 
 
 def add(

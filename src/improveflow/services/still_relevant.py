@@ -165,6 +165,8 @@ class _Judge:
         action = self.facts.actions.get(action_id)
         if action is None:
             return f"action {action_id} no longer exists"
+        if kind == notices.REPLY_RECORDED:
+            return None  # what was recorded stays true whatever happens next
         if kind == notices.ESCALATION:
             return self._escalation_reason(action_id, int(item.get("level", 1)))
         if not action.reminded:
