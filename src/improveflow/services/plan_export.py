@@ -13,6 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
+from sqlmodel import Session
+
+from improveflow.reports.ledger import ledger_line
 from improveflow.services.context import Context
 from improveflow.services.dashboard import TableFilter, TableRow, table_pages
 from improveflow.stores import plan_table
@@ -25,12 +28,21 @@ class ExportRow:
     original_target_date: date | None  # the first target date; the current one if never changed
     target_reason: str | None  # why the current target date was approved, when it was changed
     state_reason: str | None  # why the action was moved to its state, from the approved request
+    # How many times the target date was changed: each approved new date, and the plan's own
+    # revision (a re-baselined date read from its file) when there was one.
+    target_changes: int = 0
+
+    @property
+    def ledger(self) -> str:
+        """'first due 31 July 2014; re-dated twice'."""
+        return ledger_line(self.original_target_date, self.target_changes)
 
 
 @dataclass
 class _Changes:
     first_target: date | None = None
     changed_target: bool = False
+    target_changes: int = 0
     target: date | None = None
     target_reason: str | None = None
     state: str | None = None
@@ -51,6 +63,7 @@ def _changes(approved: list[ApprovedChange]) -> dict[int, _Changes]:
             if not changes.changed_target:
                 changes.first_target = _day(target.get("from"))
                 changes.changed_target = True
+            changes.target_changes += 1
             changes.target = _day(target.get("to"))
             changes.target_reason = change.comment
         if change.to_state and change.to_state != change.from_state:
@@ -58,9 +71,23 @@ def _changes(approved: list[ApprovedChange]) -> dict[int, _Changes]:
     return found
 
 
+def _rebaselined(row: TableRow, changes: _Changes | None) -> int:
+    """1 when the plan's file revised the date before any approved change, else 0."""
+    if row.original_target_date is None:
+        return 0
+    before = changes.first_target if changes and changes.changed_target else row.target_date
+    return int(before is not None and before != row.original_target_date)
+
+
 def _export_row(row: TableRow, changes: _Changes | None) -> ExportRow:
     if changes is None:
-        return ExportRow(row, row.original_target_date or row.target_date, None, None)
+        return ExportRow(
+            row,
+            row.original_target_date or row.target_date,
+            None,
+            None,
+            target_changes=_rebaselined(row, None),
+        )
     first: date | None
     if row.original_target_date is not None:
         first = row.original_target_date  # the plan's own first date comes before any change
@@ -73,7 +100,18 @@ def _export_row(row: TableRow, changes: _Changes | None) -> ExportRow:
         original_target_date=first,
         target_reason=changes.target_reason if changes.target == row.target_date else None,
         state_reason=changes.state_reason if changes.state == row.state else None,
+        target_changes=changes.target_changes + _rebaselined(row, changes),
     )
+
+
+def rows_in(session: Session, plan_id: int, page_size: int = 500) -> Iterator[ExportRow]:
+    """Every row of the plan's table with its decisions, inside the caller's transaction."""
+    after = 0
+    while rows := plan_table.table_after(session, plan_id, TableFilter(), after, page_size):
+        changes = _changes(plan_table.approved_changes(session, [row.id for row in rows]))
+        for row in rows:
+            yield _export_row(row, changes.get(row.id))
+        after = rows[-1].id
 
 
 def export_rows(ctx: Context, plan_id: int, filters: TableFilter) -> Iterator[ExportRow]:
