@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from improveflow.cli.common import DateOption, context_of, out, reports_refusals
+from improveflow.cli.common import context_of, out, reports_refusals
 from improveflow.services import reports
 from improveflow.services.reports import ReportFormat
 
@@ -20,7 +21,7 @@ def report_command(
         ReportFormat, typer.Option("--format", help="docx (Word), pdf or html.")
     ] = ReportFormat.DOCX,
     since: Annotated[
-        DateOption,
+        datetime | None,
         typer.Option(
             "--since",
             formats=["%Y-%m-%d"],

@@ -71,12 +71,28 @@ def _changes(approved: list[ApprovedChange]) -> dict[int, _Changes]:
     return found
 
 
-def _rebaselined(row: TableRow, changes: _Changes | None) -> int:
+def _rebaselined(original: date | None, target: date | None, changes: _Changes | None) -> int:
     """1 when the plan's file revised the date before any approved change, else 0."""
-    if row.original_target_date is None:
+    if original is None:
         return 0
-    before = changes.first_target if changes and changes.changed_target else row.target_date
-    return int(before is not None and before != row.original_target_date)
+    before = changes.first_target if changes and changes.changed_target else target
+    return int(before is not None and before != original)
+
+
+def date_ledger(
+    session: Session, action_id: int, target: date | None, original: date | None
+) -> str:
+    """One action's date ledger: 'first due 31 July 2014; re-dated twice'."""
+    changes = _changes(plan_table.approved_changes(session, [action_id])).get(action_id)
+    first: date | None
+    if original is not None:
+        first = original
+    elif changes is not None and changes.changed_target:
+        first = changes.first_target
+    else:
+        first = target
+    count = (changes.target_changes if changes else 0) + _rebaselined(original, target, changes)
+    return ledger_line(first, count)
 
 
 def _export_row(row: TableRow, changes: _Changes | None) -> ExportRow:
@@ -86,7 +102,7 @@ def _export_row(row: TableRow, changes: _Changes | None) -> ExportRow:
             row.original_target_date or row.target_date,
             None,
             None,
-            target_changes=_rebaselined(row, None),
+            target_changes=_rebaselined(row.original_target_date, row.target_date, None),
         )
     first: date | None
     if row.original_target_date is not None:
@@ -100,7 +116,8 @@ def _export_row(row: TableRow, changes: _Changes | None) -> ExportRow:
         original_target_date=first,
         target_reason=changes.target_reason if changes.target == row.target_date else None,
         state_reason=changes.state_reason if changes.state == row.state else None,
-        target_changes=changes.target_changes + _rebaselined(row, changes),
+        target_changes=changes.target_changes
+        + _rebaselined(row.original_target_date, row.target_date, changes),
     )
 
 
