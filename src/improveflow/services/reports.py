@@ -95,21 +95,29 @@ def _decisions(
     return found
 
 
-def _since(
-    session: Session, plan_id: int, since: date | None, now: datetime
-) -> tuple[datetime | None, str]:
-    """Where the report counts changes from, and those words; (None, "") for a first report."""
+def _window(
+    session: Session, plan_id: int, since: date | None, head: int
+) -> tuple[report_store.Window, datetime | None, str]:
+    """The audit events the report counts, the moment they are counted from, and its words.
+
+    From a day asked for; else after the audit event the plan's last report was made at;
+    else from the plan's start (a first report: no moment, no words).
+    """
     if since is not None:
         start = datetime.combine(since, time(0), tzinfo=LONDON).astimezone(UTC)
-        return start, f"since {short_date(since)}"
-    last = report_store.latest_report_at(session, plan_id, now)
+        return report_store.Window(0, head, start), start, f"since {short_date(since)}"
+    last = report_store.last_report(session, plan_id)
     if last is None:
-        return None, ""
-    return last, f"since the report of {short_date(as_london(last).date())}"
+        return report_store.Window(0, head, _BEGINNING), None, ""
+    words = f"since the report of {short_date(as_london(last.made_at).date())}"
+    return report_store.Window(last.checkpoint_seq, head, _BEGINNING), last.made_at, words
 
 
-def make_report(ctx: Context, plan_id: int, *, since: date | None = None) -> Report:
-    """Make and store the plan's report as of now; the stored model."""
+def make_report(
+    ctx: Context, plan_id: int, *, since: date | None = None, made_by: int | None = None
+) -> Report:
+    """Make and store the plan's report as of now (`made_by`: the person who asked, when
+    known); the stored model."""
     now = ctx.clock.now().astimezone(UTC).replace(microsecond=0)
     today = as_london(now).date()
     key = ctx.database.audit_key
@@ -118,7 +126,17 @@ def make_report(ctx: Context, plan_id: int, *, since: date | None = None) -> Rep
         workflow = ctx.workflows.workflow(plan.workflow)
         states = {name: state.label for name, state in workflow.states.items()}
         labels = {name: t.label for name, t in workflow.transitions.items()}
-        start, since_text = _since(session, plan_id, since, now)
+        # The log's head, verified: a report never names a checkpoint of a tampered log,
+        # and counts exactly the events up to it.
+        verified = audit.verify(session, key)
+        signed = (
+            audit_checkpoint.make(
+                key, seq=verified.events, head_hash=verified.head_hash, made_at=now
+            )
+            if key is not None
+            else None
+        )
+        window, start, since_text = _window(session, plan_id, since, verified.events)
         placed = []
         raw_states: dict[int, str] = {}
         for item in rows_in(session, plan_id):
@@ -131,7 +149,6 @@ def make_report(ctx: Context, plan_id: int, *, since: date | None = None) -> Rep
                     line=_line(item, states, today),
                 )
             )
-        window = (start or _BEGINNING, now)
         changes = [
             build.LoggedChange(
                 action_id=c.action_id,
@@ -141,18 +158,9 @@ def make_report(ctx: Context, plan_id: int, *, since: date | None = None) -> Rep
                 data=c.data,
                 on=as_london(c.at).date(),
             )
-            for c in report_store.changes_between(session, plan_id, *window)
+            for c in report_store.changes_in(session, plan_id, window)
         ]
-        closed, made = report_store.decisions_between(session, plan_id, *window)
-        # The log's head, verified: a report never names a checkpoint of a tampered log.
-        verified = audit.verify(session, key)
-        signed = (
-            audit_checkpoint.make(
-                key, seq=verified.events, head_hash=verified.head_hash, made_at=now
-            )
-            if key is not None
-            else None
-        )
+        closed, made = report_store.decisions_in(session, plan_id, window)
         snapshot_id = report_store.add_snapshot(
             session,
             {
@@ -162,7 +170,7 @@ def make_report(ctx: Context, plan_id: int, *, since: date | None = None) -> Rep
                 "checkpoint_seq": verified.events,
                 "checkpoint_hash": verified.head_hash,
                 "checkpoint": signed.to_json() if signed else None,
-                "made_by_id": None,
+                "made_by_id": made_by,
                 "model": "{}",
             },
         )

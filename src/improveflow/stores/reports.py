@@ -52,22 +52,24 @@ def snapshot_by_id(session: Session, snapshot_id: int) -> ReportSnapshot:
     return found
 
 
-# The column itself, not max(): SQLite's aggregate would lose the column's type (and zone).
+@dataclass(frozen=True)
+class LastReport:
+    made_at: datetime
+    checkpoint_seq: int  # the audit event it was made at: changes are counted after it
+
+
 _LATEST = (
-    sa.select(_snapshot.c.made_at)
+    sa.select(_snapshot.c.made_at, _snapshot.c.checkpoint_seq)
     .where(_snapshot.c.plan_id == sa.bindparam("plan_id"))
-    .where(_snapshot.c.made_at <= sa.bindparam("now"))
-    .order_by(_snapshot.c.made_at.desc())
+    .order_by(_snapshot.c.checkpoint_seq.desc(), _snapshot.c.id.desc())
     .limit(1)
 )
 
 
-def latest_report_at(session: Session, plan_id: int, now: datetime) -> datetime | None:
-    """When the plan's newest report up to `now` was made; None if it has none."""
-    found: datetime | None = (
-        session.connection().execute(_LATEST, {"plan_id": plan_id, "now": now}).scalar()
-    )
-    return found
+def last_report(session: Session, plan_id: int) -> LastReport | None:
+    """The plan's newest report; None if it has none."""
+    found = session.connection().execute(_LATEST, {"plan_id": plan_id}).first()
+    return LastReport(found[0], found[1]) if found else None
 
 
 @dataclass(frozen=True)
@@ -97,20 +99,35 @@ _CHANGES = (
     .where(
         _action.c.plan_id == sa.bindparam("plan_id"),
         _audit.c.event.in_(("transition", "progress")),
-        _audit.c.at > sa.bindparam("since"),
-        _audit.c.at <= sa.bindparam("until"),
+        _audit.c.seq > sa.bindparam("after_seq"),
+        _audit.c.seq <= sa.bindparam("until_seq"),
+        _audit.c.at >= sa.bindparam("since"),
     )
     .order_by(_audit.c.seq)
 )
 
 
-def changes_between(
-    session: Session, plan_id: int, since: datetime, until: datetime
-) -> list[LoggedChange]:
-    """The plan's transitions and progress updates logged after `since`, up to `until`."""
-    rows = session.connection().execute(
-        _CHANGES, {"plan_id": plan_id, "since": since, "until": until}
-    )
+@dataclass(frozen=True)
+class Window:
+    """The audit events a report counts: after one event up to another (the log's head when
+    it is made), and from a moment on (for a report asked for since a day)."""
+
+    after_seq: int
+    until_seq: int
+    since: datetime
+
+    def params(self, plan_id: int) -> dict[str, Any]:
+        return {
+            "plan_id": plan_id,
+            "after_seq": self.after_seq,
+            "until_seq": self.until_seq,
+            "since": self.since,
+        }
+
+
+def changes_in(session: Session, plan_id: int, window: Window) -> list[LoggedChange]:
+    """The plan's transitions and progress updates logged in the window, oldest first."""
+    rows = session.connection().execute(_CHANGES, window.params(plan_id))
     return [LoggedChange(*row) for row in rows]
 
 
@@ -157,17 +174,19 @@ _CLOSED = (
         _request.c.closed_at,
     )
     .select_from(
-        _request.join(_action, _action.c.id == _request.c.action_id).outerjoin(
-            _requester, _requester.c.id == _request.c.requester_id
-        )
+        _request.join(_action, _action.c.id == _request.c.action_id)
+        .join(_audit, _audit.c.request_id == _request.c.id)
+        .outerjoin(_requester, _requester.c.id == _request.c.requester_id)
     )
     .where(
         _action.c.plan_id == sa.bindparam("plan_id"),
-        _request.c.status.in_(("approved", "rejected")),
-        _request.c.closed_at > sa.bindparam("since"),
-        _request.c.closed_at <= sa.bindparam("until"),
+        # The event that closed the request by a decision, in the window.
+        _audit.c.event.in_(("approved", "rejected")),
+        _audit.c.seq > sa.bindparam("after_seq"),
+        _audit.c.seq <= sa.bindparam("until_seq"),
+        _audit.c.at >= sa.bindparam("since"),
     )
-    .order_by(_request.c.closed_at, _request.c.id)
+    .order_by(_audit.c.seq)
 )
 _decider = aliased(_person)
 _deputised = aliased(_person)
@@ -190,16 +209,13 @@ _DECISIONS = (
 )
 
 
-def decisions_between(
-    session: Session, plan_id: int, since: datetime, until: datetime
+def decisions_in(
+    session: Session, plan_id: int, window: Window
 ) -> tuple[list[ClosedRequest], list[DecisionMade]]:
-    """The plan's requests closed by a decision after `since` up to `until`, and their
-    members' decisions, oldest first."""
+    """The plan's requests closed by a decision in the window, and their members'
+    decisions, oldest first."""
     connection = session.connection()
-    closed = [
-        ClosedRequest(*row)
-        for row in connection.execute(_CLOSED, {"plan_id": plan_id, "since": since, "until": until})
-    ]
+    closed = [ClosedRequest(*row) for row in connection.execute(_CLOSED, window.params(plan_id))]
     if not closed:
         return [], []
     made = connection.execute(_DECISIONS, {"request_ids": [request.id for request in closed]})

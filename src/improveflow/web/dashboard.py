@@ -176,7 +176,7 @@ def committee_report(
     except ValueError:
         raise exceptions.InvalidValue("Choose Word (DOCX), PDF or web page (HTML)") from None
     plan = dashboard.plan_for(web.ctx, plan_id, viewer.organisation)
-    made = reports.make_report(web.ctx, plan.id)
+    made = reports.make_report(web.ctx, plan.id, made_by=viewer.person_id)
     name = f"plan-{plan.id}-report-{made.snapshot_id}.{chosen.value}"
     return Response(
         reports.render(made, chosen),
