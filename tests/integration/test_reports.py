@@ -15,12 +15,13 @@ from docx.oxml.ns import qn
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
+from improveflow import audit_checkpoint
 from improveflow.clock import FrozenClock
 from improveflow.models import PlanKind, Rag, Verdict
-from improveflow.services import approvals, progress, reports
+from improveflow.services import approvals, audit_checkpoints, progress, reports
 from improveflow.services.context import Context
 from improveflow.services.reports import ReportFormat
-from improveflow.testing import add_action, add_plan, add_sample_people
+from improveflow.testing import add_action, add_plan, add_sample_people, make_context
 
 OWEN = "owen@council.example"
 DANA = "dana@council.example"  # CMT
@@ -336,3 +337,28 @@ def test_the_same_snapshot_gives_the_same_bytes(
     newer = reports.make_report(ctx, plan.id)
     assert reports.render(newer, ReportFormat.DOCX) != first[ReportFormat.DOCX]
     assert newer.checkpoint.seq > report.checkpoint.seq
+
+
+def test_with_the_audit_key_the_report_stands_on_a_signed_checkpoint(
+    database_url: str, clock: FrozenClock
+) -> None:
+    """With IMPROVEFLOW_AUDIT_KEY set, the snapshot keeps a checkpoint signed with it, at the
+    log's head when the report was made, and the report names it."""
+    key = "an-audit-key-for-tests-kept-apart-from-the-database"
+    keyed = make_context(database_url, clock=clock, audit_key=key)
+    try:
+        add_sample_people(keyed)
+        plan_id = add_plan(keyed, kind=PlanKind.SERVICE_PLAN)
+        add_action(keyed, plan_id)
+        report = reports.make_report(keyed, plan_id)
+        assert keyed.database.audit_key is not None
+        signed = audit_checkpoint.parse(
+            report.checkpoint.document, keyed.database.audit_key, source="the report"
+        )
+        verified = audit_checkpoints.verify_log(keyed)
+        assert (signed.seq, signed.head_hash) == (verified.events, verified.head_hash)
+        assert report.checkpoint.seq == signed.seq
+        page = reports.render(report, ReportFormat.HTML).decode()
+        assert f"in a checkpoint signed with audit key {signed.key_id}" in page
+    finally:
+        keyed.close()
