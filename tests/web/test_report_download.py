@@ -6,12 +6,14 @@ from __future__ import annotations
 import io
 
 import pdfplumber
+import pytest
 from docx import Document
 from fastapi.testclient import TestClient
 from page_words import words
 from web_helpers import Council, csrf, sign_in
 
 from improveflow.services import reports
+from improveflow.web import dashboard as dashboard_pages
 
 PIA = "pia@peers.example"  # the peer-challenge lead
 OWEN = "owen@council.example"  # an owner
@@ -72,3 +74,21 @@ def test_an_unknown_format_is_refused_in_words(client: TestClient, council: Coun
     status, body, _ = _make(client, council, "odt")
     assert status == 400
     assert "Choose Word (DOCX), PDF or web page (HTML)" in words(body.decode())
+
+
+def test_a_pdf_too_large_for_a_page_is_kept_and_handed_to_the_command_line(
+    client: TestClient, council: Council, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PDF that would take minutes is not drawn in the request: the page says the snapshot
+    is kept and gives the command that draws it."""
+    monkeypatch.setattr(dashboard_pages, "WEB_PDF_MAX_ACTIONS", 1)
+    sign_in(client, council, PIA)
+    status, body, headers = _make(client, council, "pdf")
+    assert status == 403  # a refusal, as every refused request is answered
+    assert "attachment" not in headers.get("content-disposition", "")
+    assert (
+        "The report is made and kept as report snapshot 1, but a PDF of 2 actions takes "
+        "minutes to draw, longer than a page can wait. Choose Word (DOCX), or ask an "
+        "administrator to run: improveflow report 1 --snapshot 1 --format pdf"
+    ) in words(body.decode())
+    assert reports.stored_report(council.ctx, 1, council.plan_id).summary.total == 2

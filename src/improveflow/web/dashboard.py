@@ -162,6 +162,11 @@ _REPORT_TYPES = {
 }
 
 
+# WeasyPrint lays out about 30 actions a second of processor time: a larger plan's PDF
+# would hold a web worker for minutes, so the page hands it to the command line instead.
+WEB_PDF_MAX_ACTIONS = 600
+
+
 @router.post("/plans/{plan_id}/report")
 def committee_report(
     plan_id: int,
@@ -177,6 +182,13 @@ def committee_report(
         raise exceptions.InvalidValue("Choose Word (DOCX), PDF or web page (HTML)") from None
     plan = dashboard.plan_for(web.ctx, plan_id, viewer.organisation)
     made = reports.make_report(web.ctx, plan.id, made_by=viewer.person_id)
+    if chosen is reports.ReportFormat.PDF and made.summary.total > WEB_PDF_MAX_ACTIONS:
+        raise exceptions.Refused(
+            f"The report is made and kept as report snapshot {made.snapshot_id}, but a PDF of "
+            f"{made.summary.total} actions takes minutes to draw, longer than a page can wait. "
+            f"Choose Word (DOCX), or ask an administrator to run: improveflow report {plan.id} "
+            f"--snapshot {made.snapshot_id} --format pdf"
+        )
     name = f"plan-{plan.id}-report-{made.snapshot_id}.{chosen.value}"
     return Response(
         reports.render(made, chosen),
