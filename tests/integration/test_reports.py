@@ -208,7 +208,9 @@ def test_summary_counts_and_changes_since_the_last_report(
         ("In progress", 3),
         ("Deferred", 1),
     }
+    assert [c.action for c in first.summary.newly_red] == ["Close the budget gap"]
     clock.advance(timedelta(days=30))
+    progress.record_progress(ctx, plan.red, "Still £2m short", Rag.RED, by_email=OWEN)
     progress.record_progress(ctx, plan.overdue, "Published", Rag.GREEN, by_email=OWEN)
     _decide(ctx, plan.overdue, "complete", DANA)
     _decide(
@@ -241,6 +243,9 @@ def test_summary_counts_and_changes_since_the_last_report(
     again = reports.make_report(ctx, plan.id, since=date(2014, 6, 1))
     assert again.since_text == "since 1 June 2014"
     assert len(again.summary.redated) == 3
+    assert [(c.action, c.detail) for c in again.summary.newly_red] == [
+        ("Close the budget gap", "Still £2m short")
+    ]
 
 
 def test_decisions_appendix_names_who_asked_and_who_decided(ctx: Context, plan: Plan) -> None:

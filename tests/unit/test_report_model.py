@@ -87,14 +87,12 @@ def test_overdue_means_past_its_date_and_still_to_do() -> None:
 
 
 def test_summary_counts_and_sorts_the_changes() -> None:
-    """States in the workflow's order, every RAG word, and each logged change in its list;
-    a red rating counts as newly red only if the action is still red."""
+    """States in the workflow's order, every RAG word, and each logged change in its list."""
     red, done, later = _line(1, rag="Red", rag_code="red"), _line(2), _line(3, rag_code="none")
     raw = {1: "in_progress", 2: "complete", 3: "in_progress"}
     labels = {"drafted": "Drafted", "in_progress": "In progress", "complete": "Complete"}
     changes = [
         build.LoggedChange(1, "progress", None, "Short", json.dumps({"rag": "red"}), TODAY),
-        build.LoggedChange(3, "progress", None, "Was red", json.dumps({"rag": "red"}), TODAY),
         build.LoggedChange(2, "transition", "complete", "Done", "{}", TODAY),
         build.LoggedChange(
             3,
@@ -105,7 +103,7 @@ def test_summary_counts_and_sorts_the_changes() -> None:
             TODAY,
         ),
     ]
-    summary = build.summary(_placed(red, done, later), raw, labels, changes)
+    summary = build.summary(_placed(red, done, later), raw, labels, changes, {}, TODAY)
     assert [(c.label, c.number) for c in summary.by_state] == [("In progress", 2), ("Complete", 1)]
     assert [(c.label, c.number) for c in summary.by_rag] == [
         ("Red", 1),
@@ -113,11 +111,29 @@ def test_summary_counts_and_sorts_the_changes() -> None:
         ("Green", 1),
         ("Not rated", 1),
     ]
-    assert [c.action_id for c in summary.newly_red] == [1]
+    assert [(c.action_id, c.detail) for c in summary.newly_red] == [(1, "Short")]
     assert [c.action for c in summary.completed] == ["1.2 Action 2"]
     assert [c.detail for c in summary.redated] == [
         "from 31 July 2014 to 30 September 2014: Late data"
     ]
+
+
+def test_newly_red_means_red_now_and_not_red_when_counting_began() -> None:
+    """Red again is not newly red; red no longer is not either; a red rating the log never
+    saw (read from the plan's file) is newly red as of its latest progress."""
+    again = _line(1, rag="Red", rag_code="red")
+    recovered = _line(2, rag="Green", rag_code="green")
+    imported = _line(3, rag="Red", rag_code="red", progress="Behind", progress_date=TODAY)
+    raw = {1: "in_progress", 2: "in_progress", 3: "in_progress"}
+    changes = [
+        build.LoggedChange(1, "progress", None, "Still short", json.dumps({"rag": "red"}), TODAY),
+        build.LoggedChange(2, "progress", None, "Short", json.dumps({"rag": "red"}), TODAY),
+    ]
+    before = {1: "red", 2: "amber", 3: "amber"}
+    summary = build.summary(
+        _placed(again, recovered, imported), raw, {}, changes, before, date(2014, 7, 1)
+    )
+    assert [(c.action_id, c.detail, c.on) for c in summary.newly_red] == [(3, "Behind", TODAY)]
 
 
 def _report(*lines: ActionLine) -> Report:
@@ -135,7 +151,7 @@ def _report(*lines: ActionLine) -> Report:
         checkpoint=CheckpointNote(
             seq=12, head_hash="ab" * 32, signed=False, key_id="", document=""
         ),
-        summary=build.summary(placed, raw, {"in_progress": "In progress"}, []),
+        summary=build.summary(placed, raw, {"in_progress": "In progress"}, [], {}, TODAY),
         exceptions=build.exceptions(placed, raw),
         themes=build.structure(placed),
         decisions=[],

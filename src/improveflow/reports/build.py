@@ -112,12 +112,26 @@ def exceptions(placed: list[PlacedAction], raw_states: dict[int, str]) -> list[E
     return sorted(found, key=lambda e: min(weight[kind] for kind in e.kinds))
 
 
+def _rated_red(line: ActionLine, today: date) -> ChangeLine:
+    """A red rating the log does not date (read from the plan's file): its latest progress."""
+    on = line.progress_date or today
+    return ChangeLine(action_id=line.id, action=action_name(line), detail=line.progress, on=on)
+
+
 def summary(
     placed: list[PlacedAction],
     raw_states: dict[int, str],
     state_labels: dict[str, str],
     changes: list[LoggedChange],
+    rated_before: dict[int, str],
+    today: date,
 ) -> Summary:
+    """Counts now, and the changes logged in the report's window.
+
+    `rated_before`: each action's RAG code when counting began (the last report's, or the
+    latest rating before the day asked for); an action is newly red when it is red now and
+    was not then.
+    """
     lines = {item.line.id: item.line for item in placed}
     states = Counter(raw_states[item.line.id] for item in placed)
     rags = Counter(item.line.rag_code for item in placed)
@@ -160,7 +174,11 @@ def summary(
         ],
         by_rag=[Count(label=word, number=rags[code]) for code, word in RAG_WORDS.items()],
         completed=completed,
-        newly_red=list(red.values()),
+        newly_red=[
+            red.get(item.line.id) or _rated_red(item.line, today)
+            for item in placed
+            if item.line.rag_code == "red" and rated_before.get(item.line.id) != "red"
+        ],
         deferred=deferred,
         redated=redated,
     )

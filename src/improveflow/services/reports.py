@@ -95,22 +95,34 @@ def _decisions(
     return found
 
 
+def _ratings(report: Report) -> dict[int, str]:
+    return {
+        action.id: action.rag_code
+        for theme in report.themes
+        for objective in theme.objectives
+        for action in objective.actions
+    }
+
+
 def _window(
     session: Session, plan_id: int, since: date | None, head: int
-) -> tuple[report_store.Window, datetime | None, str]:
-    """The audit events the report counts, the moment they are counted from, and its words.
+) -> tuple[report_store.Window, datetime | None, str, dict[int, str]]:
+    """The audit events the report counts, the moment they are counted from, its words, and
+    each action's RAG rating then.
 
     From a day asked for; else after the audit event the plan's last report was made at;
-    else from the plan's start (a first report: no moment, no words).
+    else from the plan's start (a first report: no moment, no words, no ratings).
     """
     if since is not None:
         start = datetime.combine(since, time(0), tzinfo=LONDON).astimezone(UTC)
-        return report_store.Window(0, head, start), start, f"since {short_date(since)}"
+        rated = report_store.ratings_before(session, plan_id, start)
+        return report_store.Window(0, head, start), start, f"since {short_date(since)}", rated
     last = report_store.last_report(session, plan_id)
     if last is None:
-        return report_store.Window(0, head, _BEGINNING), None, ""
+        return report_store.Window(0, head, _BEGINNING), None, "", {}
     words = f"since the report of {short_date(as_london(last.made_at).date())}"
-    return report_store.Window(last.checkpoint_seq, head, _BEGINNING), last.made_at, words
+    rated = _ratings(Report.from_json(last.model))
+    return report_store.Window(last.checkpoint_seq, head, _BEGINNING), last.made_at, words, rated
 
 
 def make_report(
@@ -136,7 +148,7 @@ def make_report(
             if key is not None
             else None
         )
-        window, start, since_text = _window(session, plan_id, since, verified.events)
+        window, start, since_text, rated_before = _window(session, plan_id, since, verified.events)
         placed = []
         raw_states: dict[int, str] = {}
         for item in rows_in(session, plan_id):
@@ -190,7 +202,7 @@ def make_report(
                 key_id=signed.key_id if signed else "",
                 document=signed.to_json() if signed else "",
             ),
-            summary=build.summary(placed, raw_states, states, changes),
+            summary=build.summary(placed, raw_states, states, changes, rated_before, today),
             exceptions=build.exceptions(placed, raw_states),
             themes=build.structure(placed),
             decisions=_decisions(closed, made, labels),

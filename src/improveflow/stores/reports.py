@@ -3,6 +3,7 @@ since the previous report."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -56,10 +57,11 @@ def snapshot_by_id(session: Session, snapshot_id: int) -> ReportSnapshot:
 class LastReport:
     made_at: datetime
     checkpoint_seq: int  # the audit event it was made at: changes are counted after it
+    model: str  # its model's JSON: how each action stood then
 
 
 _LATEST = (
-    sa.select(_snapshot.c.made_at, _snapshot.c.checkpoint_seq)
+    sa.select(_snapshot.c.made_at, _snapshot.c.checkpoint_seq, _snapshot.c.model)
     .where(_snapshot.c.plan_id == sa.bindparam("plan_id"))
     .order_by(_snapshot.c.checkpoint_seq.desc(), _snapshot.c.id.desc())
     .limit(1)
@@ -69,7 +71,31 @@ _LATEST = (
 def last_report(session: Session, plan_id: int) -> LastReport | None:
     """The plan's newest report; None if it has none."""
     found = session.connection().execute(_LATEST, {"plan_id": plan_id}).first()
-    return LastReport(found[0], found[1]) if found else None
+    return LastReport(found[0], found[1], found[2]) if found else None
+
+
+_RATINGS = (
+    sa.select(_audit.c.action_id, _audit.c.data)
+    .select_from(_audit.join(_action, _action.c.id == _audit.c.action_id))
+    .where(
+        _action.c.plan_id == sa.bindparam("plan_id"),
+        _audit.c.event == "progress",
+        _audit.c.at < sa.bindparam("before"),
+    )
+    .order_by(_audit.c.seq)
+)
+
+
+def ratings_before(session: Session, plan_id: int, before: datetime) -> dict[int, str]:
+    """Each of the plan's actions' latest RAG rating logged before `before`."""
+    found: dict[int, str] = {}
+    for action_id, data in session.connection().execute(
+        _RATINGS, {"plan_id": plan_id, "before": before}
+    ):
+        rag = json.loads(data or "{}").get("rag")
+        if rag:
+            found[action_id] = rag
+    return found
 
 
 @dataclass(frozen=True)
