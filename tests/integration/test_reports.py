@@ -5,6 +5,7 @@ re-dated twice; and the same snapshot giving the same bytes however much later i
 from __future__ import annotations
 
 import io
+import zipfile
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -275,15 +276,21 @@ def test_decisions_appendix_names_who_asked_and_who_decided(ctx: Context, plan: 
 
 
 def test_docx_declares_its_language_and_snapshot(ctx: Context, plan: Plan) -> None:
-    """The document's language is British English and its properties carry the snapshot's
-    moment, not the moment it was rendered."""
+    """The document's language is British English, its properties carry the snapshot's
+    moment (not the moment it was rendered), and its zip entries carry one fixed date."""
     report = reports.make_report(ctx, plan.id)
-    document = Document(io.BytesIO(reports.render(report, ReportFormat.DOCX)))
+    data = reports.render(report, ReportFormat.DOCX)
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        # Every entry dated alike, and no thumbnail of the blank page it was made from.
+        assert {info.date_time for info in package.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        assert "docProps/thumbnail.jpeg" not in package.namelist()
+    document = Document(io.BytesIO(data))
     styles = document.styles.element
     assert styles.find(f".//{qn('w:rPrDefault')}//{qn('w:lang')}").get(qn("w:val")) == "en-GB"
     props = document.core_properties
     assert props.language == "en-GB"
     assert props.created == report.made_at
+    assert props.last_printed is None  # never printed: nothing claims it was
     assert props.identifier == f"report-snapshot-{report.snapshot_id}"
 
 

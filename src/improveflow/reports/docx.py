@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape
 
 from docx import Document
 from docx.document import Document as DocumentObject
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt
@@ -116,11 +117,16 @@ def _document(report: Report) -> DocumentObject:
     props.subject = f"Progress report of {long_date(report.report_date)}"
     props.author = props.last_modified_by = "improveflow"
     props.language = LANGUAGE
-    props.created = props.modified = props.last_printed = report.made_at.replace(tzinfo=None)
+    props.created = props.modified = report.made_at.replace(tzinfo=None)
     props.revision = 1
     props.identifier = f"report-snapshot-{report.snapshot_id}"
     props.comments = props.keywords = props.category = props.content_status = ""
     props.version = ""
+    # The blank template's thumbnail would show an empty page in file browsers.
+    package = document.part.package
+    for rel_id, rel in list(package.rels.items()):
+        if rel.reltype == RT.THUMBNAIL:
+            package.rels.pop(rel_id)
     return document
 
 
