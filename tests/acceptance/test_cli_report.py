@@ -4,6 +4,7 @@ report produced again, byte for byte, by another process from its stored snapsho
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -58,10 +59,29 @@ def test_a_second_report_counts_from_the_first(cli: Cli) -> None:
     second = (cli.folder / "second.html").read_text(encoding="utf-8")
     assert "Changes are counted since the report of " in second
     assert "report snapshot 2" in second
+    listed = cli("report", "1", "--list")
+    assert listed.out.splitlines() == [
+        f"Snapshot {n}: made {at}, at audit event {seq}"
+        for n, at, seq in _made(cli.folder / "second.html", cli.folder / "first.html")
+    ]
+
+
+def _made(*pages: Path) -> list[tuple[int, str, int]]:
+    """(snapshot, moment, audit event) as each report page states them, oldest first."""
+    found = []
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        made = re.search(r"made (\d\d:\d\d on [^,]+?) from report snapshot (\d+)", text)
+        event = re.search(r"Made at audit event (\d+)", text)
+        assert made
+        assert event
+        found.append((int(made.group(2)), made.group(1), int(event.group(1))))
+    return sorted(found)
 
 
 def test_refusals_name_what_is_wrong(cli: Cli) -> None:
     """An unknown plan, or a snapshot of another plan, is refused in a sentence."""
+    assert cli("report", "1", "--list").out == "Plan 1 has no reports yet.\n"
     missing = cli("report", "9", expect=1)
     assert missing.err.strip() == "Error: No plan with id 9"
     cli("report", "1", "--format", "html")

@@ -11,6 +11,7 @@ import typer
 from improveflow.cli.common import context_of, out, reports_refusals
 from improveflow.services import reports
 from improveflow.services.reports import ReportFormat
+from improveflow.templating import moment
 
 
 @reports_refusals
@@ -39,9 +40,26 @@ def report_command(
             help="Produce an earlier report again, identical, from its stored snapshot.",
         ),
     ] = None,
+    list_them: Annotated[
+        bool, typer.Option("--list", help="List the plan's stored reports; make none.")
+    ] = False,
 ) -> None:
     """Make the plan's progress report (stored as a snapshot) and write it as a document."""
     context = context_of(ctx)
+    if list_them:
+        try:
+            stored = reports.stored_reports(context, plan_id)
+        finally:
+            context.close()
+        if not stored:
+            out.print(f"Plan {plan_id} has no reports yet.", markup=False)
+        for entry in stored:
+            out.print(
+                f"Snapshot {entry.id}: made {moment(entry.made_at)}, "
+                f"at audit event {entry.checkpoint_seq}",
+                markup=False,
+            )
+        return
     try:
         if snapshot is not None:
             if since is not None:

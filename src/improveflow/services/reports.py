@@ -221,6 +221,13 @@ def stored_report(ctx: Context, snapshot_id: int, plan_id: int | None = None) ->
     return Report.from_json(model)
 
 
+def stored_reports(ctx: Context, plan_id: int) -> list[report_store.SnapshotEntry]:
+    """The plan's stored reports, oldest first; NotFound for a plan that does not exist."""
+    with ctx.database.reading() as session:
+        plan_store.plan_by_id(session, plan_id)
+        return report_store.snapshots_of(session, plan_id)
+
+
 def render(report: Report, fmt: ReportFormat) -> bytes:
     """The report as a document; the same snapshot always gives the same bytes."""
     if fmt is ReportFormat.DOCX:

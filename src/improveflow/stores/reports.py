@@ -54,6 +54,26 @@ def snapshot_by_id(session: Session, snapshot_id: int) -> ReportSnapshot:
 
 
 @dataclass(frozen=True)
+class SnapshotEntry:
+    id: int
+    made_at: datetime
+    checkpoint_seq: int
+
+
+_SNAPSHOTS = (
+    sa.select(_snapshot.c.id, _snapshot.c.made_at, _snapshot.c.checkpoint_seq)
+    .where(_snapshot.c.plan_id == sa.bindparam("plan_id"))
+    .order_by(_snapshot.c.id)
+)
+
+
+def snapshots_of(session: Session, plan_id: int) -> list[SnapshotEntry]:
+    """The plan's stored reports, oldest first (without their models)."""
+    rows = session.connection().execute(_SNAPSHOTS, {"plan_id": plan_id})
+    return [SnapshotEntry(*row) for row in rows]
+
+
+@dataclass(frozen=True)
 class LastReport:
     made_at: datetime
     checkpoint_seq: int  # the audit event it was made at: changes are counted after it
