@@ -414,6 +414,29 @@ class MailRateClaim(SQLModel, table=True):
     counts_until: datetime = _moment()
 
 
+# Reports ----------------------------------------------------------------------------------------
+
+
+class ReportSnapshot(SQLModel, table=True):
+    """A plan's progress report as it was made: the whole rendered model, so the report of one
+    day can be produced again, identical, months later, and the audit log's head it was made at.
+    """
+
+    __tablename__ = "report_snapshot"
+    __table_args__ = (sa.Index("ix_report_snapshot_plan_made", "plan_id", "made_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id")
+    made_at: datetime = _moment()
+    # The moment changes are counted from: the previous report's, or the date asked for.
+    since: datetime | None = _moment(default=None)
+    checkpoint_seq: int
+    checkpoint_hash: str = Field(max_length=64)
+    # The signed checkpoint's JSON, when the audit key was set; None otherwise.
+    checkpoint: str | None = Field(default=None, sa_type=sa.Text)
+    made_by_id: int | None = Field(default=None, foreign_key="person.id")
+    model: str = Field(sa_type=sa.Text)  # canonical JSON of the report model
+
+
 # The web app: who belongs where, sessions, and links already spent -----------------------------
 
 

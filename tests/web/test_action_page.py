@@ -374,3 +374,22 @@ def test_a_rating_that_is_not_one_is_marked_at_the_rating(
         response.text
     )
     assert ">Draft shared</textarea>" in response.text
+
+
+# The date ledger ------------------------------------------------------------------------------
+
+
+def test_the_target_date_shows_its_ledger(client: TestClient, council: Council) -> None:
+    """Beside the target date: the first one and how often it was changed by approval."""
+    ctx = council.ctx
+    for new, why in ((date(2015, 3, 31), "Data late"), (date(2015, 6, 30), "Audit moved")):
+        asked = approvals.request_change(
+            ctx, council.action_id, "revise_target", by_email=OWEN, reason=why,
+            new_target_date=new,
+        )  # fmt: skip
+        assert asked.request_id is not None
+        approvals.decide(ctx, asked.request_id, Verdict.APPROVE, by_email="ruth@council.example")
+    sign_in(client, council, OWEN)
+    page = words(client.get(f"/actions/{council.action_id}").text)
+    assert "Target date Tuesday 30 June 2015" in page
+    assert "First due 30 September 2014; re-dated twice." in page

@@ -113,6 +113,7 @@ def test_xlsx_has_typed_dates_a_styled_frozen_filtered_header_and_the_reasons(
     assert cell(2, "Target date") == datetime(2014, 6, 30)
     assert cell(2, "Original target date") == datetime(2014, 3, 31)
     assert cell(2, "Reason for new target date") is None
+    assert cell(2, "Date changes") == "first due 31 March 2014; re-dated once"
     assert cell(2, "Priority") == "High"
     assert cell(2, "Status as written") == "Slipped"
     assert cell(2, "State") == "In progress"
@@ -128,10 +129,12 @@ def test_xlsx_has_typed_dates_a_styled_frozen_filtered_header_and_the_reasons(
     assert cell(3, "Target date") == datetime(2015, 3, 31)
     assert cell(3, "Original target date") == datetime(2014, 12, 31)
     assert cell(3, "Reason for new target date") == "Member induction moved to the new year"
+    assert cell(3, "Date changes") == "first due 31 December 2014; re-dated once"
     # Deferred: the reason the body approved it for.
     assert cell(4, "State") == "Deferred"
     assert cell(4, "Reason for current state") == "Waiting for the new constitution"
     assert cell(4, "Original target date") == datetime(2014, 9, 30)
+    assert cell(4, "Date changes") == "first due 30 September 2014; not re-dated"
     assert cell(4, "Action ID") == 3
     assert isinstance(cell(4, "Action ID"), int)
 
@@ -155,6 +158,7 @@ def test_csv_has_the_same_columns_and_rows_with_iso_dates(
         "2015-03-31", "2014-12-31",
     )  # fmt: skip
     assert changed["Reason for new target date"] == "Member induction moved to the new year"
+    assert changed["Date changes"] == "first due 31 December 2014; re-dated once"
     assert (deferred["State"], deferred["Reason for current state"]) == (
         "Deferred", "Waiting for the new constitution",
     )  # fmt: skip

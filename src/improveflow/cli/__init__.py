@@ -19,6 +19,7 @@ from improveflow.cli.mail import mail_app
 from improveflow.cli.outbox_commands import status_command  # and `outbox retry`
 from improveflow.cli.people import people_app
 from improveflow.cli.plans import plan_app
+from improveflow.cli.report import report_command
 from improveflow.cli.scheduling import (
     deputies_app,
     escalations_app,
@@ -54,6 +55,9 @@ app.command("sweep", help="Decide which reminders and escalations are due, and q
 app.command("serve", help="Serve the web app, with the scheduler beside it.")(serve_command)
 app.command("demo", help="Run a demo council on this machine, with its email on a page.")(
     demo_command
+)
+app.command("report", help="The plan's progress report for committee: DOCX, PDF or HTML.")(
+    report_command
 )
 app.command("status", help="Whether email is getting out: the queue and the last error.")(
     status_command

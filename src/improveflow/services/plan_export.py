@@ -12,8 +12,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
+from sqlmodel import Session
+
 from improveflow import audit_events
 from improveflow.audit_events import TransitionApplied
+from improveflow.reports.ledger import ledger_line
 from improveflow.services.context import Context
 from improveflow.services.dashboard import TableFilter, TableRow, table_pages
 from improveflow.stores import plan_table
@@ -26,12 +29,21 @@ class ExportRow:
     original_target_date: date | None  # the first target date; the current one if never changed
     target_reason: str | None  # why the current target date was approved, when it was changed
     state_reason: str | None  # why the action was moved to its state, from the approved request
+    # How many times the target date was changed: each approved new date, and the plan's own
+    # revision (a re-baselined date read from its file) when there was one.
+    target_changes: int = 0
+
+    @property
+    def ledger(self) -> str:
+        """'first due 31 July 2014; re-dated twice'."""
+        return ledger_line(self.original_target_date, self.target_changes)
 
 
 @dataclass
 class _Changes:
     first_target: date | None = None
     changed_target: bool = False
+    target_changes: int = 0
     target: date | None = None
     target_reason: str | None = None
     state: str | None = None
@@ -50,6 +62,7 @@ def _changes(approved: list[StoredEvent]) -> dict[int, _Changes]:
             if not changes.changed_target:
                 changes.first_target = change.target_date.before
                 changes.changed_target = True
+            changes.target_changes += 1
             changes.target = change.target_date.after
             changes.target_reason = change.reason
         if change.to_state and change.to_state != change.from_state:
@@ -57,9 +70,39 @@ def _changes(approved: list[StoredEvent]) -> dict[int, _Changes]:
     return found
 
 
+def _rebaselined(original: date | None, target: date | None, changes: _Changes | None) -> int:
+    """1 when the plan's file revised the date before any approved change, else 0."""
+    if original is None:
+        return 0
+    before = changes.first_target if changes and changes.changed_target else target
+    return int(before is not None and before != original)
+
+
+def date_ledger(
+    session: Session, action_id: int, target: date | None, original: date | None
+) -> str:
+    """One action's date ledger: 'first due 31 July 2014; re-dated twice'."""
+    changes = _changes(plan_table.approved_changes(session, [action_id])).get(action_id)
+    first: date | None
+    if original is not None:
+        first = original
+    elif changes is not None and changes.changed_target:
+        first = changes.first_target
+    else:
+        first = target
+    count = (changes.target_changes if changes else 0) + _rebaselined(original, target, changes)
+    return ledger_line(first, count)
+
+
 def _export_row(row: TableRow, changes: _Changes | None) -> ExportRow:
     if changes is None:
-        return ExportRow(row, row.original_target_date or row.target_date, None, None)
+        return ExportRow(
+            row,
+            row.original_target_date or row.target_date,
+            None,
+            None,
+            target_changes=_rebaselined(row.original_target_date, row.target_date, None),
+        )
     first: date | None
     if row.original_target_date is not None:
         first = row.original_target_date  # the plan's own first date comes before any change
@@ -72,7 +115,19 @@ def _export_row(row: TableRow, changes: _Changes | None) -> ExportRow:
         original_target_date=first,
         target_reason=changes.target_reason if changes.target == row.target_date else None,
         state_reason=changes.state_reason if changes.state == row.state else None,
+        target_changes=changes.target_changes
+        + _rebaselined(row.original_target_date, row.target_date, changes),
     )
+
+
+def rows_in(session: Session, plan_id: int, page_size: int = 500) -> Iterator[ExportRow]:
+    """Every row of the plan's table with its decisions, inside the caller's transaction."""
+    after = 0
+    while rows := plan_table.table_after(session, plan_id, TableFilter(), after, page_size):
+        changes = _changes(plan_table.approved_changes(session, [row.id for row in rows]))
+        for row in rows:
+            yield _export_row(row, changes.get(row.id))
+        after = rows[-1].id
 
 
 def export_rows(ctx: Context, plan_id: int, filters: TableFilter) -> Iterator[ExportRow]:

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from improveflow import audit_events
 from improveflow.audit_events import AuditRecord, RequestDecided, Unrecognised
 from improveflow.services.context import Context
+from improveflow.services.plan_export import date_ledger
 from improveflow.stores import actions, listings, people, requests
 from improveflow.stores.listings import ListedAction
 from improveflow.workflow.definition import Workflow
@@ -94,7 +95,11 @@ def action_detail(ctx: Context, action_id: int, *, raw_history: bool = True) -> 
     reads them through `services.action_history` instead, so it asks for none here.
     """
     with ctx.database.reading() as session:
-        detail = _action_summary(listings.listed_action(session, action_id))
+        listed = listings.listed_action(session, action_id)
+        detail = _action_summary(listed)
+        detail["date_ledger"] = date_ledger(
+            session, action_id, listed.target_date, listed.original_target_date
+        )
         latest = actions.latest_progress(session, action_id)
         detail["latest_progress"] = latest.text if latest else None
         pending = requests.pending_request_for(session, action_id)

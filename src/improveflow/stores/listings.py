@@ -64,6 +64,7 @@ class ListedAction:
     body_hint: list[str]
     source: str | None
     version: int
+    original_target_date: date | None = None  # the first target, when the plan revised it
 
 
 _ACTIONS: sa.Select[Any] = (
@@ -90,6 +91,7 @@ _ACTIONS: sa.Select[Any] = (
         _action.c.body_hint,
         _action.c.source,
         _action.c.version,
+        _action.c.original_target_date,
     )
     .select_from(
         _action.join(_plan, _plan.c.id == _action.c.plan_id)

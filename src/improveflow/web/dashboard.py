@@ -1,26 +1,27 @@
 """A plan's dashboard for the peer-challenge lead (and CMT, Cabinet, administrators).
 
 Counts by state and RAG, open escalations by level with days overdue, a chart of actions by
-state over time, and the plan's table with filters, paged, and exported as CSV or XLSX.
+state over time, and the plan's table with filters, paged, and exported as CSV or XLSX; and
+the committee report, made (and stored as a snapshot) at the press of a button.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from improveflow import exceptions
 from improveflow.calendar import as_london
 from improveflow.models import Rag
-from improveflow.services import dashboard, plan_export
+from improveflow.services import dashboard, plan_export, reports
 from improveflow.services.sessions import Viewer
 from improveflow.web import export
 from improveflow.web.auth import may_see_dashboards
 from improveflow.web.chart import build_chart
 from improveflow.web.pages import page
-from improveflow.web.state import ViewerDep, WebDep, WebState
+from improveflow.web.state import PostingViewer, ViewerDep, WebDep, WebState
 
 router = APIRouter()
 
@@ -149,4 +150,48 @@ def export_xlsx(
         headers={
             "Content-Disposition": f'attachment; filename="{_export_name(plan_id, web, "xlsx")}"'
         },
+    )
+
+
+_REPORT_TYPES = {
+    reports.ReportFormat.DOCX: (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    ),
+    reports.ReportFormat.PDF: "application/pdf",
+    reports.ReportFormat.HTML: "text/html; charset=utf-8",
+}
+
+
+# WeasyPrint lays out about 30 actions a second of processor time: a larger plan's PDF
+# would hold a web worker for minutes, so the page hands it to the command line instead.
+WEB_PDF_MAX_ACTIONS = 600
+
+
+@router.post("/plans/{plan_id}/report")
+def committee_report(
+    plan_id: int,
+    web: WebDep,
+    viewer: PostingViewer,
+    fmt: Annotated[str, Form(alias="format")] = "docx",
+) -> Response:
+    """Make the plan's committee report now (a new snapshot) and download it."""
+    _allowed(viewer)
+    try:
+        chosen = reports.ReportFormat(fmt)
+    except ValueError:
+        raise exceptions.InvalidValue("Choose Word (DOCX), PDF or web page (HTML)") from None
+    plan = dashboard.plan_for(web.ctx, plan_id, viewer.organisation)
+    made = reports.make_report(web.ctx, plan.id, made_by=viewer.person_id)
+    if chosen is reports.ReportFormat.PDF and made.summary.total > WEB_PDF_MAX_ACTIONS:
+        raise exceptions.Refused(
+            f"The report is made and kept as report snapshot {made.snapshot_id}, but a PDF of "
+            f"{made.summary.total} actions takes minutes to draw, longer than a page can wait. "
+            f"Choose Word (DOCX), or ask an administrator to run: improveflow report {plan.id} "
+            f"--snapshot {made.snapshot_id} --format pdf"
+        )
+    name = f"plan-{plan.id}-report-{made.snapshot_id}.{chosen.value}"
+    return Response(
+        reports.render(made, chosen),
+        media_type=_REPORT_TYPES[chosen],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

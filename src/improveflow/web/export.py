@@ -64,6 +64,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("Priority", 10, _text(lambda item: item.row.priority)),
     Column("Target date", 12, lambda item, states: item.row.target_date),
     Column("Original target date", 12, lambda item, states: item.original_target_date),
+    Column("Date changes", 30, lambda item, states: item.ledger),
     Column("Reason for new target date", 36, _text(lambda item: item.target_reason)),
     # Only where there is no date ("Ongoing", "Quarterly"): beside a date it could contradict it.
     Column(

@@ -1,0 +1,79 @@
+"""`improveflow report PLAN_ID`: the plan's progress report for committee, as a document."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from improveflow.cli.common import context_of, out, reports_refusals
+from improveflow.services import reports
+from improveflow.services.reports import ReportFormat
+from improveflow.templating import moment
+
+
+@reports_refusals
+def report_command(
+    ctx: typer.Context,
+    plan_id: Annotated[int, typer.Argument(help="The plan's number.")],
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", help="docx (Word), pdf or html.")
+    ] = ReportFormat.DOCX,
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            "--since",
+            formats=["%Y-%m-%d"],
+            help="Count changes from this day (default: since the plan's last report).",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Write here (default: plan-ID-report-SNAPSHOT.EXT)."),
+    ] = None,
+    snapshot: Annotated[
+        int | None,
+        typer.Option(
+            "--snapshot",
+            help="Produce an earlier report again, identical, from its stored snapshot.",
+        ),
+    ] = None,
+    list_them: Annotated[
+        bool, typer.Option("--list", help="List the plan's stored reports; make none.")
+    ] = False,
+) -> None:
+    """Make the plan's progress report (stored as a snapshot) and write it as a document."""
+    context = context_of(ctx)
+    if list_them:
+        try:
+            stored = reports.stored_reports(context, plan_id)
+        finally:
+            context.close()
+        if not stored:
+            out.print(f"Plan {plan_id} has no reports yet.", markup=False)
+        for entry in stored:
+            out.print(
+                f"Snapshot {entry.id}: made {moment(entry.made_at)}, "
+                f"at audit event {entry.checkpoint_seq}",
+                markup=False,
+            )
+        return
+    try:
+        if snapshot is not None:
+            if since is not None:
+                raise typer.BadParameter(
+                    "a stored report keeps the changes it counted", param_hint="--since"
+                )
+            made = reports.stored_report(context, snapshot, plan_id)
+        else:
+            made = reports.make_report(context, plan_id, since=since.date() if since else None)
+        document = reports.render(made, fmt)
+    finally:
+        context.close()
+    path = output or Path(f"plan-{plan_id}-report-{made.snapshot_id}.{fmt.value}")
+    path.write_bytes(document)
+    out.print(
+        f"Report snapshot {made.snapshot_id} of plan {plan_id} written to {path}", markup=False
+    )

@@ -1,0 +1,266 @@
+"""The committee report: made from the plan as it is now, stored as a snapshot, rendered.
+
+Making a report is one transaction: the plan's rows, the changes and decisions since the last
+report (or a date asked for), and the audit log's head are read together, and the model is
+stored with the checkpoint it was made at. Rendering reads only the stored model, so a
+snapshot's report is the same, byte for byte, whenever it is produced again.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from enum import StrEnum
+
+from sqlmodel import Session
+
+from improveflow import audit, audit_checkpoint, audit_events, exceptions
+from improveflow.audit_events import ProgressRecorded, TransitionApplied
+from improveflow.calendar import LONDON, as_london
+from improveflow.reports import build
+from improveflow.reports.model import (
+    ActionLine,
+    CheckpointNote,
+    DecisionLine,
+    Report,
+)
+from improveflow.services.context import Context
+from improveflow.services.plan_export import ExportRow, rows_in
+from improveflow.stores import plans as plan_store
+from improveflow.stores import reports as report_store
+from improveflow.stores.audit import StoredEvent
+from improveflow.templating import short_date
+
+# Changes are counted from here when a plan has no earlier report and no date is given.
+_BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class ReportFormat(StrEnum):
+    DOCX = "docx"
+    PDF = "pdf"
+    HTML = "html"
+
+
+def _line(item: ExportRow, states: dict[str, str], today: date) -> ActionLine:
+    row = item.row
+    return ActionLine(
+        id=row.id,
+        reference=row.reference or "",
+        description=row.description,
+        lead=row.lead or "",
+        owner=row.owner or "",
+        state=states.get(row.state, row.state),
+        rag=build.rag_word(row.rag),
+        rag_code=row.rag or "none",
+        first_target=item.original_target_date,
+        target=row.target_date,
+        timescale="" if row.target_date else (row.timescale or ""),
+        target_changes=item.target_changes,
+        ledger=item.ledger,
+        target_reason=item.target_reason or "",
+        state_reason=item.state_reason or "",
+        progress=row.progress.text if row.progress else "",
+        progress_date=row.progress.day if row.progress else None,
+        overdue=build.is_overdue(row.state, row.target_date, today),
+    )
+
+
+def _decisions(
+    closed: list[report_store.ClosedRequest],
+    made: list[report_store.DecisionMade],
+    labels: dict[str, str],
+) -> list[DecisionLine]:
+    by_request: dict[int, list[report_store.DecisionMade]] = {}
+    for decision in made:
+        by_request.setdefault(decision.request_id, []).append(decision)
+    found = []
+    for request in closed:
+        asked = labels.get(request.transition, request.transition.replace("_", " "))
+        if request.new_target_date:
+            asked += f" to {short_date(request.new_target_date)}"
+        deciders = [
+            f"{d.by or 'someone no longer listed'}"
+            + (f" as deputy for {d.on_behalf_of}" if d.on_behalf_of else "")
+            + f" ({'approved' if d.verdict == 'approve' else 'rejected'})"
+            for d in by_request.get(request.id, [])
+        ]
+        found.append(
+            DecisionLine(
+                action=f"{request.action_reference or ''} {request.action}".strip(),
+                asked=asked,
+                asked_by=request.requester or "someone no longer listed",
+                reason=request.reason or "",
+                decided_by="; ".join(deciders) or request.body,
+                outcome=request.status.capitalize(),
+                decided_on=as_london(request.closed_at).date(),
+            )
+        )
+    return found
+
+
+def _ratings(report: Report) -> dict[int, str]:
+    return {
+        action.id: action.rag_code
+        for theme in report.themes
+        for objective in theme.objectives
+        for action in objective.actions
+    }
+
+
+def _window(
+    session: Session, plan_id: int, since: date | None, head: int
+) -> tuple[report_store.Window, datetime | None, str, dict[int, str]]:
+    """The audit events the report counts, the moment they are counted from, its words, and
+    each action's RAG rating then.
+
+    From a day asked for; else after the audit event the plan's last report was made at;
+    else from the plan's start (a first report: no moment, no words, no ratings).
+    """
+    if since is not None:
+        start = datetime.combine(since, time(0), tzinfo=LONDON).astimezone(UTC)
+        rated = _ratings_logged(report_store.progress_before(session, plan_id, start))
+        return report_store.Window(0, head, start), start, f"since {short_date(since)}", rated
+    last = report_store.last_report(session, plan_id)
+    if last is None:
+        return report_store.Window(0, head, _BEGINNING), None, "", {}
+    words = f"since the report of {short_date(as_london(last.made_at).date())}"
+    rated = _ratings(Report.from_json(last.model))
+    return report_store.Window(last.checkpoint_seq, head, _BEGINNING), last.made_at, words, rated
+
+
+def _logged_change(stored: StoredEvent) -> build.LoggedChange | None:
+    """A transition or progress update as the summary counts it; None for a row that cannot be
+    read as one (no count is better than a wrong one)."""
+    logged = audit_events.from_row(stored)
+    event, on = logged.event, as_london(logged.at).date()
+    if isinstance(event, ProgressRecorded):
+        rag = event.rag.value if event.rag is not None else None
+        return build.LoggedChange(event.action_id, True, None, event.text, rag, None, on)
+    if isinstance(event, TransitionApplied):
+        moved = event.target_date
+        redated = (moved.before, moved.after) if moved is not None else None
+        return build.LoggedChange(
+            event.action_id, False, event.to_state, event.reason, None, redated, on
+        )
+    return None
+
+
+def _ratings_logged(updates: list[StoredEvent]) -> dict[int, str]:
+    """Each action's latest rating among `updates` (oldest first)."""
+    rated: dict[int, str] = {}
+    for stored in updates:
+        event = audit_events.from_row(stored).event
+        if isinstance(event, ProgressRecorded) and event.rag is not None:
+            rated[event.action_id] = event.rag.value
+    return rated
+
+
+def make_report(
+    ctx: Context, plan_id: int, *, since: date | None = None, made_by: int | None = None
+) -> Report:
+    """Make and store the plan's report as of now (`made_by`: the person who asked, when
+    known); the stored model."""
+    now = ctx.clock.now().astimezone(UTC).replace(microsecond=0)
+    today = as_london(now).date()
+    key = ctx.database.audit_key
+    with ctx.database.writing() as session:
+        plan = plan_store.plan_by_id(session, plan_id)
+        workflow = ctx.workflows.workflow(plan.workflow)
+        states = {name: state.label for name, state in workflow.states.items()}
+        labels = {name: t.label for name, t in workflow.transitions.items()}
+        # The log's head, verified: a report never names a checkpoint of a tampered log,
+        # and counts exactly the events up to it.
+        verified = audit.verify(session, key)
+        signed = (
+            audit_checkpoint.make(
+                key, seq=verified.events, head_hash=verified.head_hash, made_at=now
+            )
+            if key is not None
+            else None
+        )
+        window, start, since_text, rated_before = _window(session, plan_id, since, verified.events)
+        placed = []
+        raw_states: dict[int, str] = {}
+        for item in rows_in(session, plan_id):
+            raw_states[item.row.id] = item.row.state
+            placed.append(
+                build.PlacedAction(
+                    theme=item.row.theme,
+                    objective_reference=item.row.objective_ref or "",
+                    objective=item.row.objective,
+                    line=_line(item, states, today),
+                )
+            )
+        changes = [
+            change
+            for stored in report_store.changes_in(session, plan_id, window)
+            if (change := _logged_change(stored)) is not None
+        ]
+        closed, made = report_store.decisions_in(session, plan_id, window)
+        snapshot_id = report_store.add_snapshot(
+            session,
+            {
+                "plan_id": plan_id,
+                "made_at": now,
+                "since": start,
+                "checkpoint_seq": verified.events,
+                "checkpoint_hash": verified.head_hash,
+                "checkpoint": signed.to_json() if signed else None,
+                "made_by_id": made_by,
+                "model": "{}",
+            },
+        )
+        report = Report(
+            snapshot_id=snapshot_id,
+            plan_id=plan_id,
+            plan_title=plan.title,
+            organisation=plan.organisation or "",
+            made_at=now,
+            report_date=today,
+            since=start,
+            since_text=since_text,
+            checkpoint=CheckpointNote(
+                seq=verified.events,
+                head_hash=verified.head_hash,
+                signed=signed is not None,
+                key_id=signed.key_id if signed else "",
+                document=signed.to_json() if signed else "",
+            ),
+            summary=build.summary(placed, raw_states, states, changes, rated_before, today),
+            exceptions=build.exceptions(placed, raw_states),
+            themes=build.structure(placed),
+            decisions=_decisions(closed, made, labels),
+        )
+        report_store.set_model(session, snapshot_id, report.to_json())
+    return report
+
+
+def stored_report(ctx: Context, snapshot_id: int, plan_id: int | None = None) -> Report:
+    """A report as it was made; refused when it belongs to another plan than the one named."""
+    with ctx.database.reading() as session:
+        snapshot = report_store.snapshot_by_id(session, snapshot_id)
+        of_plan, model = snapshot.plan_id, snapshot.model
+    if plan_id is not None and of_plan != plan_id:
+        raise exceptions.NotFound(f"No report snapshot {snapshot_id} of plan {plan_id}")
+    return Report.from_json(model)
+
+
+def stored_reports(ctx: Context, plan_id: int) -> list[report_store.SnapshotEntry]:
+    """The plan's stored reports, oldest first; NotFound for a plan that does not exist."""
+    with ctx.database.reading() as session:
+        plan_store.plan_by_id(session, plan_id)
+        return report_store.snapshots_of(session, plan_id)
+
+
+def render(report: Report, fmt: ReportFormat) -> bytes:
+    """The report as a document; the same snapshot always gives the same bytes."""
+    if fmt is ReportFormat.DOCX:
+        from improveflow.reports.docx import render_docx
+
+        return render_docx(report)
+    if fmt is ReportFormat.PDF:
+        from improveflow.reports.pdf import render_pdf
+
+        return render_pdf(report)
+    from improveflow.reports.html import render_html
+
+    return render_html(report).encode("utf-8")
