@@ -9,12 +9,24 @@ from __future__ import annotations
 
 import hashlib
 
+from improveflow import exceptions
 from improveflow.reports.html import render_html
 from improveflow.reports.model import Report
 
+# What a machine without WeasyPrint's libraries needs, as README's Install section says.
+PANGO_PACKAGES = "libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"
+
 
 def render_pdf(report: Report) -> bytes:
-    from weasyprint import HTML  # imported here: Pango loads with it, and only PDFs need it
+    try:
+        # Imported here: Pango loads with it, and only PDFs need it.
+        from weasyprint import HTML
+    except OSError as error:  # WeasyPrint could not load Pango or HarfBuzz
+        raise exceptions.ConfigurationError(
+            "A PDF report needs the Pango text libraries, which this machine lacks "
+            f"({error}). Install them (Debian or Ubuntu: apt-get install {PANGO_PACKAGES}), "
+            "or make the report as DOCX or HTML."
+        ) from error
 
     identifier = hashlib.sha256(
         f"{report.snapshot_id}:{report.made_at.isoformat()}".encode()
