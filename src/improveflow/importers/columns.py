@@ -313,9 +313,18 @@ def header_fields(texts: Sequence[str]) -> dict[int, tuple[Field, Strength]] | N
     filled = [index for index, text in enumerate(headers) if text]
     if len(filled) < 2 or any(len(headers[index]) > _MAX_HEADER_CHARS for index in filled):
         return None
-    fields = {index: found for index in filled if (found := recognise(headers[index]))}
+    fields: dict[int, tuple[Field, Strength]] = {}
+    unrecognised = 0
+    for index in filled:
+        found = recognise(headers[index])
+        if found is not None:
+            fields[index] = found
+            continue
+        unrecognised += 1
+        if unrecognised * 2 >= len(filled):
+            return None  # half the cells name no column: a data row, whatever the rest say
     found_fields = {found[0] for found in fields.values()}
-    if len(fields) * 2 <= len(filled) or not found_fields & _ACTION_PLAN_FIELDS:
+    if not found_fields & _ACTION_PLAN_FIELDS:
         return None
     return fields
 
