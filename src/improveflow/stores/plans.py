@@ -20,6 +20,7 @@ from improveflow.models import (
     Plan,
     Theme,
 )
+from improveflow.stores.bulk import insert_prepared, prepares_values
 from improveflow.stores.tables import table_of
 
 _PLAN = table_of(Plan)
@@ -144,7 +145,10 @@ _INSERT_OBJECTIVES = sa.insert(_OBJECTIVE).returning(
 def insert_theme(session: Session, plan_id: int, title: str, position: int) -> int:
     """A new theme's id (Core: a tracker grouped by audit meets a theme every few rows)."""
     values = {"plan_id": plan_id, "title": title, "position": position}
-    return int(session.connection().execute(_INSERT_THEME, values).scalar_one())
+    connection = session.connection()
+    if prepares_values(connection.dialect):
+        return int(insert_prepared(connection, _THEME, [values], ("id",))[0][0])
+    return int(connection.execute(_INSERT_THEME, values).scalar_one())
 
 
 def insert_objectives(
@@ -155,5 +159,9 @@ def insert_objectives(
     Each row gives theme_id, reference, text, outcomes, monitoring, risk_rating and position;
     new objectives must have distinct positions within their theme.
     """
-    inserted = session.connection().execute(_INSERT_OBJECTIVES, list(rows))
+    connection = session.connection()
+    if prepares_values(connection.dialect):
+        inserted = insert_prepared(connection, _OBJECTIVE, rows, ("theme_id", "position", "id"))
+    else:
+        inserted = list(connection.execute(_INSERT_OBJECTIVES, list(rows)))
     return {(theme_id, position): objective_id for theme_id, position, objective_id in inserted}
