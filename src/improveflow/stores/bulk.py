@@ -65,7 +65,7 @@ def _prepared_values(
 ) -> list[list[object]]:
     """Each row's values as the database takes them, each distinct value processed once."""
     typed = [(index, process) for index, process in enumerate(processors) if process is not None]
-    done: dict[tuple[int, object], object] = {}
+    done: dict[tuple[object, ...], object] = {}
     prepared = []
     for row in rows:
         out = list(values_of(row))
@@ -73,11 +73,15 @@ def _prepared_values(
             value = out[index]
             if value is None:
                 continue
+            key: tuple[object, ...]
             if isinstance(value, list | dict):
-                if value:  # JSON with content: every row its own
+                if not value:
+                    key = (index, type(value))
+                elif isinstance(value, list) and all(type(item) is str for item in value):
+                    key = (index, list, *value)  # reasons to review: the same few, often
+                else:  # other JSON with content: every row its own
                     out[index] = process(value)
                     continue
-                key: tuple[int, object] = (index, type(value))
             else:
                 key = (index, value)  # dates and moments: few, and often repeated
             found = done.get(key, done)
