@@ -47,8 +47,14 @@ class HashScheme(StrEnum):
     HMAC_SHA256 = "hmac-sha256"  # keyed with IMPROVEFLOW_AUDIT_KEY
 
 
+# One encoder for every event: json.dumps would build its like for each call.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+)
+
+
 def canonical_json(data: Mapping[str, Any]) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _CANONICAL.encode(data)
 
 
 def event_hash(

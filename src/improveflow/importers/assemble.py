@@ -247,6 +247,13 @@ def _without_merged_groups(
     return [[] if index in grouping else cell for index, cell in enumerate(blocks)]
 
 
+def _cell_text(blocks: list[Block]) -> str:
+    """A cell's paragraphs as one text; most cells have none or one (read for every cell)."""
+    if len(blocks) < 2:
+        return blocks[0].text if blocks else ""
+    return "\n".join(block.text for block in blocks)
+
+
 def assemble_document(
     document: SourceDocument, mapping: ColumnMapping, *, tabular: bool
 ) -> records.ParsedPlan:
@@ -256,7 +263,7 @@ def assemble_document(
     """
     rows = document.rows()
     blocks = [[cell_blocks(cell) for cell in row.cells] for row in rows]
-    texts = [["\n".join(block.text for block in cell) for cell in row] for row in blocks]
+    texts = [[_cell_text(cell) for cell in row] for row in blocks]
     choices = choose_tables(document, texts, mapping, tabular=tabular)
     untitled = document.title or PurePath(document.file).stem
     assembler = PlanAssembler(document.file, untitled_theme=untitled, choices=choices)

@@ -154,6 +154,8 @@ _KEYWORDS: tuple[tuple[Field, re.Pattern[str]], ...] = (
         re.compile(r"\b(objectives?|priorit(y|ies)|challenges?|aims?|goals?|recommendations?)\b"),
     ),
 )
+# Any of the keywords: most cells of data rows ("IA24-001", "Ongoing") have none of them.
+_ANY_KEYWORD = re.compile("|".join(f"(?:{keyword.pattern})" for _, keyword in _KEYWORDS))
 _MAX_KEYWORD_HEADER_WORDS = 6
 # A row with a longer cell holds sentences: it is a data row, never a header row.
 _MAX_HEADER_CHARS = 80
@@ -204,6 +206,8 @@ def recognise(header: str) -> tuple[Field, Strength] | None:
         return None
     if header.rstrip().endswith(_SENTENCE_END):
         return None  # "Some progress." is a sentence of a data row, not a title
+    if _ANY_KEYWORD.search(name) is None:
+        return None
     for column, keyword in _KEYWORDS:
         if keyword.search(name):
             return column, Strength.KEYWORD
@@ -313,9 +317,18 @@ def header_fields(texts: Sequence[str]) -> dict[int, tuple[Field, Strength]] | N
     filled = [index for index, text in enumerate(headers) if text]
     if len(filled) < 2 or any(len(headers[index]) > _MAX_HEADER_CHARS for index in filled):
         return None
-    fields = {index: found for index in filled if (found := recognise(headers[index]))}
+    fields: dict[int, tuple[Field, Strength]] = {}
+    unrecognised = 0
+    for index in filled:
+        found = recognise(headers[index])
+        if found is not None:
+            fields[index] = found
+            continue
+        unrecognised += 1
+        if unrecognised * 2 >= len(filled):
+            return None  # half the cells name no column: a data row, whatever the rest say
     found_fields = {found[0] for found in fields.values()}
-    if len(fields) * 2 <= len(filled) or not found_fields & _ACTION_PLAN_FIELDS:
+    if not found_fields & _ACTION_PLAN_FIELDS:
         return None
     return fields
 

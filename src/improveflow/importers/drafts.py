@@ -38,6 +38,8 @@ def attach_item(parts: list[str], text: str) -> None:
 
 def joined(parts: list[str]) -> str | None:
     """Paragraphs as one text, or None when there are none."""
+    if len(parts) < 2:  # most fields of most rows: called for each of them
+        return parts[0] or None if parts else None
     text = "\n".join(part for part in parts if part)
     return text or None
 

@@ -263,15 +263,18 @@ class RowPlacer:
         problems: list[str] = []
         for name in row.action_fields():
             paragraphs = _texts(row.cell(name))
-            spread = distribute(
-                paragraphs,
-                count,
-                shared=name != "progress",
-                one_per_action=has_action_column and name in _UNPUNCTUATED,
-            )
-            for action, parts in zip(actions, spread.per_action, strict=True):
-                action.parts(name).extend(parts)
-            if not spread.lined_up:
+            one_per_action = has_action_column and name in _UNPUNCTUATED
+            if count == 1:  # most rows: what `distribute` gives a single action, without it
+                actions[0].parts(name).extend(paragraphs)
+                lined_up = len(paragraphs) <= 1 or not one_per_action
+            else:
+                spread = distribute(
+                    paragraphs, count, shared=name != "progress", one_per_action=one_per_action
+                )
+                for action, parts in zip(actions, spread.per_action, strict=True):
+                    action.parts(name).extend(parts)
+                lined_up = spread.lined_up
+            if not lined_up:
                 label = _FIELD_LABELS.get(name, name.removeprefix(EXTRA_PREFIX))
                 problems.append(f"{count} actions, {len(paragraphs)} {label} paragraphs")
         if problems:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from improveflow.models import AuditEvent, AuditHead
+from improveflow.stores.bulk import insert_prepared, prepares_values
 from improveflow.stores.tables import table_of
 
 _EVENTS = table_of(AuditEvent)
@@ -95,8 +96,14 @@ def lock_head_with_tip_scheme(connection: sa.Connection) -> tuple[int, str, str 
 
 
 def insert_events(connection: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert the chained rows (every column but `id`) in one statement."""
-    connection.execute(_INSERT_EVENTS, rows)
+    """Insert the chained rows (every column but `id`) in as few statements as allowed."""
+    if not rows:
+        return
+    if prepares_values(connection.dialect):
+        # An import's thousands of events share their moment: each is converted once.
+        insert_prepared(connection, _EVENTS, rows)
+    else:
+        connection.execute(_INSERT_EVENTS, rows)
 
 
 def head(session: Session) -> AuditHead:

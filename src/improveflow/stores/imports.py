@@ -3,22 +3,20 @@ the actions earlier imports stored, and the directory that leads are matched aga
 
 Imports are measured in thousands of rows a second, so the writes are Core statements built
 once, taking rows of plain values; the ORM, not the disk, would be the cost of an import.
-On SQLite those inserts skip even Core's per-value work (see `_insert_prepared`).
+On SQLite those inserts skip even Core's per-value work (see `stores.bulk`).
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from operator import itemgetter
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from improveflow.models import Action, Person, PersonAlias, ProgressUpdate
+from improveflow.stores.bulk import insert_prepared, prepares_values
 from improveflow.stores.people.councils import people_of
 from improveflow.stores.tables import table_of
 
@@ -115,8 +113,8 @@ def insert_actions(session: Session, rows: Sequence[Mapping[str, object]]) -> di
     if not rows:
         return {}
     connection = session.connection()
-    if _prepares_values(connection.dialect):
-        inserted = _insert_prepared(connection, _ACTION, rows, ("import_key", "id"))
+    if prepares_values(connection.dialect):
+        inserted = insert_prepared(connection, _ACTION, rows, ("import_key", "id"))
         return {row[0]: row[1] for row in inserted}
     return {row[0]: row[1] for row in connection.execute(_INSERT_ACTIONS, list(rows))}
 
@@ -126,101 +124,7 @@ def insert_progress(session: Session, rows: Sequence[Mapping[str, object]]) -> N
     if not rows:
         return
     connection = session.connection()
-    if _prepares_values(connection.dialect):
-        _insert_prepared(connection, _PROGRESS, rows)
+    if prepares_values(connection.dialect):
+        insert_prepared(connection, _PROGRESS, rows)
     else:
         connection.execute(_INSERT_PROGRESS, list(rows))
-
-
-# SQLite: the multi-row INSERT that Core sends, with the values prepared here ---------------------
-#
-# Core runs every value of every row through its column type's processor. An import's rows share
-# most of theirs (its moment, four times an action; a few target dates; empty lists), so here
-# each distinct value goes through the same processors once, and what is stored is the same
-# (tests/integration/test_import_store.py compares the two). The SQL text is built once per
-# shape and sent with `exec_driver_sql`, so SQLAlchemy's events and error handling still apply.
-# PostgreSQL keeps Core's statements.
-
-
-def _prepares_values(dialect: sa.Dialect) -> bool:
-    return dialect.name == "sqlite" and dialect.insert_returning and dialect.paramstyle == "qmark"
-
-
-def _insert_prepared(
-    connection: sa.Connection,
-    table: sa.Table,
-    rows: Sequence[Mapping[str, object]],
-    returning: tuple[str, ...] = (),
-) -> list[tuple[Any, ...]]:
-    """Insert `rows` (all of the same columns), a page of rows a statement; what they return."""
-    dialect = connection.dialect
-    columns = tuple(rows[0])
-    processors = [
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
-    ]
-    values = _prepared_values(processors, itemgetter(*columns), rows)
-    per_statement = max(
-        1,
-        min(
-            dialect.insertmanyvalues_page_size,
-            dialect.insertmanyvalues_max_parameters // len(columns),
-        ),
-    )
-    returned: list[tuple[Any, ...]] = []
-    for start in range(0, len(values), per_statement):
-        page = values[start : start + per_statement]
-        sql = _multi_row_insert(dialect, table, columns, len(page), returning)
-        result = connection.exec_driver_sql(sql, tuple(value for row in page for value in row))
-        if returning:
-            returned.extend(tuple(row) for row in result)
-    return returned
-
-
-def _prepared_values(
-    processors: Sequence[Callable[[Any], Any] | None],
-    values_of: Callable[[Mapping[str, object]], Any],
-    rows: Sequence[Mapping[str, object]],
-) -> list[list[object]]:
-    """Each row's values as the database takes them, each distinct value processed once."""
-    typed = [(index, process) for index, process in enumerate(processors) if process is not None]
-    done: dict[tuple[int, object], object] = {}
-    prepared = []
-    for row in rows:
-        out = list(values_of(row))
-        for index, process in typed:
-            value = out[index]
-            if value is None:
-                continue
-            if isinstance(value, list | dict):
-                if value:  # JSON with content: every row its own
-                    out[index] = process(value)
-                    continue
-                key: tuple[int, object] = (index, type(value))
-            else:
-                key = (index, value)  # dates and moments: few, and often repeated
-            found = done.get(key, done)
-            if found is done:
-                found = done[key] = process(value)
-            out[index] = found
-        prepared.append(out)
-    return prepared
-
-
-# A few shapes recur (full pages of one import's columns); the last page of each is one more.
-@functools.lru_cache(maxsize=16)
-def _multi_row_insert(
-    dialect: sa.Dialect,
-    table: sa.Table,
-    columns: tuple[str, ...],
-    count: int,
-    returning: tuple[str, ...],
-) -> str:
-    quote = dialect.identifier_preparer.quote
-    one_row = f"({', '.join('?' for _ in columns)})"
-    sql = (
-        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
-        f"({', '.join(quote(name) for name in columns)}) VALUES {', '.join([one_row] * count)}"
-    )
-    if returning:
-        sql += f" RETURNING {', '.join(quote(name) for name in returning)}"
-    return sql

@@ -20,6 +20,7 @@ from improveflow.models import (
     Plan,
     Theme,
 )
+from improveflow.stores.bulk import insert_prepared, prepares_values
 from improveflow.stores.tables import table_of
 
 _PLAN = table_of(Plan)
@@ -135,16 +136,24 @@ def objectives_of(session: Session, theme_ids: Iterable[int]) -> Sequence[Object
     return session.exec(select(Objective).where(col(Objective.theme_id).in_(list(theme_ids)))).all()
 
 
-_INSERT_THEME = sa.insert(_THEME).returning(_THEME.c.id)
+_INSERT_THEMES = sa.insert(_THEME).returning(_THEME.c.position, _THEME.c.id)
 _INSERT_OBJECTIVES = sa.insert(_OBJECTIVE).returning(
     _OBJECTIVE.c.theme_id, _OBJECTIVE.c.position, _OBJECTIVE.c.id
 )
 
 
-def insert_theme(session: Session, plan_id: int, title: str, position: int) -> int:
-    """A new theme's id (Core: a tracker grouped by audit meets a theme every few rows)."""
-    values = {"plan_id": plan_id, "title": title, "position": position}
-    return int(session.connection().execute(_INSERT_THEME, values).scalar_one())
+def insert_themes(session: Session, rows: Sequence[Mapping[str, object]]) -> dict[int, int]:
+    """Insert themes of one plan in one statement; each one's id by position.
+
+    Each row gives plan_id, title and position; the positions must be distinct (a tracker
+    grouped by audit meets a theme every few rows).
+    """
+    connection = session.connection()
+    if prepares_values(connection.dialect):
+        inserted = insert_prepared(connection, _THEME, rows, ("position", "id"))
+    else:
+        inserted = list(connection.execute(_INSERT_THEMES, list(rows)))
+    return {row[0]: row[1] for row in inserted}
 
 
 def insert_objectives(
@@ -155,5 +164,9 @@ def insert_objectives(
     Each row gives theme_id, reference, text, outcomes, monitoring, risk_rating and position;
     new objectives must have distinct positions within their theme.
     """
-    inserted = session.connection().execute(_INSERT_OBJECTIVES, list(rows))
+    connection = session.connection()
+    if prepares_values(connection.dialect):
+        inserted = insert_prepared(connection, _OBJECTIVE, rows, ("theme_id", "position", "id"))
+    else:
+        inserted = list(connection.execute(_INSERT_OBJECTIVES, list(rows)))
     return {(theme_id, position): objective_id for theme_id, position, objective_id in inserted}

@@ -7,8 +7,10 @@ matched only to people of that council. A dry run writes everything, reports it 
 
 from __future__ import annotations
 
+import gc
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,6 +77,35 @@ def import_plan_files(
     people: Sequence[people_service.PersonInput] = (),
 ) -> ImportReport:
     """Import each file as a plan (or all of them into one titled plan), all or nothing."""
+    with _collector_paused():
+        return _import_files(ctx, paths, options, people)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector held off for the length of an import.
+
+    An import builds tens of thousands of objects that live until it ends (cells, drafts,
+    records, report lines); the collector's passes over them, which find nothing to free, were
+    a fifth to a quarter of an import's processor time. Cycles made meanwhile are freed by the
+    collector's next pass once it runs again.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _import_files(
+    ctx: Context,
+    paths: Sequence[Path],
+    options: ImportOptions,
+    people: Sequence[people_service.PersonInput],
+) -> ImportReport:
     parsed = _read_files(ctx, paths, options)  # bad files fail before any writing
     groups = _group_by_plan(parsed, options)
     report = ImportReport(dry_run=options.dry_run, people_created=0, people_updated=0, plans=[])

@@ -41,7 +41,7 @@ from improveflow.services.importing.action_fields import (
     rag_rating,
     review_reasons,
 )
-from improveflow.services.importing.outline import NewObjective, Outline
+from improveflow.services.importing.outline import NewObjective, NewTheme, Outline
 from improveflow.services.importing.reimport import PreviousImports, import_key
 from improveflow.stores import imports as import_store
 
@@ -70,7 +70,7 @@ class PlanWriter:
         self.previous = PreviousImports(session, self.plan_id, now)
         self.seen_here: dict[str, str] = {}  # import key -> where this import first had it
         self.pending: list[tuple[dict[str, object], ImportedActionLine, str | None, str]] = []
-        self.themes: set[int] = set()
+        self.themes: set[int | NewTheme] = set()
         self.objectives: set[int | NewObjective] = set()
 
     def write(self, parsed: ParsedPlan) -> None:
