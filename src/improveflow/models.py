@@ -61,6 +61,22 @@ class RequestStatus(StrEnum):
     SUPERSEDED = "superseded"
 
 
+class NoticeKind(StrEnum):
+    """What a notice tells its reader; stored in `notice.kind`."""
+
+    REMINDER = "reminder"
+    PROGRESS_PROMPT = "progress_prompt"
+    ESCALATION = "escalation"
+    # No progress update for a while: told as what it is, never as an escalation or a slip.
+    NO_PROGRESS = "no_progress"
+    APPROVAL_NEEDED = "approval_needed"
+    APPROVAL_REMINDER = "approval_reminder"
+    APPROVAL_CHASE = "approval_chase"
+    DECISION = "decision"
+    # A reply by email recorded: the confirmation to its sender.
+    REPLY_RECORDED = "reply_recorded"
+
+
 class Verdict(StrEnum):
     APPROVE = "approve"
     REJECT = "reject"

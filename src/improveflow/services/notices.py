@@ -7,22 +7,21 @@ from typing import Any
 
 from sqlmodel import Session
 
-from improveflow.models import RequestStatus
+from improveflow.models import NoticeKind, RequestStatus
 from improveflow.stores import outbox
 from improveflow.stores import requests as request_store
 from improveflow.stores.outbox import notices as notice_store
 
-REMINDER = "reminder"
-PROGRESS_PROMPT = "progress_prompt"
-ESCALATION = "escalation"
-# No progress update for a while: told as what it is, never as an escalation or a slip.
-NO_PROGRESS = "no_progress"
-APPROVAL_NEEDED = "approval_needed"
-APPROVAL_REMINDER = "approval_reminder"
-APPROVAL_CHASE = "approval_chase"
-DECISION = "decision"
-# A reply by email recorded: the confirmation to its sender.
-REPLY_RECORDED = "reply_recorded"
+# Short names for the kinds, as the rules that record notices write them.
+REMINDER = NoticeKind.REMINDER
+PROGRESS_PROMPT = NoticeKind.PROGRESS_PROMPT
+ESCALATION = NoticeKind.ESCALATION
+NO_PROGRESS = NoticeKind.NO_PROGRESS
+APPROVAL_NEEDED = NoticeKind.APPROVAL_NEEDED
+APPROVAL_REMINDER = NoticeKind.APPROVAL_REMINDER
+APPROVAL_CHASE = NoticeKind.APPROVAL_CHASE
+DECISION = NoticeKind.DECISION
+REPLY_RECORDED = NoticeKind.REPLY_RECORDED
 
 # Kinds merged into one email per person (a digest); the others get an email each.
 BUNDLED_KINDS = (REMINDER, PROGRESS_PROMPT, ESCALATION, NO_PROGRESS, REPLY_RECORDED)
@@ -32,7 +31,7 @@ def add(
     session: Session,
     *,
     key: str,
-    kind: str,
+    kind: NoticeKind,
     person_id: int,
     due_at: datetime,
     now: datetime,

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from improveflow import audit
 from improveflow import audit_events as recorded
+from improveflow.models import NoticeKind
 from improveflow.reminders import SweepPlanner
 from improveflow.services import notices
 from improveflow.services.context import Context
@@ -68,7 +69,7 @@ class WorkflowPass:
 
     def notice(
         self,
-        kind: str,
+        kind: NoticeKind,
         key: str,
         person_id: int,
         why: str,
