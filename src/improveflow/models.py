@@ -45,6 +45,8 @@ class Role(StrEnum):
     OWNER = "owner"
     PEER_CHALLENGE_LEAD = "peer_challenge_lead"
     ADMIN = "admin"
+    # Told of a peer-challenge plan's milestones, with its lead.
+    CHIEF_EXECUTIVE = "chief_executive"
 
 
 class Rag(StrEnum):
@@ -75,6 +77,9 @@ class NoticeKind(StrEnum):
     DECISION = "decision"
     # A reply by email recorded: the confirmation to its sender.
     REPLY_RECORDED = "reply_recorded"
+    # A peer-challenge milestone coming up, then one gone past unmet (`data["stage"]`).
+    MILESTONE_REMINDER = "milestone_reminder"
+    MILESTONE_OVERDUE = "milestone_overdue"
 
 
 class Verdict(StrEnum):
@@ -137,7 +142,25 @@ class Plan(SQLModel, table=True):
     # How the last import read the plan's columns: {"tables": [{"headers": [...], "fields":
     # {slot: header}}], "explicit": {field: column}}; next quarter's file is read the same way.
     import_mapping: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    # The day a peer challenge ended: its timetable's milestones count from it.
+    challenge_date: date | None = None
     created_at: datetime = _moment()
+
+
+class PlanMilestone(SQLModel, table=True):
+    """One step of a peer-challenge plan's timetable, due by a day counted from its challenge
+    date (`reminders.peer_challenge`), and done on a day, with a link to what shows it."""
+
+    __tablename__ = "plan_milestone"
+    __table_args__ = (sa.UniqueConstraint("plan_id", "kind"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id")
+    kind: str = Field(max_length=40)
+    due_on: date
+    latest_on: date | None = None  # where the guidance gives a latest date
+    done_on: date | None = None
+    link: str | None = Field(default=None, sa_type=sa.Text)
+    done_by_id: int | None = Field(default=None, foreign_key="person.id")
 
 
 class Theme(SQLModel, table=True):

@@ -35,6 +35,7 @@ from improveflow.audit_events.admin import (
 )
 from improveflow.audit_events.base import Event, StoredRow, Unreadable, record_class
 from improveflow.audit_events.kinds import EventKind
+from improveflow.audit_events.milestones import ChallengeDateSet, MilestoneDone
 from improveflow.audit_events.requests import (
     ChangeRequested,
     DateChange,
@@ -48,6 +49,7 @@ __all__ = [
     "ActionCreated",
     "ActionImported",
     "AuditRecord",
+    "ChallengeDateSet",
     "ChangeRequested",
     "DateChange",
     "DeputyNamed",
@@ -58,6 +60,7 @@ __all__ = [
     "Event",
     "EventKind",
     "Logged",
+    "MilestoneDone",
     "NoticeQueued",
     "PersonSaved",
     "PlanCreated",
@@ -87,6 +90,8 @@ AuditRecord = (
     | TransitionApplied
     | RequestEnded
     | PlanCreated
+    | ChallengeDateSet
+    | MilestoneDone
     | PersonSaved
     | PreferencesChanged
     | DeputyNamed

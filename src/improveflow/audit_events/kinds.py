@@ -15,6 +15,9 @@ class EventKind(StrEnum):
     ACTION_CREATED = "action_created"
     ACTION_IMPORTED = "imported"
     PROGRESS_RECORDED = "progress"
+    # A peer-challenge plan's timetable
+    CHALLENGE_DATE_SET = "challenge_date_set"
+    MILESTONE_DONE = "milestone_done"
     # Approval requests, from asking to their end
     CHANGE_REQUESTED = "requested"
     REQUEST_DECIDED = "decision"
@@ -35,6 +38,8 @@ class EventKind(StrEnum):
     NOTICE_APPROVAL_REMINDER = "notice_approval_reminder"
     NOTICE_APPROVAL_CHASE = "notice_approval_chase"
     NOTICE_DECISION = "notice_decision"
+    NOTICE_MILESTONE_REMINDER = "notice_milestone_reminder"
+    NOTICE_MILESTONE_OVERDUE = "notice_milestone_overdue"
     # People, sign-ins and email
     PERSON_CREATED = "person_created"
     PERSON_UPDATED = "person_updated"

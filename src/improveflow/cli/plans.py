@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,7 @@ import typer
 
 from improveflow.cli.common import (
     JsonOption,
+    as_date,
     context_of,
     out,
     print_json,
@@ -21,7 +23,7 @@ from improveflow.cli.import_options import column_mapping, date_reading
 from improveflow.cli.import_summary import show_import_report
 from improveflow.importers.people_file import read_people_file
 from improveflow.notify.render import humanise
-from improveflow.services import importing, plans
+from improveflow.services import importing, milestones, plans
 
 plan_app = sub_app("Improvement plans.")
 
@@ -39,6 +41,13 @@ def plan_create(
             help="TRANSITION=BODY: send that decision to another body, e.g. defer=Cabinet."
         ),
     ] = None,
+    challenge_date: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="YYYY-MM-DD the peer challenge ended: its timetable's milestones follow.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create an empty plan."""
@@ -54,11 +63,123 @@ def plan_create(
         plans.plan_kind(kind),
         organisation=organisation,
         approval_overrides=overrides,
+        challenge_date=as_date(challenge_date),
     )
     if as_json:
-        print_json({"id": view.id, "title": view.title, "kind": view.kind})
+        print_json(
+            {
+                "id": view.id,
+                "title": view.title,
+                "kind": view.kind,
+                "challenge_date": view.challenge_date,
+            }
+        )
     else:
         out.print(f"Plan {view.id} created: {view.title}", markup=False)
+        if view.challenge_date is not None:
+            show_milestones(milestones.list_milestones(context_of(ctx), view.id))
+
+
+@plan_app.command("set-challenge-date")
+@reports_refusals
+def plan_set_challenge_date(
+    ctx: typer.Context,
+    plan_id: Annotated[int, typer.Argument(metavar="PLAN")],
+    challenge_date: Annotated[
+        datetime, typer.Argument(formats=["%Y-%m-%d"], metavar="DATE", help="YYYY-MM-DD")
+    ],
+    by: Annotated[str | None, typer.Option(help="Your email address, for the log.")] = None,
+) -> None:
+    """Record (or correct) the day a peer challenge ended; its milestones' due dates follow."""
+    views = milestones.set_challenge_date(
+        context_of(ctx), plan_id, challenge_date.date(), by_email=by
+    )
+    out.print(f"Plan {plan_id}: the challenge ended on {challenge_date:%d %B %Y}.", markup=False)
+    show_milestones(views)
+
+
+milestone_app = sub_app("A peer-challenge plan's timetable: its milestones.")
+plan_app.add_typer(milestone_app, name="milestone")
+
+
+@milestone_app.command("list")
+@reports_refusals
+def milestone_list(
+    ctx: typer.Context,
+    plan_id: Annotated[int, typer.Argument(metavar="PLAN")],
+    as_json: JsonOption = False,
+) -> None:
+    """The plan's milestones: due, latest, done on with its link, and where each stands."""
+    views = milestones.list_milestones(context_of(ctx), plan_id)
+    if as_json:
+        print_json([_milestone_json(view) for view in views])
+        return
+    show_milestones(views)
+
+
+@milestone_app.command("done")
+@reports_refusals
+def milestone_done(
+    ctx: typer.Context,
+    plan_id: Annotated[int, typer.Argument(metavar="PLAN")],
+    kind: Annotated[
+        str,
+        typer.Argument(
+            metavar="MILESTONE",
+            help="feedback-report, action-plan, progress-review or progress-review-report.",
+        ),
+    ],
+    on: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="YYYY-MM-DD it was done.")],
+    link: Annotated[str, typer.Option(help="The web address of what shows it done.")],
+    by: Annotated[str, typer.Option(help="Your email address.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Mark a milestone done on a day, with a link to the published document."""
+    view = milestones.mark_done(
+        context_of(ctx),
+        plan_id,
+        milestones.milestone_kind(kind),
+        done_on=on.date(),
+        link=link,
+        by_email=by,
+    )
+    if as_json:
+        print_json(_milestone_json(view))
+        return
+    out.print(f"{view.label}: {view.words}. {view.link}", markup=False)
+
+
+def show_milestones(views: list[milestones.MilestoneView]) -> None:
+    table(
+        "Peer-challenge timetable",
+        ["milestone", "due by", "latest", "where it stands", "link"],
+        (
+            (
+                view.label,
+                f"{view.due_on:%d %b %Y}",
+                f"{view.latest_on:%d %b %Y}" if view.latest_on else "",
+                view.words,
+                view.link or "",
+            )
+            for view in views
+        ),
+        empty="No milestones yet: record when the challenge ended with "
+        "'improveflow plan set-challenge-date PLAN YYYY-MM-DD'.",
+    )
+
+
+def _milestone_json(view: milestones.MilestoneView) -> dict[str, object]:
+    return {
+        "milestone": view.kind,
+        "label": view.label,
+        "due_on": view.due_on.isoformat(),
+        "latest_on": view.latest_on.isoformat() if view.latest_on else None,
+        "done_on": view.done_on.isoformat() if view.done_on else None,
+        "link": view.link,
+        "done_by": view.done_by,
+        "standing": view.standing.value,
+        "words": view.words,
+    }
 
 
 @plan_app.command("import")

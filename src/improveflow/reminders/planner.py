@@ -14,6 +14,7 @@ from improveflow.reminders import (
     approval_chasers,
     digest_timing,
     escalation_ladder,
+    peer_challenge,
     progress_prompts,
     target_reminders,
     working_time,
@@ -123,6 +124,16 @@ class SweepPlanner:
 
     def rag_levels(self) -> list[EscalationLevel]:
         return escalation_ladder.rag_levels(self.escalation)
+
+    # Peer-challenge milestones -----------------------------------------------------------------
+
+    def milestone_stages(
+        self, due_on: date, latest_on: date | None, now: datetime
+    ) -> list[peer_challenge.DueStage]:
+        """The reminder or escalations due now about a milestone not yet done."""
+        return peer_challenge.due_stages(
+            self.calendar, self.reminders.send_time, self.catch_up, due_on, latest_on, now
+        )
 
     # Requests waiting for a decision ------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlmodel import Session
@@ -10,6 +10,7 @@ from sqlmodel import Session
 from improveflow import audit, exceptions
 from improveflow import audit_events as recorded
 from improveflow.models import Action, Objective, Plan, PlanKind, Theme
+from improveflow.services import milestones
 from improveflow.services.context import Context
 from improveflow.services.organisations import organisation_for_new_plan
 from improveflow.stores import people as people_store
@@ -35,6 +36,7 @@ class PlanView:
     organisation: str | None
     workflow: str
     approval_overrides: dict[str, str]
+    challenge_date: date | None = None
 
 
 def _view(plan: Plan) -> PlanView:
@@ -46,6 +48,7 @@ def _view(plan: Plan) -> PlanView:
         organisation=plan.organisation,
         workflow=plan.workflow,
         approval_overrides=dict(plan.approval_overrides),
+        challenge_date=plan.challenge_date,
     )
 
 
@@ -58,6 +61,7 @@ def create_plan(
     source: str | None = None,
     workflow: str = DEFAULT_WORKFLOW,
     approval_overrides: dict[str, str] | None = None,
+    challenge_date: date | None = None,
 ) -> PlanView:
     definition = ctx.workflows.workflow(workflow)
     overrides = approval_overrides or {}
@@ -92,7 +96,10 @@ def create_plan(
             plan_id=plan.id, title=plan.title, plan_kind=kind, organisation=organisation
         )
         audit.record(session, created, at=now)
-        return _view(plan)
+        if challenge_date is None:
+            return _view(plan)
+        milestones.schedule_in(session, plan, challenge_date, actor_id=None, now=now)
+        return replace(_view(plan), challenge_date=challenge_date)
 
 
 def list_plans(ctx: Context) -> list[PlanView]:

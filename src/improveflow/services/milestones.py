@@ -1,0 +1,191 @@
+"""A peer-challenge plan's timetable: its challenge date, the milestones it gives, and each
+marked done on a day with a link, every change in the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from urllib.parse import urlsplit
+
+from sqlmodel import Session
+
+from improveflow import audit, exceptions
+from improveflow import audit_events as recorded
+from improveflow.calendar import as_london
+from improveflow.models import Plan, PlanKind
+from improveflow.reminders import peer_challenge
+from improveflow.reminders.peer_challenge import LABELS, MilestoneKind, Standing
+from improveflow.services.context import Context
+from improveflow.stores import milestones as milestone_store
+from improveflow.stores import people as people_store
+from improveflow.stores import plans as plan_store
+from improveflow.templating import long_date
+
+
+@dataclass(frozen=True)
+class MilestoneView:
+    """A milestone as its lead reads it, with where it stands today in words."""
+
+    kind: str
+    label: str
+    due_on: date
+    latest_on: date | None
+    done_on: date | None
+    link: str | None
+    done_by: str | None
+    standing: Standing
+    words: str  # "Due by Friday 12 September 2026", "Overdue: it was due on ..."
+
+
+def milestone_kind(text: str) -> MilestoneKind:
+    """Accept 'feedback-report', 'feedback_report' or 'Feedback report'."""
+    key = text.strip().lower().replace("-", "_").replace(" ", "_")
+    try:
+        return MilestoneKind(key)
+    except ValueError:
+        known = ", ".join(kind.value.replace("_", "-") for kind in MilestoneKind)
+        raise exceptions.InvalidValue(f"'{text}' is not a milestone (known: {known})") from None
+
+
+def schedule_in(
+    session: Session, plan: Plan, challenge_date: date, *, actor_id: int | None, now: datetime
+) -> None:
+    """Record the plan's challenge date and give its milestones their due dates, in the
+    caller's transaction. Only a peer-challenge plan has this timetable."""
+    assert plan.id is not None
+    if plan.kind != PlanKind.PEER_CHALLENGE:
+        raise exceptions.InvalidValue(
+            f"Plan {plan.id} is a {plan.kind.replace('_', ' ')}: only a peer-challenge plan has "
+            "a challenge date and the LGA's timetable"
+        )
+    if challenge_date > as_london(now).date():
+        raise exceptions.InvalidValue(
+            f"The challenge date {challenge_date} is in the future: record it once it has ended"
+        )
+    milestones = peer_challenge.timetable(challenge_date)
+    earlier = plan.challenge_date
+    milestone_store.set_challenge_date(session, plan.id, challenge_date)
+    milestone_store.schedule(
+        session, plan.id, ((m.kind.value, m.due_on, m.latest_on) for m in milestones)
+    )
+    event = recorded.ChallengeDateSet(
+        actor_id=actor_id,
+        plan_id=plan.id,
+        challenge_date=challenge_date,
+        earlier=earlier,
+        milestones=tuple(f"{m.kind} {m.due_on}" for m in milestones),
+    )
+    audit.record(session, event, at=now)
+
+
+def set_challenge_date(
+    ctx: Context, plan_id: int, challenge_date: date, *, by_email: str | None = None
+) -> list[MilestoneView]:
+    """Record (or correct) when the plan's peer challenge ended; its milestones follow."""
+    now = ctx.clock.now()
+    with ctx.database.writing() as session:
+        plan = plan_store.plan_by_id(session, plan_id)
+        actor = people_store.person_by_email(session, by_email) if by_email else None
+        schedule_in(session, plan, challenge_date, actor_id=actor.id if actor else None, now=now)
+        return _views(session, plan_id, as_london(now).date())
+
+
+def mark_done(
+    ctx: Context,
+    plan_id: int,
+    kind: MilestoneKind,
+    *,
+    done_on: date,
+    link: str,
+    by_email: str,
+) -> MilestoneView:
+    """Mark a milestone done on a day, with a link to what shows it (the published report)."""
+    parts = urlsplit(link.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise exceptions.InvalidValue(
+            f"'{link}' is not a web address: give the link to the published document, "
+            "starting https://"
+        )
+    now = ctx.clock.now()
+    today = as_london(now).date()
+    if done_on > today:
+        raise exceptions.InvalidValue(f"{done_on} is in the future: mark it done once it is")
+    with ctx.database.writing() as session:
+        plan = plan_store.plan_by_id(session, plan_id)
+        actor = people_store.person_by_email(session, by_email)
+        found = {row.kind: row for row in milestone_store.milestones_of(session, plan_id)}
+        if kind.value not in found:
+            raise exceptions.NotFound(
+                f"Plan {plan_id} has no {LABELS[kind].lower()} milestone: record its challenge "
+                f"date first (improveflow plan set-challenge-date {plan_id} YYYY-MM-DD)"
+            )
+        if plan.challenge_date is not None and done_on < plan.challenge_date:
+            raise exceptions.InvalidValue(
+                f"{done_on} is before the challenge ended ({plan.challenge_date})"
+            )
+        milestone_store.mark_done(
+            session, found[kind.value].id, done_on=done_on, link=link.strip(), done_by_id=actor.id
+        )
+        event = recorded.MilestoneDone(
+            actor_id=actor.id, plan_id=plan_id, milestone=kind.value, done_on=done_on,
+            link=link.strip(),
+        )  # fmt: skip
+        audit.record(session, event, at=now)
+        return next(v for v in _views(session, plan_id, today) if v.kind == kind.value)
+
+
+def list_milestones(ctx: Context, plan_id: int) -> list[MilestoneView]:
+    """The plan's milestones, soonest due first, with where each stands today."""
+    today = as_london(ctx.clock.now()).date()
+    with ctx.database.reading() as session:
+        plan_store.plan_by_id(session, plan_id)
+        return _views(session, plan_id, today)
+
+
+def milestone_views(session: Session, plan_id: int, today: date) -> list[MilestoneView]:
+    """As `list_milestones`, in the caller's transaction (the dashboard's)."""
+    return _views(session, plan_id, today)
+
+
+def _views(session: Session, plan_id: int, today: date) -> list[MilestoneView]:
+    views = []
+    for row in milestone_store.milestones_of(session, plan_id):
+        kind = MilestoneKind(row.kind)
+        stands = peer_challenge.standing(row.due_on, row.latest_on, row.done_on, today)
+        views.append(
+            MilestoneView(
+                kind=row.kind,
+                label=LABELS[kind],
+                due_on=row.due_on,
+                latest_on=row.latest_on,
+                done_on=row.done_on,
+                link=row.link,
+                done_by=row.done_by,
+                standing=stands,
+                words=standing_words(stands, row.due_on, row.latest_on, row.done_on),
+            )
+        )
+    return views
+
+
+def standing_words(
+    stands: Standing, due_on: date, latest_on: date | None, done_on: date | None
+) -> str:
+    """Where a milestone stands, in a sentence."""
+    due = long_date(due_on)
+    if stands is Standing.DONE:
+        assert done_on is not None
+        return f"Done on {long_date(done_on)}"
+    if stands is Standing.NOT_DUE:
+        if latest_on is None:
+            return f"Due by {due}"
+        return f"Due by {due}, {long_date(latest_on)} at the latest"
+    if stands is Standing.OVERDUE:
+        if latest_on is None:
+            return f"Overdue: it was due by {due}"
+        return (
+            f"Overdue: it was due by {due}; the latest date is "
+            f"{long_date(latest_on)}"
+        )
+    assert latest_on is not None
+    return f"Overdue: past its latest date, {long_date(latest_on)}"
