@@ -67,6 +67,7 @@ KINDS = (
     "audit_checkpoint",
     "reply_recorded",
     "reply_refused",
+    "milestone",
 )
 # The emails about actions an owner can answer by replying: each carries a reply address.
 REPLYABLE = frozenset(

@@ -91,6 +91,9 @@ class _Bundler:
             if group == "bundle":
                 template, context = self._bundled(carried, actions, people[person_id])
                 recipient = person_id
+            elif carried[0].kind in notices.MILESTONE_KINDS:
+                template, context = "milestone", _milestone(carried[0])
+                recipient = person_id
             else:
                 template, context, recipient = self._single(carried[0], actions, requests, people)
                 if recipient not in people:  # a deputy standing in for the member
@@ -273,6 +276,21 @@ class _Bundler:
         )
         self.links.extend((notice_id, outbox_id) for notice_id in ids)
         return 1
+
+
+def _milestone(notice: PendingNotice) -> dict[str, Any]:
+    """A milestone email's context: what the sweep recorded, and the reader's role."""
+    data = notice.data
+    return {
+        "plan_id": data["plan_id"],
+        "plan": data["plan"],
+        "milestone": data["milestone"],
+        "label": data["label"],
+        "stage": data["stage"],
+        "due_on": data["due_on"],
+        "latest_on": data.get("latest_on"),
+        "role": data.get("audience", "lead"),
+    }
 
 
 def _people_named(requests: dict[int, dict[str, Any]], batch: list[PendingNotice]) -> set[int]:

@@ -22,6 +22,10 @@ APPROVAL_REMINDER = NoticeKind.APPROVAL_REMINDER
 APPROVAL_CHASE = NoticeKind.APPROVAL_CHASE
 DECISION = NoticeKind.DECISION
 REPLY_RECORDED = NoticeKind.REPLY_RECORDED
+MILESTONE_REMINDER = NoticeKind.MILESTONE_REMINDER
+MILESTONE_OVERDUE = NoticeKind.MILESTONE_OVERDUE
+# Kinds about a plan's milestone, not an action: an email each, from `notice.data` alone.
+MILESTONE_KINDS = (MILESTONE_REMINDER, MILESTONE_OVERDUE)
 
 # Kinds merged into one email per person (a digest); the others get an email each.
 BUNDLED_KINDS = (REMINDER, PROGRESS_PROMPT, ESCALATION, NO_PROGRESS, REPLY_RECORDED)

@@ -7,6 +7,7 @@ notices through the workflow pass they share:
 - `progress_prompts`: prompts for actions with no target date;
 - `escalation_ladder`: escalation levels and no-progress notices;
 - `approval_chasers`: reminders to undecided members, then the chair;
+- `milestones`: a peer-challenge plan's milestones, to its lead and chief executive;
 - `workflow_pass`: what the rules share (the actions in scope, people, recording a notice);
 - `run`: the use case running them all in one transaction.
 

@@ -18,6 +18,7 @@ from improveflow.services.context import Context
 from improveflow.services.sweep import (
     approval_chasers,
     escalation_ladder,
+    milestones,
     progress_prompts,
     target_reminders,
 )
@@ -63,3 +64,4 @@ def _run_rules(sweep: WorkflowPass) -> None:
     if sweep.planner.in_working_hours(sweep.now):
         escalation_ladder.raise_due(sweep)
         approval_chasers.chase_due(sweep)
+        milestones.remind_due(sweep)

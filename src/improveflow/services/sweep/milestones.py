@@ -1,0 +1,58 @@
+"""The sweep's peer-challenge milestones: remind the plan's lead and its chief executive some
+working days before a milestone is due, then tell them once it has gone past its due date
+unmet, and again past its latest date, each once. Run only in working hours of a working day
+of the workflow's calendar: never at a weekend or on a bank holiday."""
+
+from __future__ import annotations
+
+from improveflow.calendar import as_london
+from improveflow.models import NoticeKind, Role
+from improveflow.reminders.peer_challenge import LABELS, DueStage, MilestoneKind, Stage
+from improveflow.services.sweep.workflow_pass import WorkflowPass
+from improveflow.stores import milestones as milestone_store
+from improveflow.stores.milestones import OpenMilestone
+
+# Who hears of a plan's milestones, as what: its peer-challenge lead, then its chief executive
+# (someone holding both roles is told once, as the lead).
+AUDIENCES = ((Role.PEER_CHALLENGE_LEAD, "lead"), (Role.CHIEF_EXECUTIVE, "chief_executive"))
+
+
+def remind_due(sweep: WorkflowPass) -> None:
+    """Record every milestone reminder and escalation due now that is not recorded yet."""
+    for milestone in milestone_store.open_milestones(sweep.session, sweep.scope.workflow):
+        for due in sweep.planner.milestone_stages(milestone.due_on, milestone.latest_on, sweep.now):
+            _tell(sweep, milestone, due)
+
+
+def _tell(sweep: WorkflowPass, milestone: OpenMilestone, due: DueStage) -> None:
+    label = LABELS[MilestoneKind(milestone.kind)]
+    kind = NoticeKind.MILESTONE_REMINDER if due.stage is Stage.REMINDER else NoticeKind.MILESTONE_OVERDUE
+    why = {
+        Stage.REMINDER: f"{label}: due by {due.against:%d %b %Y}",
+        Stage.OVERDUE: f"{label}: not done by its due date, {due.against:%d %b %Y}",
+        Stage.PAST_LATEST: f"{label}: not done by its latest date, {due.against:%d %b %Y}",
+    }[due.stage]
+    why += f" (plan {milestone.plan_id}, {as_london(due.moment):%a %d %b %H:%M})"
+    told: set[int] = set()
+    for role, audience in AUDIENCES:
+        for person_id in sweep.people(f"role:{role}", milestone.organisation):
+            if person_id in told:
+                continue
+            told.add(person_id)
+            sweep.notice(
+                kind,
+                f"milestone:{milestone.id}:{due.stage}:{due.against}:{person_id}",
+                person_id,
+                why,
+                data={
+                    "plan_id": milestone.plan_id,
+                    "plan": milestone.plan_title,
+                    "milestone": milestone.kind,
+                    "label": label,
+                    "stage": due.stage.value,
+                    "due_on": milestone.due_on.isoformat(),
+                    "latest_on": milestone.latest_on.isoformat() if milestone.latest_on else None,
+                    "audience": audience,
+                },
+                due_at=sweep.send_at,
+            )
