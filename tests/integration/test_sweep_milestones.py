@@ -40,7 +40,9 @@ def _told(reports: dict[date, SweepReport], kind: str) -> dict[date, list[str]]:
     """Each day's notices of `kind`: the reason each gives, to whom (by person id)."""
     found: dict[date, list[str]] = {}
     for day, report in reports.items():
-        whys = sorted(f"{d.why.split(' (')[0]} -> {d.person_id}" for d in report.decisions if d.kind == kind)
+        whys = sorted(
+            f"{d.why.split(' (')[0]} -> {d.person_id}" for d in report.decisions if d.kind == kind
+        )
         if whys:
             found[day] = whys
     return found
@@ -59,7 +61,10 @@ def test_milestones_are_reminded_and_escalated_on_working_days_to_lead_and_chief
     assert list(overdue) == [date(2026, 12, 29)]
     # Two milestones (the feedback report and the action plan) to two people.
     assert len(reminders[date(2026, 12, 10)]) == 4
-    assert any(w.startswith("Feedback report published: due by 25 Dec 2026") for w in reminders[date(2026, 12, 10)])
+    assert any(
+        w.startswith("Feedback report published: due by 25 Dec 2026")
+        for w in reminders[date(2026, 12, 10)]
+    )
     assert any(
         w.startswith("Action plan published: not done by its due date, 25 Dec 2026")
         for w in overdue[date(2026, 12, 29)]
@@ -71,7 +76,8 @@ def test_milestones_are_reminded_and_escalated_on_working_days_to_lead_and_chief
         assert stages == ["overdue", "overdue", "reminder", "reminder"]
         for row in sent:
             day = as_london(row["due_at"]).date()
-            assert day.weekday() < 5 and day not in (date(2026, 12, 25), date(2026, 12, 28))
+            assert day.weekday() < 5
+            assert day not in (date(2026, 12, 25), date(2026, 12, 28))
     assert {row["context"]["role"] for row in emails_to(ctx, LEAD, "milestone")} == {"lead"}
     assert {row["context"]["role"] for row in emails_to(ctx, CHIEF, "milestone")} == {
         "chief_executive"

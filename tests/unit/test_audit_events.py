@@ -13,6 +13,7 @@ from improveflow import audit, audit_events
 from improveflow.audit_events import (
     ActionCreated,
     ActionImported,
+    ChallengeDateSet,
     ChangeRequested,
     DateChange,
     DeputyNamed,
@@ -22,6 +23,7 @@ from improveflow.audit_events import (
     EscalationRaised,
     Event,
     EventKind,
+    MilestoneDone,
     NoticeQueued,
     PersonSaved,
     PlanCreated,
@@ -149,6 +151,23 @@ EXAMPLES: list[Event] = [
         plan_kind=PlanKind.PEER_CHALLENGE,
         organisation="Sefton",
         source="plan.docx",
+    ),
+    ChallengeDateSet(
+        actor_id=None,
+        plan_id=2,
+        challenge_date=date(2026, 6, 12),
+        earlier=None,
+        milestones=("feedback_report 2026-09-12",),
+    ),
+    ChallengeDateSet(
+        actor_id=3, plan_id=2, challenge_date=date(2026, 6, 19), earlier=date(2026, 6, 12)
+    ),
+    MilestoneDone(
+        actor_id=3,
+        plan_id=2,
+        milestone="action_plan",
+        done_on=date(2026, 9, 1),
+        link="https://council.example/action-plan",
     ),
     PersonSaved(
         created=True,

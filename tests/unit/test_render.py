@@ -235,6 +235,20 @@ def reply_refused() -> dict[str, Any]:
     }
 
 
+def milestone(**changes: Any) -> dict[str, Any]:
+    context = {
+        "plan_id": 3,
+        "plan": "Corporate Peer Challenge 2026",
+        "milestone": "feedback_report",
+        "label": "Feedback report published",
+        "stage": "reminder",
+        "due_on": "2026-12-25",
+        "latest_on": "2027-02-25",
+        "role": "lead",
+    }
+    return context | changes
+
+
 CONTEXTS: dict[str, Callable[[], dict[str, Any]]] = {
     "reminder": reminder,
     "progress_prompt": prompt,
@@ -250,6 +264,7 @@ CONTEXTS: dict[str, Callable[[], dict[str, Any]]] = {
     "digest": digest,
     "reply_recorded": reply_recorded,
     "reply_refused": reply_refused,
+    "milestone": milestone,
     "audit_checkpoint": lambda: email_context(
         load_settings(base_url=BASE),
         audit_checkpoint.make(AuditKey("x" * 32), seq=15, head_hash="ab" * 32, made_at=NOW),

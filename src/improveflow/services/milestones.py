@@ -183,9 +183,6 @@ def standing_words(
     if stands is Standing.OVERDUE:
         if latest_on is None:
             return f"Overdue: it was due by {due}"
-        return (
-            f"Overdue: it was due by {due}; the latest date is "
-            f"{long_date(latest_on)}"
-        )
+        return f"Overdue: it was due by {due}; the latest date is {long_date(latest_on)}"
     assert latest_on is not None
     return f"Overdue: past its latest date, {long_date(latest_on)}"

@@ -26,7 +26,11 @@ def remind_due(sweep: WorkflowPass) -> None:
 
 def _tell(sweep: WorkflowPass, milestone: OpenMilestone, due: DueStage) -> None:
     label = LABELS[MilestoneKind(milestone.kind)]
-    kind = NoticeKind.MILESTONE_REMINDER if due.stage is Stage.REMINDER else NoticeKind.MILESTONE_OVERDUE
+    kind = (
+        NoticeKind.MILESTONE_REMINDER
+        if due.stage is Stage.REMINDER
+        else NoticeKind.MILESTONE_OVERDUE
+    )
     why = {
         Stage.REMINDER: f"{label}: due by {due.against:%d %b %Y}",
         Stage.OVERDUE: f"{label}: not done by its due date, {due.against:%d %b %Y}",
