@@ -1,0 +1,99 @@
+"""A peer-challenge lead's timetable at the command line: the plan created with its challenge
+date shows the LGA's milestones; the sweep reminds and escalates on working days only; a
+milestone is marked done with a date and a link; mistakes are refused with the fix named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cli_runner import Cli
+
+PEOPLE = """name,email,aliases,bodies,roles,organisation
+Pia Lund,pia@peers.example,,,peer_challenge_lead,
+Cara Evans,cara@council.example,,,chief_executive,
+Owen Marsh,owen@council.example,,,owner,
+"""
+
+
+def test_a_peer_challenge_timetable_from_creation_to_a_milestone_done(tmp_path: Path) -> None:
+    """Challenge ended 25 September 2025: the feedback report is due by Christmas Day; the
+    reminder goes on 10 December, nothing on Boxing Day, the escalation on Monday 29
+    December, each once; the action plan is marked done with its link, and the log verifies."""
+    cli = Cli(tmp_path)
+    cli("init")
+    (tmp_path / "people.csv").write_text(PEOPLE, encoding="utf-8")
+    cli("people", "import", "people.csv")
+    created = cli(
+        "plan", "create", "Corporate Peer Challenge 2025", "--kind", "peer-challenge",
+        "--challenge-date", "2025-09-25",
+    ).out  # fmt: skip
+    assert "Plan 1 created: Corporate Peer Challenge 2025" in created
+    assert "Feedback report published" in created
+    assert "25 Dec 2025" in created and "25 Feb 2026" in created
+
+    reminded = cli("sweep", "--now", "2025-12-10T09:30", "--json").json()
+    whys = sorted(d["why"].split(" (")[0] for d in reminded["decisions"])
+    assert whys == [
+        "Action plan published: due by 25 Dec 2025",
+        "Action plan published: due by 25 Dec 2025",
+        "Feedback report published: due by 25 Dec 2025",
+        "Feedback report published: due by 25 Dec 2025",
+    ]
+    assert cli("sweep", "--now", "2025-12-10T15:00", "--json").json()["decisions"] == []
+    assert cli("sweep", "--now", "2025-12-26T10:00", "--json").json()["decisions"] == []
+    escalated = cli("sweep", "--now", "2025-12-29T09:30", "--json").json()
+    assert {d["kind"] for d in escalated["decisions"]} == {"milestone_overdue"}
+    assert len(escalated["decisions"]) == 4
+
+    done = cli(
+        "plan", "milestone", "done", "1", "action-plan", "--on", "2026-01-09",
+        "--link", "https://council.example/cpc-action-plan", "--by", "pia@peers.example",
+    ).out  # fmt: skip
+    assert "Action plan published: Done on Friday 9 January 2026." in done
+    listed = {m["milestone"]: m for m in cli("plan", "milestone", "list", "1", "--json").json()}
+    assert listed["action_plan"]["done_on"] == "2026-01-09"
+    assert listed["action_plan"]["link"] == "https://council.example/cpc-action-plan"
+    assert listed["action_plan"]["done_by"] == "pia@peers.example"
+    assert listed["feedback_report"]["standing"] == "past_latest"
+    assert listed["feedback_report"]["words"] == (
+        "Overdue: past its latest date, Wednesday 25 February 2026"
+    )
+    assert listed["progress_review"]["due_on"] == "2026-07-25"
+    # Past its latest date, only the milestone not done is chased again.
+    late = cli("sweep", "--now", "2026-02-26T09:30", "--json").json()["decisions"]
+    assert sorted(d["why"].split(" (")[0] for d in late) == [
+        "Feedback report published: not done by its latest date, 25 Feb 2026"
+    ] * 2
+    assert "verified" in cli("audit", "verify").out.lower()
+
+
+def test_mistakes_are_refused_with_the_fix_named(tmp_path: Path) -> None:
+    """A link that is not a web address, an unknown milestone, a service plan's challenge date
+    and a plan with no challenge date yet are each refused, saying what to do."""
+    cli = Cli(tmp_path)
+    cli("init")
+    (tmp_path / "people.csv").write_text(PEOPLE, encoding="utf-8")
+    cli("people", "import", "people.csv")
+    cli("plan", "create", "Corporate Peer Challenge 2025", "--kind", "peer-challenge")
+    cli("plan", "create", "Service plan", "--kind", "service-plan")
+    none_yet = cli(
+        "plan", "milestone", "done", "1", "feedback-report", "--on", "2025-12-01",
+        "--link", "https://council.example/r", "--by", "pia@peers.example", expect=1,
+    )  # fmt: skip
+    assert "improveflow plan set-challenge-date 1" in none_yet.err + none_yet.out
+    assert "No milestones yet" in cli("plan", "milestone", "list", "1").out
+    cli("plan", "set-challenge-date", "1", "2025-09-25", "--by", "pia@peers.example")
+    bad_link = cli(
+        "plan", "milestone", "done", "1", "feedback-report", "--on", "2025-12-01",
+        "--link", "the intranet", "--by", "pia@peers.example", expect=1,
+    )  # fmt: skip
+    assert "is not a web address" in bad_link.err + bad_link.out
+    unknown = cli(
+        "plan", "milestone", "done", "1", "annual-report", "--on", "2025-12-01",
+        "--link", "https://council.example/r", "--by", "pia@peers.example", expect=1,
+    )  # fmt: skip
+    assert "feedback-report, action-plan, progress-review, progress-review-report" in (
+        unknown.err + unknown.out
+    )
+    service = cli("plan", "set-challenge-date", "2", "2025-09-25", expect=1)
+    assert "only a peer-challenge plan" in service.err + service.out
