@@ -29,7 +29,8 @@ def test_a_peer_challenge_timetable_from_creation_to_a_milestone_done(tmp_path: 
     ).out  # fmt: skip
     assert "Plan 1 created: Corporate Peer Challenge 2025" in created
     assert "Feedback report published" in created
-    assert "25 Dec 2025" in created and "25 Feb 2026" in created
+    assert "25 Dec 2025" in created
+    assert "25 Feb 2026" in created
 
     reminded = cli("sweep", "--now", "2025-12-10T09:30", "--json").json()
     whys = sorted(d["why"].split(" (")[0] for d in reminded["decisions"])
@@ -61,9 +62,10 @@ def test_a_peer_challenge_timetable_from_creation_to_a_milestone_done(tmp_path: 
     assert listed["progress_review"]["due_on"] == "2026-07-25"
     # Past its latest date, only the milestone not done is chased again.
     late = cli("sweep", "--now", "2026-02-26T09:30", "--json").json()["decisions"]
-    assert sorted(d["why"].split(" (")[0] for d in late) == [
-        "Feedback report published: not done by its latest date, 25 Feb 2026"
-    ] * 2
+    assert (
+        sorted(d["why"].split(" (")[0] for d in late)
+        == ["Feedback report published: not done by its latest date, 25 Feb 2026"] * 2
+    )
     assert "verified" in cli("audit", "verify").out.lower()
 
 
