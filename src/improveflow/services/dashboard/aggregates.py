@@ -15,6 +15,7 @@ from improveflow.calendar import as_london
 from improveflow.reminders import ONLY_STALLED, STALLED_LEVEL
 from improveflow.services.context import Context
 from improveflow.services.dashboard.headers import PlanHeader, plan_header
+from improveflow.services.milestones import MilestoneView, milestone_views
 from improveflow.services.state_history import StateHistory
 from improveflow.stores import dashboards, plan_table
 from improveflow.stores.plan_table import TableFilter, TableRow
@@ -43,6 +44,8 @@ class Dashboard:
     themes: list[tuple[int, str]]
     rows: list[TableRow] = field(default_factory=list)
     has_next: bool = False
+    # A peer-challenge plan's timetable, soonest due first; empty until its challenge date.
+    milestones: list[MilestoneView] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -96,4 +99,5 @@ def dashboard(
             themes=plan_table.themes_of(session, plan_id),
             rows=rows,
             has_next=has_next,
+            milestones=milestone_views(session, plan_id, today),
         )
