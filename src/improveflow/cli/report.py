@@ -10,7 +10,7 @@ import typer
 
 from improveflow.cli.common import context_of, out, reports_refusals
 from improveflow.services import reports
-from improveflow.services.reports import ReportFormat
+from improveflow.services.reports import ReportFormat, ReportPack
 from improveflow.templating import moment
 
 
@@ -21,6 +21,14 @@ def report_command(
     fmt: Annotated[
         ReportFormat, typer.Option("--format", help="docx (Word), pdf or html.")
     ] = ReportFormat.DOCX,
+    pack: Annotated[
+        ReportPack,
+        typer.Option(
+            "--pack",
+            help="committee (the progress report) or progress-review (each recommendation "
+            "with its actions and evidence, and the peer challenge timetable).",
+        ),
+    ] = ReportPack.COMMITTEE,
     since: Annotated[
         datetime | None,
         typer.Option(
@@ -69,10 +77,11 @@ def report_command(
             made = reports.stored_report(context, snapshot, plan_id)
         else:
             made = reports.make_report(context, plan_id, since=since.date() if since else None)
-        document = reports.render(made, fmt)
+        document = reports.render(made, fmt, pack)
     finally:
         context.close()
-    path = output or Path(f"plan-{plan_id}-report-{made.snapshot_id}.{fmt.value}")
+    name = "report" if pack is ReportPack.COMMITTEE else pack.value
+    path = output or Path(f"plan-{plan_id}-{name}-{made.snapshot_id}.{fmt.value}")
     path.write_bytes(document)
     out.print(
         f"Report snapshot {made.snapshot_id} of plan {plan_id} written to {path}", markup=False

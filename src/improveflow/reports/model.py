@@ -99,6 +99,17 @@ class CheckpointNote(_Frozen):
     document: str  # the signed checkpoint's JSON, or "" when unsigned
 
 
+class MilestoneLine(_Frozen):
+    """A peer-challenge milestone as it stood on the report's day."""
+
+    label: str  # "Feedback report published"
+    due_on: date
+    latest_on: date | None
+    done_on: date | None
+    link: str
+    words: str  # "Overdue: it was due by Saturday 12 September 2026"
+
+
 class Report(_Frozen):
     format: str = FORMAT
     snapshot_id: int
@@ -114,6 +125,8 @@ class Report(_Frozen):
     exceptions: list[ExceptionLine]
     themes: list[ThemePart]
     decisions: list[DecisionLine]
+    # A peer-challenge plan's timetable (none in a report made before it was kept).
+    milestones: list[MilestoneLine] = []
 
     def to_json(self) -> str:
         return self.model_dump_json()

@@ -21,9 +21,11 @@ from improveflow.reports.model import (
     ActionLine,
     CheckpointNote,
     DecisionLine,
+    MilestoneLine,
     Report,
 )
 from improveflow.services.context import Context
+from improveflow.services.milestones import milestone_views
 from improveflow.services.plan_export import ExportRow, rows_in
 from improveflow.stores import plans as plan_store
 from improveflow.stores import reports as report_store
@@ -38,6 +40,14 @@ class ReportFormat(StrEnum):
     DOCX = "docx"
     PDF = "pdf"
     HTML = "html"
+
+
+class ReportPack(StrEnum):
+    """What a report is for: the committee's progress report, or the pack for a peer
+    challenge's progress review (each recommendation with its actions and their evidence)."""
+
+    COMMITTEE = "committee"
+    PROGRESS_REVIEW = "progress-review"
 
 
 def _line(item: ExportRow, states: dict[str, str], today: date) -> ActionLine:
@@ -229,6 +239,17 @@ def make_report(
             exceptions=build.exceptions(placed, raw_states),
             themes=build.structure(placed),
             decisions=_decisions(closed, made, labels),
+            milestones=[
+                MilestoneLine(
+                    label=view.label,
+                    due_on=view.due_on,
+                    latest_on=view.latest_on,
+                    done_on=view.done_on,
+                    link=view.link or "",
+                    words=view.words,
+                )
+                for view in milestone_views(session, plan_id, today)
+            ],
         )
         report_store.set_model(session, snapshot_id, report.to_json())
     return report
@@ -251,8 +272,16 @@ def stored_reports(ctx: Context, plan_id: int) -> list[report_store.SnapshotEntr
         return report_store.snapshots_of(session, plan_id)
 
 
-def render(report: Report, fmt: ReportFormat) -> bytes:
+def render(report: Report, fmt: ReportFormat, pack: ReportPack = ReportPack.COMMITTEE) -> bytes:
     """The report as a document; the same snapshot always gives the same bytes."""
+    if pack is ReportPack.PROGRESS_REVIEW:
+        if fmt is not ReportFormat.DOCX:
+            raise exceptions.InvalidValue(
+                "The progress review pack is made as a Word document: use --format docx"
+            )
+        from improveflow.reports.progress_review import render_progress_review
+
+        return render_progress_review(report)
     if fmt is ReportFormat.DOCX:
         from improveflow.reports.docx import render_docx
 
