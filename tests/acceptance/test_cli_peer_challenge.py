@@ -1,12 +1,14 @@
 """A peer-challenge lead's timetable at the command line: the plan created with its challenge
 date shows the LGA's milestones; the sweep reminds and escalates on working days only; a
-milestone is marked done with a date and a link; mistakes are refused with the fix named."""
+milestone is marked done with a date and a link; the progress review pack is written; mistakes
+are refused with the fix named."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from cli_runner import Cli
+from docx import Document
 
 PEOPLE = """name,email,aliases,bodies,roles,organisation
 Pia Lund,pia@peers.example,,,peer_challenge_lead,
@@ -67,6 +69,14 @@ def test_a_peer_challenge_timetable_from_creation_to_a_milestone_done(tmp_path: 
         == ["Feedback report published: not done by its latest date, 25 Feb 2026"] * 2
     )
     assert "verified" in cli("audit", "verify").out.lower()
+    made = cli("report", "1", "--format", "docx", "--pack", "progress-review").out
+    assert "written to plan-1-progress-review-1.docx" in made
+    pack = Document(str(tmp_path / "plan-1-progress-review-1.docx"))
+    assert pack.paragraphs[0].text == "Corporate Peer Challenge 2025: progress review pack"
+    assert pack.tables[0].rows[2].cells[3].text == "Done on Friday 9 January 2026"
+    refused = cli("report", "1", "--format", "pdf", "--pack", "progress-review", expect=1)
+    assert "use --format docx" in refused.err + refused.out
+    assert "Snapshot 2" not in cli("report", "1", "--list").out  # nothing made when refused
 
 
 def test_mistakes_are_refused_with_the_fix_named(tmp_path: Path) -> None:

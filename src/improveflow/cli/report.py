@@ -53,6 +53,7 @@ def report_command(
     ] = False,
 ) -> None:
     """Make the plan's progress report (stored as a snapshot) and write it as a document."""
+    reports.check_format(fmt, pack)
     context = context_of(ctx)
     if list_them:
         try:
