@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 from sweep_helpers import daily_sweeps, emails_to, london, run
 
+from improveflow import exceptions
 from improveflow.calendar import as_london
 from improveflow.clock import FrozenClock
 from improveflow.models import PlanKind
@@ -148,3 +149,50 @@ def test_a_corrected_challenge_date_moves_the_milestones_and_their_notices(
     # substitute Boxing Day and New Year's Day skipped), escalated on Monday 4 January.
     assert list(_told(reports, "milestone_reminder")) == [date(2026, 12, 15)]
     assert list(_told(reports, "milestone_overdue")) == [date(2027, 1, 4)]
+
+
+def test_only_the_plans_own_council_is_told_and_may_record_it(
+    ctx: Context, clock: FrozenClock
+) -> None:
+    """Two councils: Northshire's milestones go to its lead and chief executive (and the LGA's
+    lead, who belongs with both), never Southshire's; Southshire's lead is answered as if the
+    plan did not exist, and an owner of Northshire may not mark a milestone done."""
+    staff = [
+        ("nia@north.example", "peer_challenge_lead", "Northshire"),
+        ("cai@north.example", "chief_executive", "Northshire"),
+        ("owen@north.example", "owner", "Northshire"),
+        ("sol@south.example", "peer_challenge_lead", "Southshire"),
+        ("sue@south.example", "chief_executive", "Southshire"),
+        ("pat@lga.example", "peer_challenge_lead", None),  # the LGA's: no council recorded
+    ]
+    people.import_people(
+        ctx,
+        [
+            people.PersonInput(email.split("@")[0].title(), email, roles=(role,), organisation=org)
+            for email, role, org in staff
+        ],
+    )
+    clock.set(london(2026, 10, 1, 12, 0))
+    plan_id = plans.create_plan(
+        ctx, "Northshire CPC", PlanKind.PEER_CHALLENGE, organisation="Northshire",
+        challenge_date=CHALLENGE,
+    ).id  # fmt: skip
+    plans.create_plan(ctx, "Southshire plan", PlanKind.SERVICE_PLAN, organisation="Southshire")
+    run(ctx, clock, london(2026, 12, 10, 9, 30))
+    told = {email for email, _, _ in staff if emails_to(ctx, email, "milestone")}
+    assert told == {"nia@north.example", "cai@north.example", "pat@lga.example"}
+    feedback = milestones.milestone_kind("feedback-report")
+    link = "https://north.example/cpc-report"
+    day = date(2026, 12, 9)
+    with pytest.raises(exceptions.NotFound, match=f"No plan with id {plan_id}"):
+        milestones.mark_done(
+            ctx, plan_id, feedback, done_on=day, link=link, by_email="sol@south.example"
+        )
+    with pytest.raises(exceptions.Refused, match="only a peer-challenge lead, the chief executive"):
+        milestones.mark_done(
+            ctx, plan_id, feedback, done_on=day, link=link, by_email="owen@north.example"
+        )
+    done = milestones.mark_done(
+        ctx, plan_id, feedback, done_on=day, link=link, by_email="cai@north.example"
+    )
+    assert done.done_by == "cai@north.example"

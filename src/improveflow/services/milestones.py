@@ -12,7 +12,7 @@ from sqlmodel import Session
 from improveflow import audit, exceptions
 from improveflow import audit_events as recorded
 from improveflow.calendar import as_london
-from improveflow.models import Plan, PlanKind
+from improveflow.models import Person, Plan, PlanKind, Role
 from improveflow.reminders import peer_challenge
 from improveflow.reminders.peer_challenge import LABELS, MilestoneKind, Standing
 from improveflow.services.context import Context
@@ -85,7 +85,7 @@ def set_challenge_date(
     now = ctx.clock.now()
     with ctx.database.writing() as session:
         plan = plan_store.plan_by_id(session, plan_id)
-        actor = people_store.person_by_email(session, by_email) if by_email else None
+        actor = _recorder(session, plan, by_email) if by_email else None
         schedule_in(session, plan, challenge_date, actor_id=actor.id if actor else None, now=now)
         return _views(session, plan_id, as_london(now).date())
 
@@ -112,7 +112,7 @@ def mark_done(
         raise exceptions.InvalidValue(f"{done_on} is in the future: mark it done once it is")
     with ctx.database.writing() as session:
         plan = plan_store.plan_by_id(session, plan_id)
-        actor = people_store.person_by_email(session, by_email)
+        actor = _recorder(session, plan, by_email)
         found = {row.kind: row for row in milestone_store.milestones_of(session, plan_id)}
         if kind.value not in found:
             raise exceptions.NotFound(
@@ -132,6 +132,27 @@ def mark_done(
         )  # fmt: skip
         audit.record(session, event, at=now)
         return next(v for v in _views(session, plan_id, today) if v.kind == kind.value)
+
+
+# Who keeps a plan's timetable: those it is told to, and administrators.
+_RECORDERS = frozenset({Role.PEER_CHALLENGE_LEAD, Role.CHIEF_EXECUTIVE, Role.ADMIN})
+
+
+def _recorder(session: Session, plan: Plan, email: str) -> Person:
+    """The person recording a change to the plan's timetable, if they may: of the plan's own
+    council (another council's plan is answered as a missing one), and its peer-challenge
+    lead, chief executive or an administrator."""
+    person = people_store.person_by_email(session, email)
+    assert person.id is not None
+    assert plan.id is not None
+    if not people_store.belongs_with(session, person.id, plan.organisation):
+        raise exceptions.NotFound(f"No plan with id {plan.id}")
+    if not _RECORDERS & people_store.roles_of(session, person.id):
+        raise exceptions.Refused(
+            f"{person.email} cannot change plan {plan.id}'s timetable: only a peer-challenge "
+            "lead, the chief executive or an administrator of its council can"
+        )
+    return person
 
 
 def list_milestones(ctx: Context, plan_id: int) -> list[MilestoneView]:
