@@ -1,10 +1,10 @@
 """Every page, at a laptop's width and a phone's, passes axe-core's WCAG 2.2 AA rules and fits.
 
 The site is the demo council after 60 simulated days (reminders, escalations, its mailbox),
-with a revised target, a deferral and a request waiting, served on loopback and opened in
-headless Chromium. Each page is listed once in PAGES below: to check a new page, add a
-`Visit` there. A screenshot of every page at every width is saved under the run's output
-folder (IMPROVEFLOW_TEST_OUTPUT, or pytest's temporary folder).
+with a revised target, a deferral, a request waiting and a peer-challenge timetable, served
+on loopback and opened in headless Chromium. Each page is listed once in PAGES below: to check
+a new page, add a `Visit` there. A screenshot of every page at every width is saved under the
+run's output folder (IMPROVEFLOW_TEST_OUTPUT, or pytest's temporary folder).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from web_helpers import tampered
 from improveflow.demo.mailbox import newest_first
 from improveflow.demo.run import demo_app, prepare
 from improveflow.models import Verdict
-from improveflow.services import approvals, progress, sweep
+from improveflow.services import approvals, milestones, progress, sweep
 from improveflow.services.context import Context
 from improveflow.services.delivery import send_due
 from improveflow.services.sign_in import signer
@@ -173,6 +173,14 @@ def _add_history(ctx: Context) -> dict[str, int]:
         ctx, leadership, "complete", by_email=ASKING_OWNER, reason="All managers have finished"
     )
     assert waiting.request_id is not None
+    # The peer-challenge timetable on the dashboard: one milestone done with its link, others
+    # overdue or still to come.
+    milestones.set_challenge_date(ctx, 1, (base - timedelta(days=120)).date(), by_email=LEAD)
+    milestones.mark_done(
+        ctx, 1, milestones.milestone_kind("action-plan"),
+        done_on=(base - timedelta(days=5)).date(),
+        link="https://demo.council.example/peer-challenge/action-plan", by_email=LEAD,
+    )  # fmt: skip
     now = ctx.clock.now()
     sweep.queue_due_notices(ctx, now=now)
     send_due(ctx, now=now)
