@@ -196,3 +196,20 @@ def test_only_the_plans_own_council_is_told_and_may_record_it(
         ctx, plan_id, feedback, done_on=day, link=link, by_email="cai@north.example"
     )
     assert done.done_by == "cai@north.example"
+
+
+def test_a_timetable_recorded_late_is_told_once_where_it_stands(
+    ctx: Context, plan_id: int, clock: FrozenClock
+) -> None:
+    """A challenge date recorded long after: no stale reminder, only the escalation it has
+    reached (past the latest date), once to each, on the first working-hours sweep."""
+    clock.set(london(2027, 3, 1, 12, 0))
+    milestones.set_challenge_date(ctx, plan_id, date(2026, 9, 18), by_email=LEAD)
+    quiet = run(ctx, clock, london(2027, 3, 6, 10, 0))  # a Saturday
+    assert [d for d in quiet.decisions if d.kind.startswith("milestone")] == []
+    reports = daily_sweeps(ctx, clock, date(2027, 3, 8), 5)
+    told = _told(reports, "milestone_overdue")
+    assert list(told) == [date(2027, 3, 8)]
+    assert len(told[date(2027, 3, 8)]) == 4  # two milestones, two people
+    assert all("not done by its latest date, 18 Feb 2027" in w for w in told[date(2027, 3, 8)])
+    assert _told(reports, "milestone_reminder") == {}

@@ -63,8 +63,9 @@ def test_the_workflows_own_bank_holidays_count() -> None:
     assert scotland[1].moment.date() == date(2027, 1, 5)
 
 
-def test_a_notice_is_due_from_its_moment_through_the_catch_up_window_only() -> None:
-    """Before its moment nothing is due; within the window it is; after, never again."""
+def test_a_reminder_is_due_in_its_window_and_an_escalation_until_done() -> None:
+    """Before its moment nothing is due; a reminder within the catch-up window, never after;
+    an escalation from its moment on, and past the latest date only that one."""
     due, latest = date(2026, 12, 25), date(2027, 2, 25)
     window = timedelta(days=2)
 
@@ -78,6 +79,10 @@ def test_a_notice_is_due_from_its_moment_through_the_catch_up_window_only() -> N
     assert at(date(2026, 12, 12), 10) == []
     assert at(date(2026, 12, 28), 10) == []
     assert at(date(2026, 12, 29), 9) == [Stage.OVERDUE]
+    assert at(date(2027, 2, 1), 10) == [Stage.OVERDUE]  # a timetable recorded late
+    assert at(date(2027, 2, 26), 8) == [Stage.OVERDUE]
+    assert at(date(2027, 2, 26), 9) == [Stage.PAST_LATEST]
+    assert at(date(2027, 6, 1), 9) == [Stage.PAST_LATEST]
 
 
 def test_standing_in_words_of_the_day() -> None:

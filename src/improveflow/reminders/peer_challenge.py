@@ -10,8 +10,9 @@ months of the challenge.
 Each milestone not yet done has, in order: a reminder some working days before its due date;
 an escalation on the first working day after the due date passes; and, where the guidance
 gives a latest date, another on the first working day after that. Each goes at the workflow's
-send time of a working day of its calendar, never at a weekend or on a bank holiday, and is
-still due within the catch-up window if the scheduler was stopped at the time.
+send time of a working day of its calendar, never at a weekend or on a bank holiday. A
+reminder is still due within the catch-up window if the scheduler was stopped at the time; an
+escalation stays due until the milestone is done.
 """
 
 from __future__ import annotations
@@ -133,13 +134,22 @@ def due_stages(
     latest_on: date | None,
     now: datetime,
 ) -> list[DueStage]:
-    """The notices due at `now` about a milestone not done: each from its moment until the
-    catch-up window has passed, so one missed while the scheduler was stopped still goes."""
-    return [
+    """The notices due at `now` about a milestone not done.
+
+    A reminder is due from its moment until the catch-up window has passed, so one missed
+    while the scheduler was stopped still goes, and a late one is never sent. An escalation
+    stays due from its moment until the milestone is done (the sweep's keys send each once),
+    so a timetable recorded late is still told; of the escalations reached, only the latest,
+    so it is told where it stands, not stage by stage.
+    """
+    reached = stage_moments(calendar, send_time, due_on, latest_on)
+    reminders = [
         stage
-        for stage in stage_moments(calendar, send_time, due_on, latest_on)
-        if stage.moment <= now < stage.moment + catch_up
+        for stage in reached
+        if stage.stage is Stage.REMINDER and stage.moment <= now < stage.moment + catch_up
     ]
+    escalations = [s for s in reached if s.stage is not Stage.REMINDER and s.moment <= now]
+    return reminders + escalations[-1:]
 
 
 # What each milestone is, as people read it.
