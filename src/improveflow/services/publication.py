@@ -44,22 +44,35 @@ def deciding_bodies(ctx: Context, session: Session, plan_id: int) -> list[str]:
     return sorted(body for body in found if body is not None)
 
 
-def _approver(ctx: Context, session: Session, person: Actor, plan_id: int, doing: str) -> None:
-    """Refuses, in a sentence naming who may, unless `person` is an approver of the plan."""
+def _approver(
+    ctx: Context,
+    session: Session,
+    person: Actor,
+    plan_id: int,
+    doing: str,
+    *,
+    or_admin: bool = False,
+) -> None:
+    """Refuses, in a sentence naming who may, unless `person` is an approver of the plan (or,
+    with `or_admin`, an administrator). Another council's plan is answered as a missing one."""
     if not store.plan_in_reach(session, person.id, plan_id):
         raise exceptions.NotFound(f"No plan with id {plan_id}")
     bodies = deciding_bodies(ctx, session, plan_id)
-    if not person.bodies & set(bodies):
-        members = joined([f"a member of {body}" for body in bodies], "or") or "nobody"
-        raise exceptions.NotAMember(
-            f"{person.name} cannot {doing}: only {members}, which decide this plan's changes, may"
-        )
+    if person.bodies & set(bodies) or (or_admin and Role.ADMIN in person.roles):
+        return
+    which = (
+        f"members of {joined(bodies, 'or')}, the bodies that decide this plan's changes"
+        if len(bodies) > 1
+        else f"members of {''.join(bodies)}, the body that decides this plan's changes"
+    )
+    admin = "an administrator or " if or_admin else ""
+    raise exceptions.NotAMember(f"{person.name} cannot {doing}: only {admin}{which}, may")
 
 
 def may_mark(ctx: Context, session: Session, person: Actor, plan_id: int) -> bool:
     try:
         _approver(ctx, session, person, plan_id, "mark progress public")
-    except (exceptions.NotFound, exceptions.Refused):
+    except (exceptions.NotFound, exceptions.NotAMember):
         return False
     return True
 
@@ -154,16 +167,7 @@ def unpublish_plan(ctx: Context, plan_id: int, *, by_email: str) -> Publication:
 
 def _may_publish(ctx: Context, session: Session, person: Actor, plan_id: int, doing: str) -> None:
     """An administrator of the plan's council, or one of its approvers, may publish it."""
-    if Role.ADMIN in person.roles:
-        if not store.plan_in_reach(session, person.id, plan_id):
-            raise exceptions.NotFound(f"No plan with id {plan_id}")
-        return
-    try:
-        _approver(ctx, session, person, plan_id, doing)
-    except exceptions.NotAMember as refusal:
-        raise exceptions.NotAMember(
-            str(refusal).removesuffix(" may") + " (or an administrator) may"
-        ) from None
+    _approver(ctx, session, person, plan_id, doing, or_admin=True)
 
 
 def _free_slug(session: Session, title: str, plan_id: int) -> str:
