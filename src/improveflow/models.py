@@ -247,6 +247,26 @@ class ProgressUpdate(SQLModel, table=True):
     rag: str | None = Field(default=None, max_length=10)
     author_id: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime = _moment()
+    # When, and by whom, an approver marked it for the plan's public page; None: not public.
+    public_at: datetime | None = _moment(default=None)
+    public_by_id: int | None = Field(default=None, foreign_key="person.id")
+
+
+class PlanPublication(SQLModel, table=True):
+    """A plan's public progress page at /public/plans/<slug>: published while `published_at` is
+    set. The slug is kept when the plan is withdrawn, so publishing again gives the same address.
+    """
+
+    __tablename__ = "plan_publication"
+    __table_args__ = (
+        sa.Index("uq_plan_publication_plan", "plan_id", unique=True),
+        sa.Index("uq_plan_publication_slug", "slug", unique=True),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id")
+    slug: str = Field(max_length=100)
+    published_at: datetime | None = _moment(default=None)
+    published_by_id: int | None = Field(default=None, foreign_key="person.id")
 
 
 # Approvals --------------------------------------------------------------------------------------

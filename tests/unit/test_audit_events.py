@@ -27,7 +27,9 @@ from improveflow.audit_events import (
     NoticeQueued,
     PersonSaved,
     PlanCreated,
+    PlanPublished,
     PreferencesChanged,
+    ProgressMarked,
     ProgressRecorded,
     ReplyReceived,
     RequestDecided,
@@ -208,6 +210,10 @@ EXAMPLES: list[Event] = [
         emails=(RequeuedEmail(7, "failed", 3), RequeuedEmail(8, "superseded", 1)),
         sent_even_if_superseded=(8,),
     ),
+    PlanPublished(published=True, actor_id=2, plan_id=1, slug="peer-challenge-plan"),
+    PlanPublished(published=False, actor_id=2, plan_id=1, slug="peer-challenge-plan"),
+    ProgressMarked(public=True, action_id=4, actor_id=2, progress_id=9),
+    ProgressMarked(public=False, action_id=4, actor_id=2, progress_id=9),
 ]
 
 

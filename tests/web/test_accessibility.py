@@ -32,7 +32,7 @@ from web_helpers import tampered
 from improveflow.demo.mailbox import newest_first
 from improveflow.demo.run import demo_app, prepare
 from improveflow.models import Verdict
-from improveflow.services import approvals, milestones, progress, sweep
+from improveflow.services import approvals, milestones, progress, publication, sweep
 from improveflow.services.context import Context
 from improveflow.services.delivery import send_due
 from improveflow.services.sign_in import signer
@@ -134,6 +134,9 @@ PAGES: tuple[Visit, ...] = (
     # Approvers
     Visit("approvals", "/approvals", person=CMT_MEMBER),
     Visit("approval", "/approvals/{request}", person=CMT_MEMBER),
+    # Anyone: a published plan's public progress page
+    Visit("public-progress", "/public/plans/demo-plan"),
+    Visit("public-progress-not-found", "/public/plans/no-such-plan", status=404),
     # Administrators
     Visit("email-delivery", "/admin/email", person=CMT_MEMBER),
     # The demo's mailbox
@@ -163,12 +166,15 @@ def _add_history(ctx: Context) -> dict[str, int]:
     approvals.decide(
         ctx, deferred.request_id, Verdict.APPROVE, by_email="ruth@demo.council.example"
     )
-    progress.record_progress(
+    long_note = progress.record_progress(
         ctx, strategy,
         "Model built. The draft is at https://intranet.demo.council.example/sites/finance/mtfs/"
         "drafts/2026-27/medium-term-financial-strategy-version-4-for-cmt.docx for comment.",
         None, by_email=OWNER,
     )  # fmt: skip
+    # Public, so the public page shows a long progress note and the action page its marking.
+    publication.mark_progress(ctx, long_note, public=True, by_email=CMT_MEMBER)
+    publication.publish_plan(ctx, 1, by_email=CMT_MEMBER, slug="demo-plan")
     waiting = approvals.request_change(
         ctx, leadership, "complete", by_email=ASKING_OWNER, reason="All managers have finished"
     )

@@ -36,6 +36,7 @@ from improveflow.audit_events.admin import (
 from improveflow.audit_events.base import Event, StoredRow, Unreadable, record_class
 from improveflow.audit_events.kinds import EventKind
 from improveflow.audit_events.milestones import ChallengeDateSet, MilestoneDone
+from improveflow.audit_events.publication import PlanPublished, ProgressMarked
 from improveflow.audit_events.requests import (
     ChangeRequested,
     DateChange,
@@ -64,7 +65,9 @@ __all__ = [
     "NoticeQueued",
     "PersonSaved",
     "PlanCreated",
+    "PlanPublished",
     "PreferencesChanged",
+    "ProgressMarked",
     "ProgressRecorded",
     "ReplyReceived",
     "RequestDecided",
@@ -98,6 +101,8 @@ AuditRecord = (
     | SignedIn
     | EmailsRequeued
     | ReplyReceived
+    | PlanPublished
+    | ProgressMarked
 )
 
 

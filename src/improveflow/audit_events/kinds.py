@@ -49,6 +49,11 @@ class EventKind(StrEnum):
     EMAILS_REQUEUED = "emails_requeued"
     # Replies by email
     REPLY_RECEIVED = "reply_received"
+    # The public progress page: plans published, progress updates marked public
+    PLAN_PUBLISHED = "plan_published"
+    PLAN_UNPUBLISHED = "plan_unpublished"
+    PROGRESS_MADE_PUBLIC = "progress_made_public"
+    PROGRESS_MADE_PRIVATE = "progress_made_private"
 
 
 NOTICE_PREFIX = "notice_"

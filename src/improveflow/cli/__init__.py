@@ -19,6 +19,7 @@ from improveflow.cli.mail import mail_app
 from improveflow.cli.outbox_commands import status_command  # and `outbox retry`
 from improveflow.cli.people import people_app
 from improveflow.cli.plans import plan_app
+from improveflow.cli.publication import progress_app  # and `plan publish`
 from improveflow.cli.report import report_command
 from improveflow.cli.scheduling import (
     deputies_app,
@@ -75,6 +76,7 @@ for sub, name in (
     (scheduler_app, "scheduler"),
     (mail_app, "mail"),
     (inbound_app, "inbound"),
+    (progress_app, "progress"),
 ):
     app.add_typer(sub, name=name)
 

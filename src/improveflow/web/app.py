@@ -23,6 +23,7 @@ from improveflow.web import (
     owner,
     plans,
     preferences,
+    public,
     request_ids,
     unsubscribe,
 )
@@ -116,6 +117,7 @@ def create_app(ctx: Context, extra_routers: Sequence[APIRouter] = ()) -> FastAPI
         preferences,
         unsubscribe,
         email_delivery,
+        public,
     ):
         app.include_router(module.router)
     for router in extra_routers:

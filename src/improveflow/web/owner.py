@@ -16,6 +16,7 @@ from improveflow.services import (
     approvals,
     dashboard,
     progress,
+    publication,
     views,
 )
 from improveflow.services.authority import standing
@@ -40,6 +41,8 @@ DONE = {
     "decided.",
     "applied": "Done: the action has been updated.",
     "withdrawn": "Your request has been withdrawn.",
+    "public": "The progress update is marked public.",
+    "private": "The progress update is no longer marked public.",
 }
 # The boxes of a new target date are named new_target_day, new_target_month and new_target_year.
 DATE_FIELD = "new_target"
@@ -111,7 +114,7 @@ def _view(web: WebState, viewer: Viewer, action_id: int) -> dict[str, Any]:
         "state_label": state.label,
         # A finished action's rating is history: the last one given, not how it is going now.
         "finished": state.final,
-        "progress": dashboard.progress_of(ctx, action_id, 5),
+        "public_progress": publication.action_progress(ctx, action_id, 5, by_email=viewer.email),
         "history": action_history.history_of(ctx, action_id),
         "pending": pending,
         "pending_label": workflow.transition(pending.transition).label if pending else "",
@@ -332,3 +335,25 @@ def withdraw_request(
             errors=[FieldError("", error.message)],
         )  # fmt: skip
     return redirect(f"/actions/{action_id}", done="withdrawn")
+
+
+@router.post("/actions/{action_id}/progress/{update_id}/public")
+def mark_progress_public(
+    action_id: int,
+    update_id: int,
+    request: Request,
+    web: WebDep,
+    viewer: PostingViewer,
+    public: Annotated[str, Form()] = "",
+) -> Response:
+    """An approver marks an update for the plan's public page, or takes it off."""
+    try:
+        marked = publication.mark_progress(
+            web.ctx, update_id, public=public == "yes", by_email=viewer.email, on_action=action_id
+        )
+    except exceptions.Refused as error:
+        return _render(
+            request, web, viewer, action_id, status=status_for(error),
+            errors=[FieldError("", error.message)],
+        )  # fmt: skip
+    return redirect(f"/actions/{action_id}", done="public" if marked.public else "private")

@@ -1,7 +1,7 @@
 """peer-challenge timetable: a plan's challenge date and its milestones
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-11-29 16:00:00.000000
 
 A peer-challenge plan records the day its challenge ended; the LGA's timetable counted from
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0013"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
