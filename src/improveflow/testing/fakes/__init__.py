@@ -6,6 +6,7 @@ suite (tests/contract/) holds it to the same behaviour as SQLite and PostgreSQL.
 
 from typing import TYPE_CHECKING
 
+from improveflow.testing.fakes.actions import FakeActions
 from improveflow.testing.fakes.audit import FakeAuditChain
 from improveflow.testing.fakes.deputies import FakeDeputies
 from improveflow.testing.fakes.rate import FakeMailRate
@@ -13,6 +14,7 @@ from improveflow.testing.fakes.requests import FakeRequestClaims
 from improveflow.testing.fakes.sessions import FakePerson, FakeSpentLinks, FakeWebSessions
 
 __all__ = [
+    "FakeActions",
     "FakeAuditChain",
     "FakeDeputies",
     "FakeMailRate",
@@ -32,3 +34,4 @@ if TYPE_CHECKING:
     _deputies: type[protocols.DeputyStore] = FakeDeputies
     _audit_chain: type[protocols.AuditChainStore] = FakeAuditChain
     _request_claims: type[protocols.RequestClaimStore] = FakeRequestClaims
+    _actions: type[protocols.ActionStore] = FakeActions
