@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from improveflow.testing.fakes.actions import FakeActions
 from improveflow.testing.fakes.audit import FakeAuditChain
 from improveflow.testing.fakes.deputies import FakeDeputies
+from improveflow.testing.fakes.outbox import FakeNoticeOutbox
 from improveflow.testing.fakes.rate import FakeMailRate
 from improveflow.testing.fakes.requests import FakeRequestClaims
 from improveflow.testing.fakes.sessions import FakePerson, FakeSpentLinks, FakeWebSessions
@@ -18,6 +19,7 @@ __all__ = [
     "FakeAuditChain",
     "FakeDeputies",
     "FakeMailRate",
+    "FakeNoticeOutbox",
     "FakePerson",
     "FakeRequestClaims",
     "FakeSpentLinks",
@@ -35,3 +37,4 @@ if TYPE_CHECKING:
     _audit_chain: type[protocols.AuditChainStore] = FakeAuditChain
     _request_claims: type[protocols.RequestClaimStore] = FakeRequestClaims
     _actions: type[protocols.ActionStore] = FakeActions
+    _notices_outbox: type[protocols.NoticeOutboxStore] = FakeNoticeOutbox
