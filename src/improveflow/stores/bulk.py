@@ -37,10 +37,7 @@ def insert_prepared(
     """Insert `rows` (all of the same columns), a page of rows a statement; what they return."""
     dialect = connection.dialect
     columns = tuple(rows[0])
-    processors = [
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
-    ]
-    values = _prepared_values(processors, itemgetter(*columns), rows)
+    values = _prepared_values(_processors(dialect, table, columns), itemgetter(*columns), rows)
     per_statement = max(
         1,
         min(
@@ -56,6 +53,17 @@ def insert_prepared(
         if returning:
             returned.extend(tuple(row) for row in result)
     return returned
+
+
+# Made once per table and columns: an audit event is written this way too, two to a decision,
+# and building the processors each time cost more than inserting the row.
+@functools.lru_cache(maxsize=64)
+def _processors(
+    dialect: sa.Dialect, table: sa.Table, columns: tuple[str, ...]
+) -> tuple[Callable[[Any], Any] | None, ...]:
+    return tuple(
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+    )
 
 
 def _prepared_values(
