@@ -67,8 +67,8 @@ from improveflow.services.delivery import send_due
 from improveflow.stores import outbox
 from improveflow.stores.outbox import OutboxRow
 from improveflow.testing import make_context
-from improveflow.testing_mail_apis import OAuthSmtpServer, TokenEndpoint, loopback_tls
-from improveflow.testing_smtp import CapturingSmtpServer, free_port
+from improveflow.testing.mail_apis import OAuthSmtpServer, TokenEndpoint, loopback_tls
+from improveflow.testing.smtp import CapturingSmtpServer, free_port
 
 NOW = datetime(2015, 2, 20, 9, 0, tzinfo=UTC)
 SENDER = "improveflow@council.example"

@@ -74,7 +74,7 @@ from improveflow.services import plans, sign_in
 from improveflow.services.context import Context
 from improveflow.stores.tables import table_of
 from improveflow.testing import add_owners_with_actions, add_plan, add_sample_people, make_context
-from improveflow.testing_smtp import CapturingSmtpServer, free_port
+from improveflow.testing.smtp import CapturingSmtpServer, free_port
 from improveflow.web.serve import server_for
 
 BASE = datetime(2026, 3, 3, 10, 0, tzinfo=LONDON)  # a Tuesday, in working hours

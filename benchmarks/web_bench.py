@@ -35,7 +35,7 @@ from improveflow.services.context import Context
 from improveflow.stores import people as people_store
 from improveflow.stores import tables
 from improveflow.testing import add_plan, add_sample_people, make_context
-from improveflow.testing_smtp import free_port
+from improveflow.testing.smtp import free_port
 from improveflow.web.app import create_app
 
 SECRET = "web-bench-signing-key-0123456789"

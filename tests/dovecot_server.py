@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from improveflow.testing_smtp import LOOPBACK, free_port
+from improveflow.testing.smtp import LOOPBACK, free_port
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 USER = "replies@council.example"

@@ -21,7 +21,7 @@ from improveflow.services.delivery import send_due
 from improveflow.stores import actions
 from improveflow.stores import people as people_store
 from improveflow.testing import add_action, add_plan, add_sample_people, make_context
-from improveflow.testing_smtp import CapturingSmtpServer
+from improveflow.testing.smtp import CapturingSmtpServer
 from improveflow.web.app import create_app
 from tests.web.web_helpers import CERI, follow, start_action
 

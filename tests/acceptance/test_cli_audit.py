@@ -10,12 +10,17 @@ from pathlib import Path
 import pytest
 from cli_runner import Cli
 
-from improveflow import testing_audit
 from improveflow.models import Verdict
 from improveflow.services import approvals
 from improveflow.services.context import Context
-from improveflow.testing import add_action, add_plan, add_sample_people, make_context
-from improveflow.testing_smtp import CapturingSmtpServer
+from improveflow.testing import (
+    add_action,
+    add_plan,
+    add_sample_people,
+    audit_tampering,
+    make_context,
+)
+from improveflow.testing.smtp import CapturingSmtpServer
 
 AUDIT_KEY = "an-audit-key-for-tests-kept-apart-from-the-database"
 SECRET_KEY = "a-link-signing-secret-of-some-length"
@@ -61,7 +66,7 @@ def test_rechained_log_fails_naming_the_edited_event(cli: Cli, keyed_log: Contex
     """Trigger dropped, CMT's decision edited, every later hash recomputed without the key,
     head moved, trigger recreated: `audit verify` fails and names the decision."""
     with keyed_log.database.engine.begin() as conn:
-        testing_audit.rechain(conn, seq=13, comment="Rubber-stamped")
+        audit_tampering.rechain(conn, seq=13, comment="Rubber-stamped")
     broken = cli("audit", "verify", expect=1)
     assert broken.out == ""
     assert broken.err.startswith("Error: The audit log does not verify: audit event ")
@@ -81,7 +86,7 @@ def test_truncation_is_explained_alone_and_caught_against_a_checkpoint(
     assert made.out.startswith("Checkpoint of the audit log at #15 (15 events, head ")
     assert made.out.rstrip().endswith("signed, written to checkpoint.json.")
     with keyed_log.database.engine.begin() as conn:
-        testing_audit.truncate(conn, keep=12)
+        audit_tampering.truncate(conn, keep=12)
 
     alone = cli("audit", "verify").out
     assert alone.startswith("Audit log verified: 12 events (#1 to #12), head ")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from cli_runner import Cli, Run
 
-from improveflow.testing_mail_apis import (
+from improveflow.testing.mail_apis import (
     GraphServer,
     NotifyServer,
     OAuthSmtpServer,

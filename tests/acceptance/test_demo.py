@@ -19,7 +19,7 @@ from improveflow.demo.run import demo_app, parse_span, prepare
 from improveflow.exceptions import InvalidValue
 from improveflow.services import views
 from improveflow.services.context import Context
-from improveflow.testing_smtp import CapturingSmtpServer
+from improveflow.testing.smtp import CapturingSmtpServer
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from improveflow.models import Outbox
 from improveflow.services import sweep
 from improveflow.stores.tables import table_of
 from improveflow.testing import add_owners_with_actions, make_context
-from improveflow.testing_mail_apis import KINDS, mail_service
-from improveflow.testing_mail_apis.services import Kind
+from improveflow.testing.mail_apis import KINDS, mail_service
+from improveflow.testing.mail_apis.services import Kind
 
 OWNERS = 150
 NOW = datetime(2026, 3, 2, 9, 5, tzinfo=LONDON)

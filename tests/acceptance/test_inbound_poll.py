@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from improveflow.testing_mail_apis.http import Answer, LoopbackHttpServer, Request
-from improveflow.testing_mail_apis.tokens import SMTP_AUDIENCE, TokenEndpoint, Verdict
-from improveflow.testing_smtp import CapturingSmtpServer
+from improveflow.testing.mail_apis.http import Answer, LoopbackHttpServer, Request
+from improveflow.testing.mail_apis.tokens import SMTP_AUDIENCE, TokenEndpoint, Verdict
+from improveflow.testing.smtp import CapturingSmtpServer
 from tests.dovecot_server import Dovecot, running_dovecot
 from tests.reply_council import (
     OWEN,

@@ -21,7 +21,7 @@ from improveflow.models import Outbox
 from improveflow.services import bundling
 from improveflow.services.context import Context
 from improveflow.services.delivery import send_due
-from improveflow.testing_smtp import LOOPBACK, CapturingSmtpServer, free_port
+from improveflow.testing.smtp import LOOPBACK, CapturingSmtpServer, free_port
 from tests.reply_council import (
     OWEN,
     RepliesCouncil,

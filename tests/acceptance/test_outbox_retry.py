@@ -19,7 +19,7 @@ from improveflow.models import AuditEvent, Verdict
 from improveflow.services import approvals
 from improveflow.stores.tables import table_of
 from improveflow.testing import add_action, add_plan, add_sample_people, make_context
-from improveflow.testing_smtp import CapturingSmtpServer, free_port
+from improveflow.testing.smtp import CapturingSmtpServer, free_port
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=LONDON)  # a Monday
 DANA, SAM = "dana@council.example", "sam@council.example"

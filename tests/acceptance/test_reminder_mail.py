@@ -21,7 +21,7 @@ from improveflow.services import approvals, delivery, plans, progress, sweep, vi
 from improveflow.services.context import Context
 from improveflow.services.delivery import send_due
 from improveflow.testing import add_action, add_plan, add_sample_people, make_context
-from improveflow.testing_smtp import CapturingSmtpServer, ReceivedEmail
+from improveflow.testing.smtp import CapturingSmtpServer, ReceivedEmail
 
 SECRET = "a-test-signing-key-of-some-length"
 BASE = "https://plans.council.example"

@@ -16,7 +16,7 @@ import pytest
 
 from improveflow.config import Settings, load_settings
 from improveflow.models import DeliveryFault
-from improveflow.testing_mail_apis import (
+from improveflow.testing.mail_apis import (
     GraphServer,
     NotifyServer,
     OAuthSmtpServer,

@@ -24,7 +24,7 @@ from improveflow.notify.dispatch import DispatchReport, MessageFactory, default_
 from improveflow.services import still_relevant, sweep
 from improveflow.services.context import Context
 from improveflow.services.delivery import dispatch_due
-from improveflow.testing_smtp import CapturingSmtpServer
+from improveflow.testing.smtp import CapturingSmtpServer
 
 MINUTE = timedelta(minutes=1)
 SECRET = "a-test-secret-that-is-long-enough"

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import command
 from sqlalchemy.exc import DatabaseError
 
-from improveflow import audit, exceptions, schema, testing_audit
+from improveflow import audit, exceptions, schema
 from improveflow.audit_key import AuditKey
 from improveflow.clock import FrozenClock
 from improveflow.db import Database
@@ -24,6 +24,7 @@ from improveflow.testing import (
     add_action,
     add_plan,
     add_sample_people,
+    audit_tampering,
     make_context,
 )
 
@@ -181,7 +182,7 @@ def test_rechained_log_is_caught_without_the_key(
     """Dropping the trigger, editing an event, recomputing every later hash without the key,
     moving the head and recreating the trigger is caught, naming the edited event."""
     with keyed_ctx.database.engine.begin() as conn:
-        testing_audit.rechain(conn, seq=13, comment="Rubber-stamped", **attack)  # type: ignore[arg-type]
+        audit_tampering.rechain(conn, seq=13, comment="Rubber-stamped", **attack)  # type: ignore[arg-type]
     with pytest.raises(exceptions.AuditChainBroken, match=r"#13, 'decision'") as broken:
         _verify(keyed_ctx)
     assert caught in str(broken.value)
@@ -190,7 +191,7 @@ def test_rechained_log_is_caught_without_the_key(
 def test_rechained_unkeyed_log_goes_unseen(busy_ctx: Context) -> None:
     """Without a key the same rewrite still verifies: why the key (and checkpoints) exist."""
     with busy_ctx.database.engine.begin() as conn:
-        testing_audit.rechain(conn, seq=13, comment="Rubber-stamped")
+        audit_tampering.rechain(conn, seq=13, comment="Rubber-stamped")
     assert _verify(busy_ctx).events == 15
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 from test_audit import AUDIT_KEY, fill
 
-from improveflow import audit_assurance, exceptions, testing_audit
+from improveflow import audit_assurance, exceptions
 from improveflow.audit_key import AuditKey
 from improveflow.calendar import LONDON
 from improveflow.clock import FrozenClock
@@ -21,8 +21,8 @@ from improveflow.scheduler import audit_checkpoint_job, build_scheduler
 from improveflow.services import audit_checkpoints
 from improveflow.services.context import Context
 from improveflow.services.delivery import send_due
-from improveflow.testing import make_context
-from improveflow.testing_smtp import CapturingSmtpServer, ReceivedEmail
+from improveflow.testing import audit_tampering, make_context
+from improveflow.testing.smtp import CapturingSmtpServer, ReceivedEmail
 
 CHAIR = "Cllr Jo Baird <jo.baird@council.example>"
 NOW = datetime(2014, 6, 2, 10, 0, tzinfo=LONDON)  # a Monday
@@ -64,7 +64,7 @@ def test_truncated_log_is_caught_against_a_checkpoint(keyed: Context) -> None:
     verification says it cannot see that; against a checkpoint it is caught, with the range."""
     checkpoint = audit_checkpoints.take(keyed)
     with keyed.database.engine.begin() as conn:
-        testing_audit.truncate(conn, keep=12)
+        audit_tampering.truncate(conn, keep=12)
     alone = audit_checkpoints.verify_log(keyed)
     assert alone.events == 12
     assert (
@@ -95,7 +95,7 @@ def test_rewrites_that_verify_alone_are_caught_against_a_checkpoint(
     """Rewrites no chain check can see are named as possible, then caught by a checkpoint."""
     checkpoint = audit_checkpoints.take(keyed)
     with keyed.database.engine.begin() as conn:
-        testing_audit.rechain(conn, comment="Rubber-stamped", **attack)  # type: ignore[arg-type]
+        audit_tampering.rechain(conn, comment="Rubber-stamped", **attack)  # type: ignore[arg-type]
     alone = audit_checkpoints.verify_log(keyed)
     assert any(unseen_alone in sentence for sentence in audit_assurance.not_proved(alone))
     with pytest.raises(exceptions.AuditChainBroken) as broken:
@@ -118,7 +118,7 @@ def test_checkpoint_vouches_for_what_it_covers(keyed: Context) -> None:
 def test_forged_checkpoint_is_refused_before_anything_is_proved(keyed: Context) -> None:
     """A checkpoint edited to match a truncated log is refused: its signature no longer holds."""
     with keyed.database.engine.begin() as conn:
-        testing_audit.truncate(conn, keep=12)
+        audit_tampering.truncate(conn, keep=12)
     honest = audit_checkpoints.take(keyed).to_json()
     edited = honest.replace('"seq": 12', '"seq": 11').replace('"events": 12', '"events": 11')
     with pytest.raises(exceptions.CheckpointInvalid, match="signature does not match"):
@@ -128,7 +128,7 @@ def test_forged_checkpoint_is_refused_before_anything_is_proved(keyed: Context) 
 def test_no_checkpoint_of_a_log_that_does_not_verify(keyed: Context) -> None:
     """A checkpoint is only made of a chain that verifies, so it never vouches for tampering."""
     with keyed.database.engine.begin() as conn:
-        testing_audit.rechain(conn, seq=13, comment="Rubber-stamped")
+        audit_tampering.rechain(conn, seq=13, comment="Rubber-stamped")
     with pytest.raises(exceptions.AuditChainBroken, match="#13"):
         audit_checkpoints.take(keyed)
 

@@ -31,7 +31,7 @@ from improveflow.testing import (
     add_sample_people,
     make_context,
 )
-from improveflow.testing_smtp import CapturingSmtpServer
+from improveflow.testing.smtp import CapturingSmtpServer
 
 KEY = "an-audit-key-for-tests-kept-apart-from-the-database"
 OWEN, DANA, RUTH, ALEX = (

@@ -17,7 +17,7 @@ from improveflow.services import delivery
 from improveflow.services.context import Context
 from improveflow.stores import outbox
 from improveflow.testing import DEFAULT_MOMENT
-from improveflow.testing_smtp import CapturingSmtpServer
+from improveflow.testing.smtp import CapturingSmtpServer
 
 NOW = DEFAULT_MOMENT
 

@@ -33,7 +33,7 @@ from improveflow.services.delivery import dispatch_due, send_due
 from improveflow.stores import outbox, people
 from improveflow.stores.outbox import OutboxRow
 from improveflow.testing import DEFAULT_MOMENT, add_sample_people, make_context
-from improveflow.testing_smtp import LOOPBACK, CapturingSmtpServer
+from improveflow.testing.smtp import LOOPBACK, CapturingSmtpServer
 
 NOW = DEFAULT_MOMENT
 SENDER = "improveflow@council.example"

@@ -28,7 +28,7 @@ from improveflow.services.delivery import dispatch_due
 from improveflow.stores import outbox
 from improveflow.stores.outbox import OutboxRow
 from improveflow.testing import DEFAULT_MOMENT, make_context
-from improveflow.testing_smtp import CapturingSmtpServer
+from improveflow.testing.smtp import CapturingSmtpServer
 
 NOW = DEFAULT_MOMENT
 SENDER = "plans@council.example"

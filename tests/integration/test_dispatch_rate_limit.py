@@ -22,7 +22,7 @@ from improveflow.services.delivery import dispatch_due
 from improveflow.stores import outbox
 from improveflow.stores.outbox import RATE_WINDOW, OutboxRow
 from improveflow.testing import DEFAULT_MOMENT
-from improveflow.testing_smtp import CapturingSmtpServer
+from improveflow.testing.smtp import CapturingSmtpServer
 
 NOW = DEFAULT_MOMENT
 LIMIT = 10

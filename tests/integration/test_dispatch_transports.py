@@ -34,8 +34,8 @@ from improveflow.services.delivery import dispatch_due
 from improveflow.stores import outbox
 from improveflow.stores.outbox import OutboxRow
 from improveflow.testing import DEFAULT_MOMENT, add_owners_with_actions, make_context
-from improveflow.testing_mail_apis import KINDS, MailService, mail_service
-from improveflow.testing_mail_apis.services import Kind
+from improveflow.testing.mail_apis import KINDS, MailService, mail_service
+from improveflow.testing.mail_apis.services import Kind
 
 NOW = DEFAULT_MOMENT
 MAILBOX = "plans@council.example"

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import pytest
 
 from improveflow.inbound.listener import serve
-from improveflow.testing_smtp import LOOPBACK
+from improveflow.testing.smtp import LOOPBACK
 
 MESSAGE = b"From: owen@council.example\r\nTo: improvement+x@council.example\r\n\r\nNews\r\n"
 

@@ -18,7 +18,7 @@ from improveflow.models import Outbox, OutboxStatus, PlanKind, Verdict
 from improveflow.services import approvals, delivery, progress, sweep
 from improveflow.services.context import Context
 from improveflow.testing import add_action, add_owners_with_actions, add_plan, add_sample_people
-from improveflow.testing_smtp import CapturingSmtpServer
+from improveflow.testing.smtp import CapturingSmtpServer
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=LONDON)  # a Monday morning
 OWEN, PRIYA = "owen@council.example", "priya@council.example"

@@ -13,7 +13,7 @@ from improveflow.calendar import LONDON
 from improveflow.clock import FrozenClock
 from improveflow.services import delivery, sweep
 from improveflow.testing import add_owners_with_actions, make_context
-from improveflow.testing_smtp import CapturingSmtpServer
+from improveflow.testing.smtp import CapturingSmtpServer
 
 OWNERS = 500
 START = datetime(2026, 3, 2, 9, 0, tzinfo=LONDON)  # Monday 09:00

@@ -22,7 +22,7 @@ from cryptography.x509 import Certificate
 from pydantic import SecretStr, ValidationError
 
 from improveflow.config import load_settings
-from improveflow.testing_mail_apis import (
+from improveflow.testing.mail_apis import (
     GRAPH_AUDIENCE,
     GraphServer,
     TokenEndpoint,

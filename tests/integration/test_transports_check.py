@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 
 from improveflow.config import Settings, load_settings
-from improveflow.testing_mail_apis import (
+from improveflow.testing.mail_apis import (
     GraphServer,
     NotifyServer,
     OAuthSmtpServer,
     TokenEndpoint,
     loopback_tls,
 )
-from improveflow.testing_smtp import free_port
+from improveflow.testing.smtp import free_port
 from improveflow.transports.base import Cause
 from improveflow.transports.check import CheckReport, Step, check_mail
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from improveflow.config import Settings, load_settings
-from improveflow.testing_mail_apis import NotifyServer, sample_email
+from improveflow.testing.mail_apis import NotifyServer, sample_email
 from improveflow.transports.base import (
     Cause,
     DeliveryFailure,

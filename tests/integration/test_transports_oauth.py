@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 from pydantic import SecretStr
 
-from improveflow.testing_mail_apis import GRAPH_AUDIENCE, TokenEndpoint, Verdict
-from improveflow.testing_smtp import free_port
+from improveflow.testing.mail_apis import GRAPH_AUDIENCE, TokenEndpoint, Verdict
+from improveflow.testing.smtp import free_port
 from improveflow.transports.base import Cause, Stage, TransportUnavailable
 from improveflow.transports.oauth import ClientCredentials, TokenProvider, granted_roles
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from improveflow.config import Settings, load_settings
-from improveflow.testing_mail_apis import OAuthSmtpServer, TokenEndpoint, loopback_tls, sample_email
-from improveflow.testing_smtp import free_port
+from improveflow.testing.mail_apis import OAuthSmtpServer, TokenEndpoint, loopback_tls, sample_email
+from improveflow.testing.smtp import free_port
 from improveflow.transports.base import (
     Cause,
     DeliveryFailure,

@@ -33,7 +33,7 @@ from improveflow.services.delivery import send_due
 from improveflow.stores import people as people_store
 from improveflow.stores.tables import table_of
 from improveflow.testing import DEFAULT_MOMENT, make_context
-from improveflow.testing_smtp import CapturingSmtpServer, ReceivedEmail
+from improveflow.testing.smtp import CapturingSmtpServer, ReceivedEmail
 
 SECRET = "a-two-council-signing-key-0123456789"
 BASE = "https://plans.shared.example"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from improveflow.testing_smtp import free_port
+from improveflow.testing.smtp import free_port
 
 BIN_GLOB = "/usr/lib/postgresql/*/bin"
 

@@ -23,7 +23,6 @@ SQL_ALLOWED = (
     "db.py",
     "schema.py",
     "testing/",
-    "testing_audit.py",
 )
 SQL_BUILDERS = {"select", "insert", "update", "delete", "text", "table_of", "update_values"}
 SQL_METHODS = {"exec_driver_sql", "execute", "exec", "scalars", "scalar"}
@@ -146,7 +145,7 @@ def test_transactions_open_only_in_services() -> None:
     found = [
         f"{module.name}:{line}: {what}()"
         for module in _modules()
-        if not module.name.startswith(("services/", "db.py", "testing/", "testing_audit.py"))
+        if not module.name.startswith(("services/", "db.py", "testing/"))
         for line, what in module.transactions
     ]
     assert found == []

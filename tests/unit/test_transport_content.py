@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 
-from improveflow.testing_mail_apis import sample_email
+from improveflow.testing.mail_apis import sample_email
 from improveflow.transports.notify_content import notify_content
 from improveflow.transports.oauth import granted_roles
 

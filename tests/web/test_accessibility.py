@@ -37,7 +37,7 @@ from improveflow.services.context import Context
 from improveflow.services.delivery import send_due
 from improveflow.services.sign_in import signer
 from improveflow.stores import people as people_store
-from improveflow.testing_smtp import CapturingSmtpServer, free_port
+from improveflow.testing.smtp import CapturingSmtpServer, free_port
 
 pytestmark = needs_chromium
 

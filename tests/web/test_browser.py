@@ -33,7 +33,7 @@ from improveflow.services.context import Context
 from improveflow.services.delivery import send_due
 from improveflow.stores import tables
 from improveflow.testing import add_action, add_plan, add_sample_people, make_context
-from improveflow.testing_smtp import CapturingSmtpServer, free_port
+from improveflow.testing.smtp import CapturingSmtpServer, free_port
 from improveflow.web.serve import server_for
 
 # Monday 2 June 2014, 10:00 in London: the owner's action is due in 5 working days.

@@ -27,7 +27,7 @@ from improveflow.services.context import Context
 from improveflow.stores import people as people_store
 from improveflow.stores import requests as request_store
 from improveflow.testing import add_action, add_plan, add_sample_people, make_context
-from improveflow.testing_smtp import free_port
+from improveflow.testing.smtp import free_port
 from improveflow.web.serve import server_for
 
 CHROMIUM = Path("/usr/bin/chromium")

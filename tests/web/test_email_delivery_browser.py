@@ -26,7 +26,7 @@ from improveflow.clock import FrozenClock
 from improveflow.services import delivery, sign_in, sweep
 from improveflow.services.context import Context
 from improveflow.testing import make_context
-from improveflow.testing_smtp import CapturingSmtpServer, free_port
+from improveflow.testing.smtp import CapturingSmtpServer, free_port
 from improveflow.web.app import create_app
 
 pytestmark = needs_chromium

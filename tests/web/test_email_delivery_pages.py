@@ -16,7 +16,7 @@ from improveflow.clock import FrozenClock
 from improveflow.services import delivery, sweep
 from improveflow.services.context import Context
 from improveflow.testing import make_context
-from improveflow.testing_smtp import CapturingSmtpServer
+from improveflow.testing.smtp import CapturingSmtpServer
 from improveflow.web.app import create_app
 
 

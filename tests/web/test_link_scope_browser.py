@@ -25,7 +25,7 @@ from improveflow.clock import FrozenClock
 from improveflow.services import sign_in
 from improveflow.services.context import Context
 from improveflow.testing import add_action, add_plan, add_sample_people, make_context
-from improveflow.testing_smtp import free_port
+from improveflow.testing.smtp import free_port
 from improveflow.web.app import create_app
 
 pytestmark = needs_chromium

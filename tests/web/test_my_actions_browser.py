@@ -22,7 +22,7 @@ from improveflow.clock import FrozenClock
 from improveflow.services import sign_in
 from improveflow.services.context import Context
 from improveflow.testing import DEFAULT_MOMENT, make_context
-from improveflow.testing_smtp import free_port
+from improveflow.testing.smtp import free_port
 from improveflow.web.serve import server_for
 
 CHROMIUM = Path("/usr/bin/chromium")

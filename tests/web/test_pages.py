@@ -21,7 +21,7 @@ from improveflow.services.context import Context
 from improveflow.stores import actions as action_store
 from improveflow.stores import people as people_store
 from improveflow.stores import requests as request_store
-from improveflow.testing_smtp import free_port
+from improveflow.testing.smtp import free_port
 from improveflow.web.pages import local_path
 from improveflow.web.serve import server_for
 

@@ -29,7 +29,7 @@ from web_helpers import SECRET, Council, add_council
 from improveflow.models import Verdict
 from improveflow.services import approvals, sign_in
 from improveflow.testing import make_context
-from improveflow.testing_smtp import free_port
+from improveflow.testing.smtp import free_port
 from improveflow.web.app import create_app
 
 pytestmark = needs_chromium

@@ -28,7 +28,7 @@ from improveflow.clock import FrozenClock
 from improveflow.models import Rag
 from improveflow.services import progress, publication
 from improveflow.testing import add_action, add_plan, add_sample_people, make_context
-from improveflow.testing_smtp import free_port
+from improveflow.testing.smtp import free_port
 from improveflow.web.app import create_app
 
 pytestmark = needs_chromium

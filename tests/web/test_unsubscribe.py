@@ -38,7 +38,7 @@ from improveflow.services.delivery import send_due
 from improveflow.stores import people as people_store
 from improveflow.stores import tables
 from improveflow.testing import add_action, make_context
-from improveflow.testing_smtp import CapturingSmtpServer
+from improveflow.testing.smtp import CapturingSmtpServer
 from improveflow.web.app import create_app
 from improveflow.web.state import SESSION_COOKIE
 

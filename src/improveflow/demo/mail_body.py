@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from improveflow.demo import mailbox
-from improveflow.testing_smtp import CapturingSmtpServer
+from improveflow.testing.smtp import CapturingSmtpServer
 
 BODY_PATH = re.compile(r"^/demo/mail/(\d{1,9})/body$")
 BODY_POLICY = (

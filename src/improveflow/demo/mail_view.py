@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 
 from improveflow.demo import mailbox
 from improveflow.services.sessions import Viewer
-from improveflow.testing_smtp import CapturingSmtpServer
+from improveflow.testing.smtp import CapturingSmtpServer
 from improveflow.web.pages import make_templates, page
 from improveflow.web.state import MaybeViewer, WebDep, WebState
 

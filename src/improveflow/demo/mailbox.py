@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from improveflow import exceptions
-from improveflow.testing_smtp import CapturingSmtpServer, ReceivedEmail
+from improveflow.testing.smtp import CapturingSmtpServer, ReceivedEmail
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from improveflow.demo.sample import PEOPLE, plan_text
 from improveflow.services import importing, people, sweep
 from improveflow.services.context import Context
 from improveflow.services.delivery import send_due
-from improveflow.testing_smtp import CapturingSmtpServer
+from improveflow.testing.smtp import CapturingSmtpServer
 
 _SPAN = re.compile(r"^\s*(\d+)\s*([dw])\s*$")
 

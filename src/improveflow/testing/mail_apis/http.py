@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from improveflow.testing_smtp import LOOPBACK, free_port
+from improveflow.testing.smtp import LOOPBACK, free_port
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from typing import Any, Self
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
-from improveflow.testing_mail_apis.tokens import SMTP_AUDIENCE, TokenEndpoint, Verdict
-from improveflow.testing_smtp import CapturingSmtpServer, CountingSmtp, _Handler
+from improveflow.testing.mail_apis.tokens import SMTP_AUDIENCE, TokenEndpoint, Verdict
+from improveflow.testing.smtp import CapturingSmtpServer, CountingSmtp, _Handler
 
 BASIC_AUTH_DISABLED = (
     "535 5.7.139 Authentication unsuccessful, basic authentication is disabled. "

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import jwt
 
-from improveflow.testing_mail_apis.http import Answer, LoopbackHttpServer, Request
+from improveflow.testing.mail_apis.http import Answer, LoopbackHttpServer, Request
 
 KeyKind = Literal["test", "team", "live"]
 _PLACEHOLDER = re.compile(r"\(\(\s*([^()?]+?)\s*\)\)")

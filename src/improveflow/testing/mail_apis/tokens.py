@@ -27,7 +27,7 @@ import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from improveflow.testing_mail_apis.http import Answer, LoopbackHttpServer, Request
+from improveflow.testing.mail_apis.http import Answer, LoopbackHttpServer, Request
 
 SMTP_AUDIENCE = "https://outlook.office365.com"
 GRAPH_AUDIENCE = "https://graph.microsoft.com"

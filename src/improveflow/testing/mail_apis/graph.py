@@ -25,8 +25,8 @@ from email.utils import parseaddr
 from typing import Any
 from urllib.parse import unquote
 
-from improveflow.testing_mail_apis.http import Answer, LoopbackHttpServer, Request
-from improveflow.testing_mail_apis.tokens import GRAPH_AUDIENCE, TokenEndpoint, Verdict
+from improveflow.testing.mail_apis.http import Answer, LoopbackHttpServer, Request
+from improveflow.testing.mail_apis.tokens import GRAPH_AUDIENCE, TokenEndpoint, Verdict
 
 MAILBOX_CONCURRENCY = 4
 

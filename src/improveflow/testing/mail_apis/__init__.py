@@ -17,14 +17,14 @@ test can run against every transport.
 The error bodies follow the services' documentation.
 """
 
-from improveflow.testing_mail_apis.certificates import app_certificate
-from improveflow.testing_mail_apis.graph import GraphRequest, GraphServer
-from improveflow.testing_mail_apis.http import loopback_tls
-from improveflow.testing_mail_apis.messages import sample_email
-from improveflow.testing_mail_apis.notify import NotifyRequest, NotifyServer
-from improveflow.testing_mail_apis.services import KINDS, MailService, mail_service
-from improveflow.testing_mail_apis.smtp import OAuthSmtpServer
-from improveflow.testing_mail_apis.tokens import (
+from improveflow.testing.mail_apis.certificates import app_certificate
+from improveflow.testing.mail_apis.graph import GraphRequest, GraphServer
+from improveflow.testing.mail_apis.http import loopback_tls
+from improveflow.testing.mail_apis.messages import sample_email
+from improveflow.testing.mail_apis.notify import NotifyRequest, NotifyServer
+from improveflow.testing.mail_apis.services import KINDS, MailService, mail_service
+from improveflow.testing.mail_apis.smtp import OAuthSmtpServer
+from improveflow.testing.mail_apis.tokens import (
     GRAPH_AUDIENCE,
     SMTP_AUDIENCE,
     TokenEndpoint,

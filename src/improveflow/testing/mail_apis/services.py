@@ -17,12 +17,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from improveflow.testing_mail_apis.graph import GraphServer
-from improveflow.testing_mail_apis.http import loopback_tls
-from improveflow.testing_mail_apis.notify import NotifyServer
-from improveflow.testing_mail_apis.smtp import OAuthSmtpServer
-from improveflow.testing_mail_apis.tokens import TokenEndpoint
-from improveflow.testing_smtp import CapturingSmtpServer
+from improveflow.testing.mail_apis.graph import GraphServer
+from improveflow.testing.mail_apis.http import loopback_tls
+from improveflow.testing.mail_apis.notify import NotifyServer
+from improveflow.testing.mail_apis.smtp import OAuthSmtpServer
+from improveflow.testing.mail_apis.tokens import TokenEndpoint
+from improveflow.testing.smtp import CapturingSmtpServer
 
 __all__ = ["KINDS", "Kind", "MailService", "mail_service"]
 
