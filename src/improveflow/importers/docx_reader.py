@@ -227,9 +227,15 @@ class _Reader:
 
     def cell_html(self, tc: Element) -> str:
         """The cell's paragraphs as ``<p>`` and ``<ul><li>`` HTML."""
+        blocks = list(self.children(tc, _BLOCKS))
+        if len(blocks) == 1 and blocks[0].tag == P and blocks[0] not in self.properties:
+            segments = self.text(blocks[0])[0]
+            if len(segments) == 1:  # one plain paragraph, one line: most cells
+                text = " ".join(segments[0].split())
+                return f"<p>{html.escape(text, quote=False)}</p>" if text else ""
         out: list[str] = []
         in_list = False
-        for block in self.children(tc, _BLOCKS):
+        for block in blocks:
             if block.tag == P:
                 ppr = self.properties.get(block)
                 listed = ppr is not None and _is_list(ppr, self.styles)  # no properties: no list
