@@ -539,8 +539,9 @@ def test_ten_thousand_rows_parse_in_linear_time() -> None:
         else f"\t\tFurther action {n}.\t\tOngoing\tStarted."
         for n in range(10_000)
     ]
-    started = time.perf_counter()
+    # Processor time, not wall time: on a busy machine the wall clock counts other work too.
+    started = time.process_time()
     plan = parse_council_text(table(*rows), "large.txt")
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert len(plan.actions()) == 12_000
-    assert elapsed < 15, f"{elapsed:.1f}s for 10,000 rows"
+    assert elapsed < 15, f"{elapsed:.1f} CPU seconds for 10,000 rows"

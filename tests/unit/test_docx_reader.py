@@ -348,13 +348,14 @@ def test_two_thousand_row_table_is_read_quickly(tmp_path: Path) -> None:
     path = tmp_path / "big.docx"
     document.save(str(path))
 
-    start = time.perf_counter()
+    # Processor time, not wall time: on a busy machine the wall clock counts other work too.
+    start = time.process_time()
     parsed = read_docx_document(path)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
 
     rows = parsed.rows()
     assert len(rows) == 2000
     assert rows[1999].cells[5] == "<p>Row 1999 column 5: review the policy with partners.</p>"
     assert rows[2].continued == frozenset({0})
     assert rows[2].cells[0] == "<p>Row 1 column 0: review the policy with partners.</p>"
-    assert elapsed < 1.5, f"2,000 rows took {elapsed:.2f} s"
+    assert elapsed < 1.5, f"2,000 rows took {elapsed:.2f} CPU seconds"

@@ -355,8 +355,9 @@ def test_a_2000_row_table_parses_in_well_under_a_second() -> None:
         "<td>Green</td></tr>\n"
     )
     text = _page("<table>\n" + "".join(row.format(n) for n in range(2000)) + "</table>")
-    started = time.perf_counter()
+    # Processor time, not wall time: on a busy machine the wall clock counts other work too.
+    started = time.process_time()
     document = parse_html_document(text, "big.html")
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert len(document.rows()) == 2000
-    assert elapsed < 1.5, f"took {elapsed:.2f}s"
+    assert elapsed < 1.5, f"took {elapsed:.2f} CPU seconds"

@@ -138,6 +138,12 @@ class _Reader:
         self.file, self.styles = file, styles
         self.hidden = _hidden_text(body)
         self.properties = _properties(body)
+        # Without content controls anywhere, children are lxml's filtered children as they
+        # are: the unwrapping generator cost a Python frame per cell and paragraph.
+        wrapped = next(body.iter(SDT, CUSTOM_XML), None) is not None
+        self.children: Callable[[Element, tuple[str, ...]], Iterator[Element]] = (
+            _children if wrapped else _plain_children
+        )
         self.parts: list[Part] = []
         self.notes: list[str] = []
         self.first_title: str | None = None
@@ -188,13 +194,13 @@ class _Reader:
         width = 0 if grid is None else len(list(grid.iterchildren(_W + "gridCol")))
         rows: list[tuple[list[str], frozenset[int]]] = []
         merging: dict[int, str] = {}  # grid column -> text of the vertical merge open there
-        for tr in _children(tbl, _ROWS):
+        for tr in self.children(tbl, _ROWS):
             trpr = self.properties.get(tr, _NONE)
             if _W + "del" in trpr:  # a row deleted by a tracked change
                 continue
             column = _int_val(trpr.get(_W + "gridBefore"), 0)
             cells, continued = [""] * column, set()
-            for tc in _children(tr, _CELLS):
+            for tc in self.children(tr, _CELLS):
                 tcpr = self.properties.get(tc, _NONE)
                 span = max(1, _int_val(tcpr.get(_W + "gridSpan"), 1))
                 vmerge = tcpr.get(_W + "vMerge")
@@ -221,11 +227,18 @@ class _Reader:
 
     def cell_html(self, tc: Element) -> str:
         """The cell's paragraphs as ``<p>`` and ``<ul><li>`` HTML."""
+        blocks = list(self.children(tc, _BLOCKS))
+        if len(blocks) == 1 and blocks[0].tag == P and blocks[0] not in self.properties:
+            segments = self.text(blocks[0])[0]
+            if len(segments) == 1:  # one plain paragraph, one line: most cells
+                text = " ".join(segments[0].split())
+                return f"<p>{html.escape(text, quote=False)}</p>" if text else ""
         out: list[str] = []
         in_list = False
-        for block in _children(tc, _BLOCKS):
+        for block in blocks:
             if block.tag == P:
-                listed = _is_list(self.properties.get(block, _NONE), self.styles)
+                ppr = self.properties.get(block)
+                listed = ppr is not None and _is_list(ppr, self.styles)  # no properties: no list
                 items = [(listed, segment) for segment in self.text(block)[0]]
             else:  # a nested table, or an altChunk (no lines)
                 items = [(False, line) for line in self.nested_table_lines(block)]
@@ -243,12 +256,12 @@ class _Reader:
     def nested_table_lines(self, tbl: Element) -> list[str]:
         """One line per row of a table inside a cell, its cells' text joined with " | "."""
         lines = []
-        for tr in _children(tbl, _ROWS):
+        for tr in self.children(tbl, _ROWS):
             cells = []
-            for tc in _children(tr, _CELLS):
+            for tc in self.children(tr, _CELLS):
                 text = [
                     " ".join(self.text(b)[0] if b.tag == P else self.nested_table_lines(b))
-                    for b in _children(tc, _BLOCKS)
+                    for b in self.children(tc, _BLOCKS)
                 ]
                 cells.append(" ".join(" ".join(text).split()))
             lines.append(" | ".join(cell for cell in cells if cell))
@@ -257,11 +270,14 @@ class _Reader:
     def text(self, p: Element) -> tuple[list[str], bool | None]:
         """A paragraph's text split at line breaks, and whether a page break came before any text
         (True), after some (False) or not at all (None)."""
+        elements = list(p.iter(*_TEXT_TAGS))
+        hidden = self.hidden
+        if len(elements) == 1 and elements[0].tag == T and not (hidden and elements[0] in hidden):
+            return [elements[0].text or ""], None  # one run of plain text: most cells
         segments: list[list[str]] = [[]]
         page_break_first: bool | None = None
         seen_text = False
-        hidden = self.hidden
-        for element in p.iter(*_TEXT_TAGS):
+        for element in elements:
             if hidden and element in hidden:
                 continue
             tag = element.tag
@@ -300,6 +316,11 @@ def _properties(body: Element) -> dict[Element, dict[str, Element]]:
         if parent.tag in _PROPERTY_PARENTS:
             found.setdefault(parent.getparent(), {})[prop.tag] = prop
     return found
+
+
+def _plain_children(parent: Element, wanted: tuple[str, ...]) -> Iterator[Element]:
+    """The children of ``parent`` with a wanted tag, in a document without content controls."""
+    return cast("Iterator[Element]", parent.iterchildren(*wanted))
 
 
 def _children(parent: Element | None, wanted: tuple[str, ...]) -> Iterator[Element]:

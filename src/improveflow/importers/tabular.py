@@ -218,7 +218,8 @@ def _sheet_rows(
     kept: dict[tuple[int, int], str] = {}
     wanted = set(below.values())
     for number, row_values in values:
-        cells = [_cell_string(value) for value in row_values]
+        # Most cells are text: kept as they are without a call each.
+        cells = [v if type(v) is str else _cell_string(v) for v in row_values]
         continued: set[int] = set()
         if below:
             for column in range(1, len(cells) + 1):

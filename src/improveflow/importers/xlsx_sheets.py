@@ -206,7 +206,12 @@ class XlsxWorkbook:
             if cell.tag != tags.cell:
                 continue
             reference = cell.get("r")
-            column = _column_index(reference) if reference else len(values)
+            if not reference:
+                column = len(values)
+            elif len(reference) > 1 and "A" <= reference[0] <= "Z" and reference[1].isdigit():
+                column = ord(reference[0]) - 65  # columns A to Z: most cells of most plans
+            else:
+                column = _column_index(reference)
             if column > len(values):
                 values.extend([None] * (column - len(values)))
             value = self._cell_value(cell, tags)
@@ -226,7 +231,7 @@ class XlsxWorkbook:
             elif child.tag == tags.inline:
                 inline = child
         if kind == "inlineStr":
-            return _rich_text(inline) if inline is not None else None
+            return _rich_text(inline, tags.text) if inline is not None else None
         if raw is None:
             return None
         if kind == "s":
@@ -260,16 +265,19 @@ class XlsxWorkbook:
         return number
 
 
-def _rich_text(element: ElementTree.Element) -> str:
+def _rich_text(element: ElementTree.Element, text_tag: str = "") -> str:
     """The text of a string item: its runs joined, without phonetic guides."""
-    parts: list[str] = []
-    for child in element:
-        name = _local(child.tag)
-        if name == "t":
-            parts.append(child.text or "")
-        elif name == "r":
-            parts.extend(t.text or "" for t in child if _local(t.tag) == "t")
-    text = "".join(parts)
+    if len(element) == 1 and element[0].tag == text_tag:  # plain text, no runs: most cells
+        text = element[0].text or ""
+    else:
+        parts: list[str] = []
+        for child in element:
+            name = _local(child.tag)
+            if name == "t":
+                parts.append(child.text or "")
+            elif name == "r":
+                parts.extend(t.text or "" for t in child if _local(t.tag) == "t")
+        text = "".join(parts)
     if "_x" in text:
         text = _ESCAPED.sub(lambda match: chr(int(match.group(1), 16)), text)
     return text
