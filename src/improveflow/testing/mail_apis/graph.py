@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import binascii
 import email.policy
-import threading
 import time
 import uuid
 from collections import Counter
@@ -25,7 +24,7 @@ from email.utils import parseaddr
 from typing import Any
 from urllib.parse import unquote
 
-from improveflow.testing.mail_apis.http import Answer, LoopbackHttpServer, Request
+from improveflow.testing.mail_apis.http import Answer, MailApiServer, Request
 from improveflow.testing.mail_apis.tokens import GRAPH_AUDIENCE, TokenEndpoint, Verdict
 
 MAILBOX_CONCURRENCY = 4
@@ -44,7 +43,7 @@ class GraphRequest:
         return BytesParser(EmailMessage, policy=email.policy.default).parsebytes(self.raw)
 
 
-class GraphServer(LoopbackHttpServer):
+class GraphServer(MailApiServer):
     """sendMail for the given mailboxes; `url` is the base (…/v1.0), as IMPROVEFLOW_GRAPH_URL."""
 
     def __init__(
@@ -61,15 +60,11 @@ class GraphServer(LoopbackHttpServer):
         self.delay_s = delay_s  # how long each accepted request takes, to expose concurrency
         self.send_as: set[tuple[str, str]] = set()  # (mailbox, From address) allowed to differ
         self.received: list[GraphRequest] = []
-        self.statuses: Counter[int] = Counter()  # every answer, by status
         self.peak_in_flight = 0  # the most requests to one mailbox handled at once
         self._in_flight: Counter[str] = Counter()
         self._throttles: list[float] = []  # Retry-After of each scripted 429 to come
         self._failures: list[tuple[int, str, str]] = []  # scripted (status, code, message)
-        self._refused: set[str] = set()
         self._put_off: dict[str, list[float]] = {}  # Retry-After of each 503 to come
-        self._stalled: dict[str, float] = {}
-        self._released = threading.Condition(self._lock)  # a stall was lifted
 
     @property
     def url(self) -> str:
@@ -94,25 +89,6 @@ class GraphServer(LoopbackHttpServer):
         """Answer the next `times` messages to `address` with 503 and Retry-After."""
         with self._lock:
             self._put_off.setdefault(address.lower(), []).extend([retry_after_s] * times)
-
-    def stall(self, address: str, seconds: float) -> None:
-        """Hold each message to `address` for `seconds` before taking it; 0 lets those held go."""
-        with self._lock:
-            self._stalled[address.lower()] = seconds
-            self._released.notify_all()
-
-    def _hold(self, address: str, seconds: float) -> None:
-        """Wait `seconds`, or until the stall on `address` is lifted."""
-        deadline = time.monotonic() + seconds
-        with self._lock:
-            while self._stalled.get(address, 0.0) > 0 and time.monotonic() < deadline:
-                self._released.wait(deadline - time.monotonic())
-
-    def answer(self, request: Request) -> Answer:
-        answer = self._answer(request)
-        with self._lock:
-            self.statuses[answer.status] += 1
-        return answer
 
     def _answer(self, request: Request) -> Answer:
         prefix, _, rest = request.path.partition("/users/")

@@ -12,6 +12,8 @@ import shutil
 import ssl
 import subprocess
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -140,6 +142,40 @@ class LoopbackHttpServer:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class MailApiServer(LoopbackHttpServer):
+    """A loopback mail API (Graph, Notify): counts its answers by status and can hold the
+    messages to an address (`stall`) until released; subclasses answer in `_answer`."""
+
+    def __init__(self, port: int | None = None) -> None:
+        super().__init__(port)
+        self.statuses: Counter[int] = Counter()  # every answer, by status
+        self._refused: set[str] = set()
+        self._stalled: dict[str, float] = {}
+        self._released = threading.Condition(self._lock)  # a stall was lifted
+
+    def stall(self, address: str, seconds: float) -> None:
+        """Hold each message to `address` for `seconds` before taking it; 0 lets those held go."""
+        with self._lock:
+            self._stalled[address.lower()] = seconds
+            self._released.notify_all()
+
+    def _hold(self, address: str, seconds: float) -> None:
+        """Wait `seconds`, or until the stall on `address` is lifted."""
+        deadline = time.monotonic() + seconds
+        with self._lock:
+            while self._stalled.get(address, 0.0) > 0 and time.monotonic() < deadline:
+                self._released.wait(deadline - time.monotonic())
+
+    def answer(self, request: Request) -> Answer:
+        answer = self._answer(request)
+        with self._lock:
+            self.statuses[answer.status] += 1
+        return answer
+
+    def _answer(self, request: Request) -> Answer:
+        raise NotImplementedError
 
 
 def loopback_tls(folder: Path) -> tuple[ssl.SSLContext, Path]:

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import jwt
 
-from improveflow.testing.mail_apis.http import Answer, LoopbackHttpServer, Request
+from improveflow.testing.mail_apis.http import Answer, MailApiServer, Request
 
 KeyKind = Literal["test", "team", "live"]
 _PLACEHOLDER = re.compile(r"\(\(\s*([^()?]+?)\s*\)\)")
@@ -41,7 +41,7 @@ class NotifyRequest:
     key_kind: KeyKind
 
 
-class NotifyServer(LoopbackHttpServer):
+class NotifyServer(MailApiServer):
     """One Notify service with one email template; `url` is IMPROVEFLOW_NOTIFY_BASE_URL."""
 
     def __init__(
@@ -62,13 +62,9 @@ class NotifyServer(LoopbackHttpServer):
         self.team = {address.lower() for address in team}
         self.trial_mode = trial_mode
         self.received: list[NotifyRequest] = []
-        self.statuses: Counter[int] = Counter()
         self._keys: dict[str, KeyKind] = {}  # secret -> kind
         self._limited = 0  # requests still to answer with 429
-        self._refused: set[str] = set()
         self._put_off: Counter[str] = Counter()  # 500s still to answer, per address
-        self._stalled: dict[str, float] = {}
-        self._released = threading.Condition(self._lock)
         self.delay_s = 0.0  # how long each accepted email takes
         self.peak_in_flight = 0  # the most emails handled at once
         self._in_flight = 0
@@ -95,25 +91,6 @@ class NotifyServer(LoopbackHttpServer):
         """Answer the next `times` emails to `address` with 500 Internal server error."""
         with self._lock:
             self._put_off[address.lower()] += times
-
-    def stall(self, address: str, seconds: float) -> None:
-        """Hold each email to `address` for `seconds` before taking it; 0 lets those held go."""
-        with self._lock:
-            self._stalled[address.lower()] = seconds
-            self._released.notify_all()
-
-    def _hold(self, address: str, seconds: float) -> None:
-        """Wait `seconds`, or until the stall on `address` is lifted."""
-        deadline = time.monotonic() + seconds
-        with self._lock:
-            while self._stalled.get(address, 0.0) > 0 and time.monotonic() < deadline:
-                self._released.wait(deadline - time.monotonic())
-
-    def answer(self, request: Request) -> Answer:
-        answer = self._answer(request)
-        with self._lock:
-            self.statuses[answer.status] += 1
-        return answer
 
     def _answer(self, request: Request) -> Answer:
         kind = self._key_kind(request.headers.get("authorization", ""))
