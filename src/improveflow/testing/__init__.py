@@ -95,9 +95,10 @@ def add_action(
 
 
 def add_owners_with_actions(
-    context: Context, count: int, *, target: date, heard_from: datetime
+    context: Context, count: int, *, target: date | None, heard_from: datetime
 ) -> list[int]:
-    """`count` owners, each with one action in progress due on `target`, inserted in bulk.
+    """`count` owners, each with one action in progress due on `target` (or with no target
+    date, to be prompted for news), inserted in bulk.
 
     For load and fault tests that need many distinct recipients; returns the action ids.
     """

@@ -9,7 +9,8 @@ notices through the workflow pass they share:
 - `approval_chasers`: reminders to undecided members, then the chair;
 - `milestones`: a peer-challenge plan's milestones, to its lead and chief executive;
 - `workflow_pass`: what the rules share (the actions in scope, people, recording a notice);
-- `run`: the use case running them all in one transaction.
+- `batches`: the sweep's transactions, renewed every hundred notices at a whole step;
+- `run`: the use case running them all.
 
 What they read and write is `improveflow.stores.sweep` (candidate actions through narrow
 index ranges, waiting requests, people) and `improveflow.stores.escalations`.

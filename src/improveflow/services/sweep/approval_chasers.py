@@ -31,6 +31,7 @@ def chase_due(sweep: WorkflowPass) -> None:
             )
         if chase.tell_chair:
             _chase_chair(sweep, request, chase.waited)
+        sweep.settle()
 
 
 def _chase_chair(sweep: WorkflowPass, request: WaitingRequest, waited: int) -> None:

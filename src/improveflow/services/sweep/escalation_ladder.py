@@ -72,6 +72,7 @@ def _raise_all(sweep: WorkflowPass, rows: list[Rung]) -> None:
             else:
                 sweep.report.escalations_raised += 1
                 _tell_escalation(sweep, row, level, escalation_id)
+        sweep.settle()  # the action's levels are raised with everyone they tell
 
 
 def _tell_escalation(

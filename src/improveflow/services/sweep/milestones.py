@@ -22,6 +22,7 @@ def remind_due(sweep: WorkflowPass) -> None:
     for milestone in milestone_store.open_milestones(sweep.session, sweep.scope.workflow):
         for due in sweep.planner.milestone_stages(milestone.due_on, milestone.latest_on, sweep.now):
             _tell(sweep, milestone, due)
+        sweep.settle()
 
 
 def _tell(sweep: WorkflowPass, milestone: OpenMilestone, due: DueStage) -> None:

@@ -41,3 +41,4 @@ def remind_due(sweep: WorkflowPass) -> None:
                 data={"offset": due.offset},
                 due_at=sweep.owner_due_at(row.owner_id),
             )
+            sweep.settle()

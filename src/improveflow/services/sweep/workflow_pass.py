@@ -1,9 +1,9 @@
 """One workflow's pass in a sweep: what every rule shares.
 
-The open session, the workflow's planner and `now`; the scope of actions its rules read
+The sweep's transactions, the workflow's planner and `now`; the scope of actions its rules read
 (through the narrow index ranges of `stores.sweep`); finding the people a group names within a
 plan's council; when an owner's notice is due (now, or at their daily digest); and recording
-each notice once, with its audit event, in the sweep's transaction.
+each notice once, with its audit event, in the sweep's open transaction.
 """
 
 from __future__ import annotations
@@ -18,24 +18,25 @@ from improveflow.models import NoticeKind
 from improveflow.reminders import SweepPlanner
 from improveflow.services import notices
 from improveflow.services.context import Context
+from improveflow.services.sweep.batches import SweepTransactions
 from improveflow.services.sweep.report import SweepDecision, SweepReport
 from improveflow.stores import sweep as sweep_store
 
 
 class WorkflowPass:
-    """The sweep of one workflow's actions and requests at `now`, inside an open session."""
+    """The sweep of one workflow's actions and requests at `now`, in the sweep's transactions."""
 
     def __init__(
         self,
-        session: Session,
+        transactions: SweepTransactions,
         ctx: Context,
         planner: SweepPlanner,
         workflow: str,
         now: datetime,
         report: SweepReport,
     ) -> None:
-        self.session, self.ctx, self.planner, self.now, self.report = (
-            session, ctx, planner, now, report
+        self.transactions, self.ctx, self.planner, self.now, self.report = (
+            transactions, ctx, planner, now, report
         )  # fmt: skip
         # With one workflow (the usual case) every plan uses it: no filter to confuse the planner.
         self.scope = sweep_store.Scope(
@@ -46,6 +47,15 @@ class WorkflowPass:
         self._people_with: dict[tuple[str, str | None], list[int]] = {}
         self._digest_people: set[int] | None = None
         self._next_digest: datetime | None = None
+
+    @property
+    def session(self) -> Session:
+        """The open transaction: read it afresh after `settle`, which may begin a new one."""
+        return self.transactions.session
+
+    def settle(self) -> None:
+        """A rule's whole step is written: commit it if the batch is full (see `batches`)."""
+        self.transactions.settle()
 
     def owner_due_at(self, person_id: int) -> datetime:
         """Reminders and prompts wait for the daily digest of people who chose one."""
@@ -95,6 +105,7 @@ class WorkflowPass:
         )
         if notice_id is None:
             return False
+        self.transactions.recorded()
         self.report.decisions.append(
             SweepDecision(kind, why, person_id, action_id=action_id, request_id=request_id)
         )
