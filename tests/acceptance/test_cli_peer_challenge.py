@@ -20,7 +20,8 @@ Owen Marsh,owen@council.example,,,owner,
 def test_a_peer_challenge_timetable_from_creation_to_a_milestone_done(tmp_path: Path) -> None:
     """Challenge ended 25 September 2025: the feedback report is due by Christmas Day; the
     reminder goes on 10 December, nothing on Boxing Day, the escalation on Monday 29
-    December, each once; the action plan is marked done with its link, and the log verifies."""
+    December, each once; the feedback report is marked done with its link, and the log
+    verifies; the action plan, given five months at the latest, is chased again after them."""
     cli = Cli(tmp_path)
     cli("init")
     (tmp_path / "people.csv").write_text(PEOPLE, encoding="utf-8")
@@ -49,16 +50,17 @@ def test_a_peer_challenge_timetable_from_creation_to_a_milestone_done(tmp_path: 
     assert len(escalated["decisions"]) == 4
 
     done = cli(
-        "plan", "milestone", "done", "1", "action-plan", "--on", "2026-01-09",
-        "--link", "https://council.example/cpc-action-plan", "--by", "pia@peers.example",
+        "plan", "milestone", "done", "1", "feedback-report", "--on", "2026-01-09",
+        "--link", "https://council.example/cpc-report", "--by", "pia@peers.example",
     ).out  # fmt: skip
-    assert "Action plan published: Done on Friday 9 January 2026." in done
+    assert "Feedback report published: Done on Friday 9 January 2026." in done
     listed = {m["milestone"]: m for m in cli("plan", "milestone", "list", "1", "--json").json()}
-    assert listed["action_plan"]["done_on"] == "2026-01-09"
-    assert listed["action_plan"]["link"] == "https://council.example/cpc-action-plan"
-    assert listed["action_plan"]["done_by"] == "pia@peers.example"
-    assert listed["feedback_report"]["standing"] == "past_latest"
-    assert listed["feedback_report"]["words"] == (
+    assert listed["feedback_report"]["done_on"] == "2026-01-09"
+    assert listed["feedback_report"]["link"] == "https://council.example/cpc-report"
+    assert listed["feedback_report"]["done_by"] == "pia@peers.example"
+    assert listed["feedback_report"]["latest_on"] is None
+    assert listed["action_plan"]["standing"] == "past_latest"
+    assert listed["action_plan"]["words"] == (
         "Overdue: past its latest date, Wednesday 25 February 2026"
     )
     assert listed["progress_review"]["due_on"] == "2026-07-25"
@@ -66,14 +68,14 @@ def test_a_peer_challenge_timetable_from_creation_to_a_milestone_done(tmp_path: 
     late = cli("sweep", "--now", "2026-02-26T09:30", "--json").json()["decisions"]
     assert (
         sorted(d["why"].split(" (")[0] for d in late)
-        == ["Feedback report published: not done by its latest date, 25 Feb 2026"] * 2
+        == ["Action plan published: not done by its latest date, 25 Feb 2026"] * 2
     )
     assert "verified" in cli("audit", "verify").out.lower()
     made = cli("report", "1", "--format", "docx", "--pack", "progress-review").out
     assert "written to plan-1-progress-review-1.docx" in made
     pack = Document(str(tmp_path / "plan-1-progress-review-1.docx"))
     assert pack.paragraphs[0].text == "Corporate Peer Challenge 2025: progress review pack"
-    assert pack.tables[0].rows[2].cells[3].text == "Done on Friday 9 January 2026"
+    assert pack.tables[0].rows[1].cells[3].text == "Done on Friday 9 January 2026"
     refused = cli("report", "1", "--format", "pdf", "--pack", "progress-review", expect=1)
     assert "use --format docx" in refused.err + refused.out
     assert "Snapshot 2" not in cli("report", "1", "--list").out  # nothing made when refused

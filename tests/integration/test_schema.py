@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
@@ -39,5 +43,47 @@ def test_head_constant_names_the_newest_migration(database_url: str) -> None:
     database = Database(database_url)
     try:
         assert schema.head_revision(database) == schema.HEAD_REVISION
+    finally:
+        database.dispose()
+
+
+def test_upgrading_clears_the_feedback_reports_misread_latest_date(database_url: str) -> None:
+    """Milestones scheduled before 0016 gave the feedback report a five-month latest date the
+    LGA's guidance gives only to a late action plan: the upgrade clears it, and only it."""
+    database = Database(database_url)
+    try:
+        config = schema.alembic_config(database)
+        before = schema.current_revision(database)  # PostgreSQL's test database is at head
+        with database.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            if before is None:
+                command.upgrade(config, "0015")
+            else:
+                command.downgrade(config, "0015")
+            connection.execute(
+                sa.text(
+                    "INSERT INTO plan (title, organisation, kind, workflow, approval_overrides, "
+                    "created_at) "
+                    "VALUES ('Corporate Peer Challenge 2026', 'Council', 'peer_challenge', "
+                    "'default', '{}', :now)"
+                ),
+                {"now": datetime(2026, 6, 20, tzinfo=UTC)},
+            )
+            plan_id = connection.execute(sa.text("SELECT max(id) FROM plan")).scalar_one()
+            for kind in ("feedback_report", "action_plan"):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO plan_milestone (plan_id, kind, due_on, latest_on) "
+                        "VALUES (:plan, :kind, :due, :latest)"
+                    ),
+                    {"plan": plan_id, "kind": kind, "due": date(2026, 9, 12),
+                     "latest": date(2026, 11, 12)},
+                )  # fmt: skip
+        schema.upgrade_to_head(database)
+        with database.engine.connect() as connection:
+            rows = connection.execute(sa.text("SELECT kind, latest_on FROM plan_milestone"))
+            # SQLite answers a plain query's date as text.
+            latest = {kind: str(day) if day else None for kind, day in rows}
+        assert latest == {"feedback_report": None, "action_plan": "2026-11-12"}
     finally:
         database.dispose()

@@ -107,15 +107,15 @@ def test_a_sweep_on_a_bank_holiday_or_twice_a_day_adds_nothing(
 def test_a_milestone_done_is_not_escalated_and_the_latest_date_is(
     ctx: Context, plan_id: int, clock: FrozenClock
 ) -> None:
-    """The action plan marked done before its due date is never chased; the feedback report,
+    """The feedback report marked done before its due date is never chased; the action plan,
     still not done, is escalated again on the first working day past its latest date."""
     clock.set(london(2026, 12, 18, 14, 0))
     done = milestones.mark_done(
         ctx,
         plan_id,
-        milestones.milestone_kind("action-plan"),
+        milestones.milestone_kind("feedback-report"),
         done_on=date(2026, 12, 17),
-        link="https://council.example/cpc-action-plan",
+        link="https://council.example/cpc-feedback-report",
         by_email=LEAD,
     )
     assert done.words == "Done on Thursday 17 December 2026"
@@ -124,9 +124,9 @@ def test_a_milestone_done_is_not_escalated_and_the_latest_date_is(
     overdue = _told(reports, "milestone_overdue")
     # Due 25 February 2027 at the latest (a Thursday): told on Friday the 26th.
     assert list(overdue) == [date(2026, 12, 29), date(2027, 2, 26)]
-    assert all(w.startswith("Feedback report published") for ws in overdue.values() for w in ws)
+    assert all(w.startswith("Action plan published") for ws in overdue.values() for w in ws)
     assert overdue[date(2027, 2, 26)][0].startswith(
-        "Feedback report published: not done by its latest date, 25 Feb 2027"
+        "Action plan published: not done by its latest date, 25 Feb 2027"
     )
     stages = sorted(row["context"]["stage"] for row in emails_to(ctx, CHIEF, "milestone"))
     assert stages == ["overdue", "past_latest"]  # the reminder went before this test's sweeps
@@ -139,7 +139,7 @@ def test_a_corrected_challenge_date_moves_the_milestones_and_their_notices(
     clock.set(london(2026, 11, 2, 12, 0))
     views = milestones.set_challenge_date(ctx, plan_id, date(2026, 10, 2), by_email=LEAD)
     assert [(v.kind, v.due_on, v.latest_on) for v in views] == [
-        ("feedback_report", date(2027, 1, 2), date(2027, 3, 2)),
+        ("feedback_report", date(2027, 1, 2), None),
         ("action_plan", date(2027, 1, 2), date(2027, 3, 2)),
         ("progress_review", date(2027, 8, 2), None),
         ("progress_review_report", date(2027, 10, 2), None),
@@ -201,8 +201,9 @@ def test_only_the_plans_own_council_is_told_and_may_record_it(
 def test_a_timetable_recorded_late_is_told_once_where_it_stands(
     ctx: Context, plan_id: int, clock: FrozenClock
 ) -> None:
-    """A challenge date recorded long after: no stale reminder, only the escalation it has
-    reached (past the latest date), once to each, on the first working-hours sweep."""
+    """A challenge date recorded long after: no stale reminder, only the escalation each has
+    reached (the action plan past its latest date, the feedback report, which has none, past
+    its due date), once to each, on the first working-hours sweep."""
     clock.set(london(2027, 3, 1, 12, 0))
     milestones.set_challenge_date(ctx, plan_id, date(2026, 9, 18), by_email=LEAD)
     quiet = run(ctx, clock, london(2027, 3, 6, 10, 0))  # a Saturday
@@ -211,5 +212,10 @@ def test_a_timetable_recorded_late_is_told_once_where_it_stands(
     told = _told(reports, "milestone_overdue")
     assert list(told) == [date(2027, 3, 8)]
     assert len(told[date(2027, 3, 8)]) == 4  # two milestones, two people
-    assert all("not done by its latest date, 18 Feb 2027" in w for w in told[date(2027, 3, 8)])
+    assert sorted(w.split(" -> ")[0] for w in told[date(2027, 3, 8)]) == [
+        "Action plan published: not done by its latest date, 18 Feb 2027",
+        "Action plan published: not done by its latest date, 18 Feb 2027",
+        "Feedback report published: not done by its due date, 18 Dec 2026",
+        "Feedback report published: not done by its due date, 18 Dec 2026",
+    ]
     assert _told(reports, "milestone_reminder") == {}

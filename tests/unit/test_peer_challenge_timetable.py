@@ -23,10 +23,10 @@ NINE = time(9, 0)
 
 
 def test_the_timetable_follows_the_lga_periods_from_the_challenge_date() -> None:
-    """Feedback report and action plan: 3 months, 5 at the latest; progress review about
-    10 months; its report within 12."""
+    """Feedback report: 3 months, with no later date; action plan: with it, or 5 months at
+    the latest; progress review about 10 months; its report within 12."""
     assert [(m.kind, m.due_on, m.latest_on) for m in timetable(date(2026, 6, 12))] == [
-        (MilestoneKind.FEEDBACK_REPORT, date(2026, 9, 12), date(2026, 11, 12)),
+        (MilestoneKind.FEEDBACK_REPORT, date(2026, 9, 12), None),
         (MilestoneKind.ACTION_PLAN, date(2026, 9, 12), date(2026, 11, 12)),
         (MilestoneKind.PROGRESS_REVIEW, date(2027, 4, 12), None),
         (MilestoneKind.PROGRESS_REVIEW_REPORT, date(2027, 6, 12), None),

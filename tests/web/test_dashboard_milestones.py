@@ -26,9 +26,9 @@ def test_the_dashboard_shows_the_timetable_due_done_and_overdue_in_words(
     milestones.mark_done(
         council.ctx,
         council.plan_id,
-        milestones.milestone_kind("action-plan"),
+        milestones.milestone_kind("feedback-report"),
         done_on=date(2014, 5, 30),
-        link="https://council.example/cpc-action-plan",
+        link="https://council.example/cpc-report",
         by_email="pia@peers.example",
     )
     sign_in(client, council, "pia@peers.example")
@@ -39,17 +39,17 @@ def test_the_dashboard_shows_the_timetable_due_done_and_overdue_in_words(
     start = unlabelled.index(">Peer-challenge timetable</h2>")
     timetable = words(unlabelled[start : unlabelled.index("</table>", start)])
     assert (
-        "Feedback report published 14 June 2014 14 August 2014 Overdue: it was due by Saturday "
+        "Action plan published 14 June 2014 14 August 2014 Overdue: it was due by Saturday "
         "14 June 2014; the latest date is Thursday 14 August 2014"
     ) in timetable
     assert (
-        "Action plan published 14 June 2014 14 August 2014 Done on Friday 30 May 2014: "
-        "action plan published (the published document)"
+        "Feedback report published 14 June 2014 None given Done on Friday 30 May 2014: "
+        "feedback report published (the published document)"
     ) in timetable
     assert "Progress review held 14 January 2015 None given Due by Wednesday 14 January 2015" in (
         timetable
     )
-    assert 'href="https://council.example/cpc-action-plan"' in board.text
+    assert 'href="https://council.example/cpc-report"' in board.text
     assert "<strong>Overdue: it was due by Saturday 14 June 2014" in board.text
 
 

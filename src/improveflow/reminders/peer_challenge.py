@@ -2,10 +2,11 @@
 which reminder or escalation about a milestone is due at `now`. Pure.
 
 The periods are the Local Government Association's, from its corporate peer challenge
-guidance: the council publishes the team's feedback report, and its action plan in response,
-within three months of the challenge (five at the latest); the team comes back for a progress
-review about ten months after it; and the progress review's report is published within twelve
-months of the challenge.
+guidance: the council publishes the team's feedback report within three months of the
+challenge, with its action plan in response; an action plan not ready by then is published
+five months after the challenge at the latest (the report has no such later date); the team
+comes back for a progress review about ten months after it; and the progress review's report
+is published no later than twelve months after the challenge.
 
 Each milestone not yet done has, in order: a reminder some working days before its due date;
 an escalation on the first working day after the due date passes; and, where the guidance
@@ -58,7 +59,7 @@ class Period:
 
 # The LGA's corporate peer challenge guidance (see the module's docstring).
 TIMETABLE = (
-    Period(MilestoneKind.FEEDBACK_REPORT, due_months=3, latest_months=5),
+    Period(MilestoneKind.FEEDBACK_REPORT, due_months=3),
     Period(MilestoneKind.ACTION_PLAN, due_months=3, latest_months=5),
     Period(MilestoneKind.PROGRESS_REVIEW, due_months=10),  # "about ten months after"
     Period(MilestoneKind.PROGRESS_REVIEW_REPORT, due_months=12),
