@@ -1,7 +1,7 @@
 """A peer-challenge lead's timetable at the command line: the plan created with its challenge
 date shows the LGA's milestones; the sweep reminds and escalates on working days only; a
-milestone is marked done with a date and a link; the progress review pack is written; mistakes
-are refused with the fix named."""
+milestone is marked done with a date and a link; the progress review pack is written in each
+format, the same bytes again from its snapshot; mistakes are refused with the fix named."""
 
 from __future__ import annotations
 
@@ -76,9 +76,18 @@ def test_a_peer_challenge_timetable_from_creation_to_a_milestone_done(tmp_path: 
     pack = Document(str(tmp_path / "plan-1-progress-review-1.docx"))
     assert pack.paragraphs[0].text == "Corporate Peer Challenge 2025: progress review pack"
     assert pack.tables[0].rows[1].cells[3].text == "Done on Friday 9 January 2026"
-    refused = cli("report", "1", "--format", "pdf", "--pack", "progress-review", expect=1)
-    assert "use --format docx" in refused.err + refused.out
-    assert "Snapshot 2" not in cli("report", "1", "--list").out  # nothing made when refused
+    # The same snapshot as a PDF and a page, each written twice by its own process: the same
+    # bytes, and no new snapshot made.
+    for fmt in ("pdf", "html"):
+        for name in ("first", "again"):
+            cli("report", "1", "--snapshot", "1", "--pack", "progress-review",
+                "--format", fmt, "-o", f"{name}.{fmt}")  # fmt: skip
+        assert (tmp_path / f"again.{fmt}").read_bytes() == (tmp_path / f"first.{fmt}").read_bytes()
+    assert (tmp_path / "first.pdf").read_bytes().startswith(b"%PDF-")
+    page = (tmp_path / "first.html").read_text(encoding="utf-8")
+    assert "<h1>Corporate Peer Challenge 2025: progress review pack</h1>" in page
+    assert "<td>Done on Friday 9 January 2026</td>" in page
+    assert "Snapshot 2" not in cli("report", "1", "--list").out
 
 
 def test_mistakes_are_refused_with_the_fix_named(tmp_path: Path) -> None:

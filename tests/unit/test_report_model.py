@@ -4,7 +4,9 @@ DOCX renderings of a model built by hand."""
 
 from __future__ import annotations
 
+import html
 import io
+import re
 from datetime import UTC, date, datetime
 
 from docx import Document
@@ -184,3 +186,64 @@ def test_docx_is_the_same_bytes_for_the_same_model_and_keeps_text_as_text() -> N
     document = Document(io.BytesIO(first))
     cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
     assert 'Fees & charges <review> "now"' in cells
+
+
+def test_the_progress_review_pack_says_each_action_s_status_and_evidence_in_words() -> None:
+    """A recommendation with a reference is headed with it; an overdue action says so in its
+    status; an action with no owner matched shows its lead, with no date its timescale, with
+    no progress that none is recorded yet; the RAG is a word."""
+    from improveflow.reports.progress_review import pack_of
+
+    report = _report(
+        _line(1, overdue=True, rag="Red", rag_code="red"),
+        _line(2, owner="", target=None, timescale="Ongoing", progress="", progress_date=None),
+    )
+    pack = pack_of(report)
+    assert pack.title == "Improvement Plan <2014>: progress review pack"
+    assert pack.milestones == []
+    [theme] = pack.themes
+    assert theme.title == "Money"
+    [recommendation] = theme.recommendations
+    assert recommendation.heading == "Recommendation 1: Balance the budget"
+    assert [a.cells() for a in recommendation.actions] == [
+        ("1.1", "Action 1", "Owen Marsh", "31 July 2014", "In progress (overdue)", "Red",
+         "On track (2 June 2014)"),
+        ("1.2", "Action 2", "Head of Finance", "Ongoing", "In progress", "Green",
+         "No progress recorded yet."),
+    ]  # fmt: skip
+
+
+def test_the_progress_review_pack_s_page_and_word_document_say_the_same() -> None:
+    """The page and the Word document of one model have the same headings and the same table
+    rows; text from the plan is escaped on the page; a plan with no challenge date says its
+    timetable is not shown; the page is the same text for the same model."""
+    from improveflow.reports.progress_review import (
+        render_progress_review,
+        render_progress_review_html,
+    )
+
+    report = _report(_line(1, description="<script>alert(1)</script>"), _line(2))
+    page = render_progress_review_html(report)
+    assert page == render_progress_review_html(Report.from_json(report.to_json()))
+    assert page.startswith('<!DOCTYPE html>\n<html lang="en-GB">')
+    assert "<script>alert" not in page
+    assert "<h1>Improvement Plan &lt;2014&gt;: progress review pack</h1>" in page
+    document = Document(io.BytesIO(render_progress_review(report)))
+    headings = [
+        p.text
+        for p in document.paragraphs
+        if p.style is not None and p.style.name.startswith("Heading")
+    ]
+    for level, heading in zip((1, 2, 2, 3, 4), headings, strict=True):
+        assert f"<h{level}>{html.escape(heading, quote=False)}</h{level}>" in page
+    no_timetable = "No challenge date was recorded for this plan, so its timetable is not shown."
+    assert f"<p>{no_timetable}</p>" in page
+    assert no_timetable in [p.text for p in document.paragraphs]
+    [table] = document.tables
+    page_rows = [
+        [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)]
+        for row in re.findall(r"<tr>(.*?)</tr>", page)
+    ]
+    assert page_rows == [
+        [html.escape(cell.text, quote=False) for cell in row.cells] for row in table.rows
+    ]

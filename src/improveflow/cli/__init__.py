@@ -57,9 +57,10 @@ app.command("serve", help="Serve the web app, with the scheduler beside it.")(se
 app.command("demo", help="Run a demo council on this machine, with its email on a page.")(
     demo_command
 )
-app.command("report", help="The plan's progress report for committee: DOCX, PDF or HTML.")(
-    report_command
-)
+app.command(
+    "report",
+    help="The plan's committee report, or its progress review pack: DOCX, PDF or HTML.",
+)(report_command)
 app.command("status", help="Whether email is getting out: the queue and the last error.")(
     status_command
 )

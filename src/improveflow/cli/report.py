@@ -1,4 +1,5 @@
-"""`improveflow report PLAN_ID`: the plan's progress report for committee, as a document."""
+"""`improveflow report PLAN_ID`: the plan's progress report for committee, or a peer challenge's
+progress review pack, as a document."""
 
 from __future__ import annotations
 
@@ -19,14 +20,15 @@ def report_command(
     ctx: typer.Context,
     plan_id: Annotated[int, typer.Argument(help="The plan's number.")],
     fmt: Annotated[
-        ReportFormat, typer.Option("--format", help="docx (Word), pdf or html.")
+        ReportFormat,
+        typer.Option("--format", help="docx (Word), pdf or html, for either pack."),
     ] = ReportFormat.DOCX,
     pack: Annotated[
         ReportPack,
         typer.Option(
             "--pack",
-            help="committee (the progress report) or progress-review (each recommendation "
-            "with its actions and evidence, and the peer challenge timetable).",
+            help="committee (the progress report) or progress-review (the peer challenge "
+            "timetable, then each recommendation with its actions and evidence).",
         ),
     ] = ReportPack.COMMITTEE,
     since: Annotated[
@@ -39,7 +41,12 @@ def report_command(
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("-o", "--output", help="Write here (default: plan-ID-report-SNAPSHOT.EXT)."),
+        typer.Option(
+            "-o",
+            "--output",
+            help="Write here (default: plan-ID-report-SNAPSHOT.EXT; for the progress review "
+            "pack, progress-review in place of report).",
+        ),
     ] = None,
     snapshot: Annotated[
         int | None,
@@ -52,8 +59,8 @@ def report_command(
         bool, typer.Option("--list", help="List the plan's stored reports; make none.")
     ] = False,
 ) -> None:
-    """Make the plan's progress report (stored as a snapshot) and write it as a document."""
-    reports.check_format(fmt, pack)
+    """Make the plan's progress report, or its progress review pack (stored as a snapshot),
+    and write it as a Word document, a PDF or an HTML page."""
     context = context_of(ctx)
     if list_them:
         try:

@@ -86,8 +86,13 @@ def _day(value: date | None) -> str:
     return short_date(value) if value else ""
 
 
+def rag_cell(word: str, code: str) -> tuple[str, str | None]:
+    """A RAG rating's cell: its word, shaded in its colour."""
+    return word, _SHADES.get(code)
+
+
 def _rag(line: ActionLine) -> tuple[str, str | None]:
-    return line.rag, _SHADES.get(line.rag_code)
+    return rag_cell(line.rag, line.rag_code)
 
 
 def _paragraph(document: DocumentObject, text: str) -> None:

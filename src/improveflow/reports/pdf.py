@@ -1,4 +1,4 @@
-"""The report as a tagged PDF, from its HTML page through WeasyPrint.
+"""The reports as tagged PDFs, from their HTML pages through WeasyPrint.
 
 Tagged (headings, tables and their header cells reach a screen reader), in the page's language,
 with its dates and identifier taken from the snapshot, so a snapshot's PDF is the same bytes
@@ -17,7 +17,13 @@ from improveflow.reports.model import Report
 PANGO_PACKAGES = "libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"
 
 
-def render_pdf(report: Report) -> bytes:
+def snapshot_seed(report: Report) -> str:
+    """What a PDF's identifier is made from: the snapshot alone, never the moment of drawing."""
+    return f"{report.snapshot_id}:{report.made_at.isoformat()}"
+
+
+def pdf_of(page: str, seed: str) -> bytes:
+    """A report page drawn as a PDF whose identifier depends only on `seed`."""
     try:
         # Imported here: Pango loads with it, and only PDFs need it.
         from weasyprint import HTML
@@ -28,10 +34,13 @@ def render_pdf(report: Report) -> bytes:
             "or make the report as DOCX or HTML."
         ) from error
 
-    identifier = hashlib.sha256(
-        f"{report.snapshot_id}:{report.made_at.isoformat()}".encode()
-    ).hexdigest()[:32]
-    pdf: bytes = HTML(string=render_html(report)).write_pdf(
+    identifier = hashlib.sha256(seed.encode()).hexdigest()[:32]
+    pdf: bytes = HTML(string=page).write_pdf(
         pdf_tags=True, pdf_identifier=identifier.encode("ascii")
     )
     return pdf
+
+
+def render_pdf(report: Report) -> bytes:
+    """The committee report as a PDF."""
+    return pdf_of(render_html(report), snapshot_seed(report))

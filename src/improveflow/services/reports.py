@@ -272,21 +272,18 @@ def stored_reports(ctx: Context, plan_id: int) -> list[report_store.SnapshotEntr
         return report_store.snapshots_of(session, plan_id)
 
 
-def check_format(fmt: ReportFormat, pack: ReportPack) -> None:
-    """Refuse a pack in a format it is not made in, before any report is made and stored."""
-    if pack is ReportPack.PROGRESS_REVIEW and fmt is not ReportFormat.DOCX:
-        raise exceptions.InvalidValue(
-            "The progress review pack is made as a Word document: use --format docx"
-        )
-
-
 def render(report: Report, fmt: ReportFormat, pack: ReportPack = ReportPack.COMMITTEE) -> bytes:
-    """The report as a document; the same snapshot always gives the same bytes."""
-    check_format(fmt, pack)
+    """The report, or the progress review pack, as a document; the same snapshot always gives
+    the same bytes."""
+    # Imported here: a format's libraries (Pango for a PDF) load only when it is made.
     if pack is ReportPack.PROGRESS_REVIEW:
-        from improveflow.reports.progress_review import render_progress_review
+        from improveflow.reports import progress_review
 
-        return render_progress_review(report)
+        if fmt is ReportFormat.DOCX:
+            return progress_review.render_progress_review(report)
+        if fmt is ReportFormat.PDF:
+            return progress_review.render_progress_review_pdf(report)
+        return progress_review.render_progress_review_html(report).encode("utf-8")
     if fmt is ReportFormat.DOCX:
         from improveflow.reports.docx import render_docx
 

@@ -2,7 +2,8 @@
 
 Counts by state and RAG, open escalations by level with days overdue, a chart of actions by
 state over time, and the plan's table with filters, paged, and exported as CSV or XLSX; and
-the committee report, made (and stored as a snapshot) at the press of a button.
+the committee report (and, for a peer-challenge plan, the progress review pack), made and
+stored as a snapshot at the press of a button.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from fastapi.responses import StreamingResponse
 
 from improveflow import exceptions
 from improveflow.calendar import as_london
-from improveflow.models import Rag
+from improveflow.models import PlanKind, Rag
+from improveflow.reports.model import Report
 from improveflow.services import dashboard, plan_export, reports
 from improveflow.services.sessions import Viewer
 from improveflow.web import export
@@ -93,6 +95,7 @@ def plan_dashboard(
             "filters": filters,
             "query": {k: v for k, v in query.items() if v},
             "page_number": page_number,
+            "offers_pack": found.plan.kind == PlanKind.PEER_CHALLENGE,
         },
         viewer=viewer,
     )
@@ -167,6 +170,38 @@ _REPORT_TYPES = {
 WEB_PDF_MAX_ACTIONS = 600
 
 
+def _chosen_format(fmt: str) -> reports.ReportFormat:
+    try:
+        return reports.ReportFormat(fmt)
+    except ValueError:
+        raise exceptions.InvalidValue("Choose Word (DOCX), PDF or web page (HTML)") from None
+
+
+def _refuse_slow_pdf(
+    made: Report, chosen: reports.ReportFormat, what: str, instead: str, command: str
+) -> None:
+    """A PDF of more than WEB_PDF_MAX_ACTIONS actions is not drawn in the request: the
+    snapshot is kept and the refusal gives the command that draws it."""
+    if chosen is reports.ReportFormat.PDF and made.summary.total > WEB_PDF_MAX_ACTIONS:
+        raise exceptions.Refused(
+            f"The {what} is made and kept as report snapshot {made.snapshot_id}, but a PDF of "
+            f"{made.summary.total} actions takes minutes to draw, longer than a page can wait. "
+            f"Choose {instead}, or ask an administrator to run: {command} "
+            f"--snapshot {made.snapshot_id} --format pdf"
+        )
+
+
+def _download(
+    made: Report, chosen: reports.ReportFormat, pack: reports.ReportPack, name: str
+) -> Response:
+    filename = f"plan-{made.plan_id}-{name}-{made.snapshot_id}.{chosen.value}"
+    return Response(
+        reports.render(made, chosen, pack),
+        media_type=_REPORT_TYPES[chosen],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 @router.post("/plans/{plan_id}/report")
 def committee_report(
     plan_id: int,
@@ -176,22 +211,33 @@ def committee_report(
 ) -> Response:
     """Make the plan's committee report now (a new snapshot) and download it."""
     _allowed(viewer)
-    try:
-        chosen = reports.ReportFormat(fmt)
-    except ValueError:
-        raise exceptions.InvalidValue("Choose Word (DOCX), PDF or web page (HTML)") from None
+    chosen = _chosen_format(fmt)
     plan = dashboard.plan_for(web.ctx, plan_id, viewer.organisation)
     made = reports.make_report(web.ctx, plan.id, made_by=viewer.person_id)
-    if chosen is reports.ReportFormat.PDF and made.summary.total > WEB_PDF_MAX_ACTIONS:
-        raise exceptions.Refused(
-            f"The report is made and kept as report snapshot {made.snapshot_id}, but a PDF of "
-            f"{made.summary.total} actions takes minutes to draw, longer than a page can wait. "
-            f"Choose Word (DOCX), or ask an administrator to run: improveflow report {plan.id} "
-            f"--snapshot {made.snapshot_id} --format pdf"
+    _refuse_slow_pdf(made, chosen, "report", "Word (DOCX)", f"improveflow report {plan.id}")
+    return _download(made, chosen, reports.ReportPack.COMMITTEE, "report")
+
+
+@router.post("/plans/{plan_id}/progress-review-pack")
+def progress_review_pack(
+    plan_id: int,
+    web: WebDep,
+    viewer: PostingViewer,
+    fmt: Annotated[str, Form(alias="format")] = "docx",
+) -> Response:
+    """Make a peer-challenge plan's progress review pack now (a new snapshot) and download it."""
+    _allowed(viewer)
+    chosen = _chosen_format(fmt)
+    plan = dashboard.plan_for(web.ctx, plan_id, viewer.organisation)
+    if plan.kind != PlanKind.PEER_CHALLENGE:
+        raise exceptions.NotFound(
+            f"{plan.title} is not a peer-challenge plan, so it has no progress review pack. "
+            "Its committee report is on its dashboard."
         )
-    name = f"plan-{plan.id}-report-{made.snapshot_id}.{chosen.value}"
-    return Response(
-        reports.render(made, chosen),
-        media_type=_REPORT_TYPES[chosen],
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    made = reports.make_report(web.ctx, plan.id, made_by=viewer.person_id)
+    pack = reports.ReportPack.PROGRESS_REVIEW
+    command = f"improveflow report {plan.id} --pack {pack.value}"
+    _refuse_slow_pdf(
+        made, chosen, "progress review pack", "Word (DOCX) or web page (HTML)", command
     )
+    return _download(made, chosen, pack, pack.value)
