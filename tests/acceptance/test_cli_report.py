@@ -80,7 +80,8 @@ def _made(*pages: Path) -> list[tuple[int, str, int]]:
 
 
 def test_refusals_name_what_is_wrong(cli: Cli) -> None:
-    """An unknown plan, or a snapshot of another plan, is refused in a sentence."""
+    """An unknown plan, a snapshot of another plan, or the progress review pack of a plan
+    that is not a peer challenge's, is refused in a sentence, and nothing is made."""
     assert cli("report", "1", "--list").out == "Plan 1 has no reports yet.\n"
     missing = cli("report", "9", expect=1)
     assert missing.err.strip() == "Error: No plan with id 9"
@@ -88,3 +89,9 @@ def test_refusals_name_what_is_wrong(cli: Cli) -> None:
     cli("plan", "create", "Another plan", "--kind", "service-plan")
     other = cli("report", "2", "--snapshot", "1", expect=1)
     assert other.err.strip() == "Error: No report snapshot 1 of plan 2"
+    no_pack = cli("report", "2", "--pack", "progress-review", expect=1)
+    assert no_pack.err.strip() == (
+        "Error: Plan 2 is a service plan, not a peer-challenge plan, so it has no progress "
+        "review pack: leave out --pack for its committee report"
+    )
+    assert cli("report", "2", "--list").out == "Plan 2 has no reports yet.\n"

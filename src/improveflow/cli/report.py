@@ -77,6 +77,7 @@ def report_command(
             )
         return
     try:
+        reports.check_pack(context, plan_id, pack)
         if snapshot is not None:
             if since is not None:
                 raise typer.BadParameter(

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from improveflow import audit, audit_checkpoint, audit_events, exceptions
 from improveflow.audit_events import ProgressRecorded, TransitionApplied
 from improveflow.calendar import LONDON, as_london
+from improveflow.models import PlanKind
 from improveflow.reports import build
 from improveflow.reports.model import (
     ActionLine,
@@ -162,6 +163,20 @@ def _ratings_logged(updates: list[StoredEvent]) -> dict[int, str]:
         if isinstance(event, ProgressRecorded) and event.rag is not None:
             rated[event.action_id] = event.rag.value
     return rated
+
+
+def check_pack(ctx: Context, plan_id: int, pack: ReportPack) -> None:
+    """Refuse the progress review pack of a plan that is not a peer challenge's: it would be
+    a timetable the plan does not have."""
+    if pack is not ReportPack.PROGRESS_REVIEW:
+        return
+    with ctx.database.reading() as session:
+        kind = plan_store.plan_by_id(session, plan_id).kind
+    if kind != PlanKind.PEER_CHALLENGE:
+        raise exceptions.InvalidValue(
+            f"Plan {plan_id} is a {kind.replace('_', ' ')}, not a peer-challenge plan, so "
+            "it has no progress review pack: leave out --pack for its committee report"
+        )
 
 
 def make_report(
