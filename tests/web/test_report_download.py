@@ -33,7 +33,7 @@ def test_the_dashboard_offers_the_report_and_downloads_it(
     client: TestClient, council: Council
 ) -> None:
     """The lead presses the button and gets the Word document, named by its snapshot; the
-    snapshot is stored and renders to the same bytes again."""
+    snapshot is stored and renders to the same bytes again; the PDF and the web page too."""
     sign_in(client, council, PIA)
     page = words(client.get(f"/plans/{council.plan_id}/dashboard").text)
     assert "Committee report" in page
@@ -53,6 +53,15 @@ def test_the_dashboard_offers_the_report_and_downloads_it(
         text = "\n".join(page.extract_text() or "" for page in pdf.pages)
     assert "\nExceptions\n" in text
     assert "Changes are counted since the report of 2 June 2014" in " ".join(text.split())
+
+    assert "Web page (HTML), to publish on the council's website" in page
+    status, body, headers = _make(client, council, "html")
+    assert status == 200
+    assert headers["content-type"].startswith("text/html")
+    assert headers["content-disposition"] == 'attachment; filename="plan-1-report-3.html"'
+    assert "<h1>Peer Challenge Improvement Plan: progress report</h1>" in body.decode()
+    stored = reports.stored_report(council.ctx, 3, council.plan_id)
+    assert reports.render(stored, reports.ReportFormat.HTML) == body
 
 
 def test_an_owner_cannot_make_the_report(client: TestClient, council: Council) -> None:
@@ -88,7 +97,8 @@ def test_a_pdf_too_large_for_a_page_is_kept_and_handed_to_the_command_line(
     assert "attachment" not in headers.get("content-disposition", "")
     assert (
         "The report is made and kept as report snapshot 1, but a PDF of 2 actions takes "
-        "minutes to draw, longer than a page can wait. Choose Word (DOCX), or ask an "
+        "minutes to draw, longer than a page can wait. Choose Word (DOCX) or web page (HTML), "
+        "or ask an "
         "administrator to run: improveflow report 1 --snapshot 1 --format pdf"
     ) in words(body.decode())
     assert reports.stored_report(council.ctx, 1, council.plan_id).summary.total == 2

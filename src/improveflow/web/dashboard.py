@@ -214,7 +214,8 @@ def committee_report(
     chosen = _chosen_format(fmt)
     plan = dashboard.plan_for(web.ctx, plan_id, viewer.organisation)
     made = reports.make_report(web.ctx, plan.id, made_by=viewer.person_id)
-    _refuse_slow_pdf(made, chosen, "report", "Word (DOCX)", f"improveflow report {plan.id}")
+    command = f"improveflow report {plan.id}"
+    _refuse_slow_pdf(made, chosen, "report", "Word (DOCX) or web page (HTML)", command)
     return _download(made, chosen, reports.ReportPack.COMMITTEE, "report")
 
 
