@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from improveflow.inbound.mailbox import MailboxLogin, poll_mailbox
 from improveflow.testing.mail_apis.http import Answer, LoopbackHttpServer, Request
 from improveflow.testing.mail_apis.tokens import SMTP_AUDIENCE, TokenEndpoint, Verdict
 from improveflow.testing.smtp import CapturingSmtpServer
@@ -185,3 +186,49 @@ def test_the_sending_oauth_client_logs_in_with_xoauth2(
         assert tokens.issued == 1
         assert introspection.asked >= 1
     assert progress_of(council.ctx, council.action_id) == [("Tenders are in.", None)]
+
+
+def test_a_reply_over_the_limit_is_answered_without_being_downloaded(
+    council: RepliesCouncil, smtp: CapturingSmtpServer, dovecot: Dovecot, tmp_path: Path
+) -> None:
+    """A reply carrying a 2 MB photo, over a 50 kB limit: the mailbox is asked for its size
+    and its headers only, never the photo; the sender is answered once that it was too large
+    to read, and the message leaves the inbox."""
+    reply_to = reminder_reply_to(council, smtp)
+    message = gmail_reply("See the photo of the site.", to=reply_to)
+    photo = b"\xff\xd8" + bytes(range(256)) * 8_000
+    message.add_attachment(photo, maintype="image", subtype="jpeg", filename="site.jpg")
+    dovecot.deliver(bytes(message))
+
+    handed: list[tuple[bytes, int]] = []
+
+    def keep_and_leave(data: bytes, size: int) -> None:
+        handed.append((data, size))
+        raise RuntimeError("left in the inbox for the command below")
+
+    login = MailboxLogin(
+        host=dovecot.host, port=dovecot.port, username=dovecot.user,
+        password=dovecot.password, tls=False,
+    )  # fmt: skip
+    left = poll_mailbox(login, keep_and_leave, max_bytes=50_000)
+    assert left.left == 1
+    [(data, size)] = handed
+    assert size >= len(bytes(message)) > 2_000_000
+    assert len(data) < 5_000
+    assert b"site.jpg" not in data
+    assert b"Subject:" in data
+
+    polled = _poll(
+        council, dovecot, tmp_path,
+        IMPROVEFLOW_IMAP_PASSWORD=dovecot.password, IMPROVEFLOW_REPLY_MAX_BYTES="50000",
+    )  # fmt: skip
+    assert polled.returncode == 0, polled.stdout + polled.stderr
+    assert "1 handled, 0 left for the next poll" in polled.stdout
+    assert dovecot.count("INBOX") == 0
+    [kept] = kept_replies(council.ctx)
+    assert kept.outcome == "refused"
+    assert kept.reason is not None
+    assert kept.reason.startswith("Your reply was too large to read (2.8 MB; at most 0.1 MB)")
+    [answer] = answers(council.ctx)
+    assert "Please reply again without attachments or pictures." in answer.context["reason"]
+    assert progress_of(council.ctx, council.action_id) == []

@@ -4,7 +4,8 @@ handler, and move what was handled to a folder of its own.
 Logs in with a password or, without one, with the OAuth client improveflow sends with
 (XOAUTH2, the token's user being the mailbox). A message stays in the inbox when its handler
 fails (the database down, say), so the next poll reads it again; the replies service counts a
-Message-ID once, so reading a message twice records it once.
+Message-ID once, so reading a message twice records it once. A message larger than the limit
+is not downloaded: its handler gets its headers and its size, enough to answer the sender.
 """
 
 from __future__ import annotations
@@ -55,12 +56,14 @@ class MailboxError(Exception):
 
 def poll_mailbox(
     login: MailboxLogin,
-    handle: Callable[[bytes], object],
+    handle: Callable[[bytes, int], object],
     *,
     folder: str = "INBOX",
     done_folder: str = "improveflow-handled",
+    max_bytes: int | None = None,
 ) -> PollReport:
-    """Hand every message in `folder` to `handle`, moving each handled one to `done_folder`."""
+    """Hand every message in `folder` to `handle` with its size, moving each handled one to
+    `done_folder`. A message over `max_bytes` is handed over as its headers alone."""
     report = PollReport()
     client = _connect(login)
     try:
@@ -73,13 +76,16 @@ def poll_mailbox(
         listed = found[0] if status == "OK" and found and found[0] else b""
         uids = [uid.decode("ascii") for uid in bytes(listed).split()]
         moves = "MOVE" in _capabilities(client)
+        sizes = _sizes(client, uids[:PER_POLL]) if max_bytes is not None and uids else {}
         for uid in uids[:PER_POLL]:
-            data = _fetch(client, uid)
+            size = sizes.get(uid)
+            whole = max_bytes is None or size is None or size <= max_bytes
+            data = _fetch(client, uid, "BODY.PEEK[]" if whole else "BODY.PEEK[HEADER]")
             if data is None:
                 report.left += 1
                 continue
             try:
-                handle(data)
+                handle(data, len(data) if size is None else size)
             except Exception as error:
                 # Left where it is, for the next poll; the rest of this one still runs.
                 log.exception("could not handle message %s", uid)
@@ -146,8 +152,29 @@ def _capabilities(client: imaplib.IMAP4) -> set[str]:
     return {word.upper() for word in bytes(found[-1]).decode("ascii", "replace").split()}
 
 
-def _fetch(client: imaplib.IMAP4, uid: str) -> bytes | None:
-    status, parts = client.uid("FETCH", uid, "(BODY.PEEK[])")
+_UID = re.compile(rb"\bUID (\d+)")
+_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
+
+
+def _sizes(client: imaplib.IMAP4, uids: list[str]) -> dict[str, int]:
+    """Each message's size as the server states it, in one request; those it does not state
+    are fetched whole, as before."""
+    status, parts = client.uid("FETCH", ",".join(uids), "(RFC822.SIZE)")
+    if status != "OK":
+        return {}
+    sizes = {}
+    for part in parts:
+        line = part[0] if isinstance(part, tuple) else part
+        if not isinstance(line, bytes):
+            continue
+        uid, size = _UID.search(line), _SIZE.search(line)
+        if uid and size:
+            sizes[uid.group(1).decode("ascii")] = int(size.group(1))
+    return sizes
+
+
+def _fetch(client: imaplib.IMAP4, uid: str, what: str) -> bytes | None:
+    status, parts = client.uid("FETCH", uid, f"({what})")
     if status != "OK":
         return None
     for part in parts:

@@ -41,9 +41,11 @@ def read_message(
     *,
     envelope_sender: str | None = None,
     envelope_recipients: tuple[str, ...] = (),
+    size: int | None = None,
 ) -> InboundMessage:
-    """Parse `data`; a message without a Message-ID gets one made from its bytes, so the same
-    message delivered twice is still recognised."""
+    """Parse `data` (`size`: the whole message's, when `data` is only its headers); a message
+    without a Message-ID gets one made from its bytes, so the same message delivered twice is
+    still recognised."""
     message = BytesParser(policy=policy.default).parsebytes(data)
     assert isinstance(message, EmailMessage)
     message_id = _header(message, "Message-ID").strip()
@@ -60,7 +62,7 @@ def read_message(
         subject=" ".join(_header(message, "Subject").split()),
         recipients=tuple(dict.fromkeys(recipients)),
         text=_text_of(message),
-        size=len(data),
+        size=len(data) if size is None else size,
         envelope_sender=envelope_sender,
         message=message,
     )

@@ -119,15 +119,20 @@ def handle_reply(
     *,
     envelope_sender: str | None = None,
     envelope_recipients: tuple[str, ...] = (),
+    size: int | None = None,
 ) -> ReplyResult:
-    """Judge and record one received message (its bytes, as delivered)."""
+    """Judge and record one received message (its bytes, as delivered; or, for a message too
+    large to download, its headers and the `size` the mailbox states)."""
     addresses = reply_addresses(ctx)
     if addresses is None:
         raise exceptions.ConfigurationError(
             "IMPROVEFLOW_REPLY_ADDRESS must be set to read replies by email"
         )
     received = read_message(
-        data, envelope_sender=envelope_sender, envelope_recipients=envelope_recipients
+        data,
+        envelope_sender=envelope_sender,
+        envelope_recipients=envelope_recipients,
+        size=size,
     )
     with ctx.database.reading() as session:
         if replies.outcome_of(session, received.message_id) is not None:

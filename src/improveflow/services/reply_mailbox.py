@@ -68,9 +68,10 @@ def poll_replies(ctx: Context) -> PollReport:
     try:
         return poll_mailbox(
             login,
-            lambda data: replies.handle_reply(ctx, data),
+            lambda data, size: replies.handle_reply(ctx, data, size=size),
             folder=settings.imap_folder,
             done_folder=settings.imap_done_folder,
+            max_bytes=settings.reply_max_bytes,
         )
     except MailboxError as error:
         raise exceptions.MailboxUnavailable(str(error)) from error
