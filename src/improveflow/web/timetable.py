@@ -198,7 +198,8 @@ def mark_milestone_done(
                 plan_id,
                 milestones.milestone_kind(view.kind),
                 done_on=typed,
-                link=link,
+                # No web address holds a line break: one is where a pasted address wrapped.
+                link="".join(link.strip().splitlines()),
                 by_email=viewer.email,
             )
         except DoneValueInvalid as refused:
