@@ -182,9 +182,12 @@ def test_a_milestone_done_shows_its_date_and_link_and_can_be_corrected(
 
 
 def test_the_chief_executive_may_mark_it_done(client: TestClient, timetable: Council) -> None:
-    """The chief executive, who has no dashboard, reaches the form and marks it done."""
+    """The chief executive, who has no dashboard, finds the timetable from the plan's page,
+    reaches the form and marks it done."""
     people.import_people(timetable.ctx, [CHIEF_EXECUTIVE])
     sign_in(client, timetable, CHIEF_EXECUTIVE.email)
+    plan = client.get(f"/plans/{timetable.plan_id}")
+    assert f'<a href="/plans/{timetable.plan_id}/timetable">The LGA' in plan.text
     listed = client.get(f"/plans/{timetable.plan_id}/timetable")
     assert f'<a href="{_form(timetable)}">Mark done' in listed.text
     done = _post(client, timetable, **_date("18", "6", "2014"), link=REPORT)
@@ -236,7 +239,7 @@ def test_an_unknown_milestone_or_a_plan_without_a_timetable_is_a_missing_page(
     for path in (_form(council), f"/plans/{council.plan_id}/timetable/annual-report"):
         missing = client.get(path)
         assert missing.status_code == 404, path
-    assert "its timetable follows once the day its peer challenge ended is recorded" in (
+    assert "has no timetable yet: its milestones follow once the day its peer challenge" in (
         client.get(_form(council)).text
     )
 

@@ -11,7 +11,6 @@ from datetime import date
 
 from improveflow import exceptions
 from improveflow.calendar import as_london
-from improveflow.reminders.peer_challenge import LABELS, MilestoneKind
 from improveflow.services import milestones
 from improveflow.services.context import Context
 from improveflow.services.dashboard.headers import plan_header
@@ -47,13 +46,9 @@ class Timetable:
             if view.kind == wanted:
                 return view
         raise exceptions.NotFound(
-            f"Plan {self.plan_id} has no {view_label(wanted)} milestone yet: its timetable "
-            "follows once the day its peer challenge ended is recorded"
+            f"Plan {self.plan_id} has no timetable yet: its milestones follow once the day its "
+            "peer challenge ended is recorded"
         )
-
-
-def view_label(kind: str) -> str:
-    return LABELS[MilestoneKind(kind)].lower()
 
 
 def timetable_for(
