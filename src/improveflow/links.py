@@ -22,9 +22,9 @@ from improveflow.exceptions import ConfigurationError, LinkExpired, LinkInvalid
 if TYPE_CHECKING:
     from improveflow.config import Settings
 
-__all__ = ["PURPOSES", "LinkSigner"]
+__all__ = ["PURPOSES", "LinkSigner", "milestone_slug"]
 
-PURPOSES = frozenset({"action", "approval", "preferences", "sign_in", "unsubscribe"})
+PURPOSES = frozenset({"action", "approval", "preferences", "sign_in", "timetable", "unsubscribe"})
 NONCE_KEY = "n"
 MIN_SECRET_LENGTH = 16
 
@@ -80,6 +80,11 @@ def describe_age(age: timedelta) -> str:
         return "1 minute" if minutes == 1 else f"{minutes} minutes"
     hours = round(age / timedelta(hours=1))
     return "1 hour" if hours == 1 else f"{hours} hours"
+
+
+def milestone_slug(milestone: str) -> str:
+    """A milestone's kind as its page's address spells it: feedback_report, feedback-report."""
+    return milestone.replace("_", "-")
 
 
 class LinkSigner:
@@ -147,6 +152,15 @@ class LinkSigner:
         """The page where `person_id` approves or rejects request `request_id`."""
         token = self.token("approval", {"person": person_id, "request": request_id})
         return f"{self._base_url}/approvals/{request_id}?token={token}"
+
+    def timetable_link(self, person_id: int | None, plan_id: int, milestone: str) -> str:
+        """The page where `person_id` marks milestone `milestone` ("feedback_report") of plan
+        `plan_id`'s peer-challenge timetable done; its visit reaches that plan's timetable."""
+        token = self.token(
+            "timetable", {"person": person_id, "plan": plan_id, "milestone": milestone}
+        )
+        page = f"/plans/{plan_id}/timetable/{milestone_slug(milestone)}"
+        return f"{self._base_url}{page}?token={token}"
 
     def preferences_link(self, person_id: int) -> str:
         """The page where `person_id` chooses how reminders reach them."""

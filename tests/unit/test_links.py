@@ -69,6 +69,23 @@ def test_preferences_and_sign_in_links_carry_the_person(signer: LinkSigner) -> N
     assert signer.verify(token_of(sign_in), "sign_in", ISSUED)["person"] == 5
 
 
+def test_timetable_link_points_at_the_milestones_form_and_names_its_plan(
+    signer: LinkSigner,
+) -> None:
+    """A timetable link goes to its milestone's form of its plan (the kind spelt as the address
+    spells it) and carries the person, the plan and the milestone, for its own purpose only."""
+    url = signer.timetable_link(6, 9, "progress_review_report")
+    assert url.startswith(f"{BASE}/plans/9/timetable/progress-review-report?token=")
+    payload = signer.verify(token_of(url), "timetable", ISSUED)
+    assert (payload["person"], payload["plan"], payload["milestone"]) == (
+        6,
+        9,
+        "progress_review_report",
+    )
+    with pytest.raises(LinkInvalid):
+        signer.verify(token_of(url), "sign_in", ISSUED)
+
+
 def test_unsubscribe_link_has_its_own_address_and_purpose(signer: LinkSigner) -> None:
     """The List-Unsubscribe link goes to /unsubscribe and carries only the person; its token
     opens no other page, and no other page's token unsubscribes."""
@@ -310,6 +327,7 @@ def test_a_maximum_age_must_be_positive(clock: FrozenClock) -> None:
         ("action", {"person": 3, "action": 12}, "action:12"),
         ("approval", {"person": 3, "request": 7}, "approval:7"),
         ("preferences", {"person": 3}, "preferences"),
+        ("timetable", {"person": 3, "plan": 5, "milestone": "action_plan"}, "timetable:5"),
         ("sign_in", {"person": 3}, "all"),
     ],
 )
@@ -322,7 +340,10 @@ def test_each_link_kind_has_its_own_scope(
     assert LinkScope.from_stored(stored) == scope
 
 
-@pytest.mark.parametrize("stored", ["", "everything", "action", "action:", "action:x", "prefs"])
+@pytest.mark.parametrize(
+    "stored",
+    ["", "everything", "action", "action:", "action:x", "prefs", "timetable", "timetable:-1"],
+)
 def test_a_scope_that_cannot_be_read_reaches_nothing(stored: str) -> None:
     """A stored scope this version does not know is refused, never read as a whole session."""
     with pytest.raises(UnreadableScope):
@@ -331,9 +352,15 @@ def test_a_scope_that_cannot_be_read_reaches_nothing(stored: str) -> None:
 
 @pytest.mark.parametrize(
     ("purpose", "payload"),
-    [("action", {"person": 3}), ("approval", {"person": 3, "request": "7"}), ("unsubscribe", {})],
+    [
+        ("action", {"person": 3}),
+        ("approval", {"person": 3, "request": "7"}),
+        ("timetable", {"person": 3, "milestone": "action_plan"}),
+        ("unsubscribe", {}),
+    ],
 )
 def test_a_link_that_names_no_page_starts_no_session(purpose: str, payload: dict[str, Any]) -> None:
-    """An action or approval link without its record, or an unsubscribe link, has no scope."""
+    """An action, approval or timetable link without its record, or an unsubscribe link, has
+    no scope."""
     with pytest.raises(LinkInvalid):
         LinkScope.for_link(purpose, payload)

@@ -64,6 +64,11 @@ class Site:
     def fresh_action_link(self) -> str:
         return signer(self.ctx).action_link(self.person_id(OWNER), self.ids["action"])
 
+    def fresh_timetable_link(self) -> str:
+        return signer(self.ctx).timetable_link(
+            self.person_id(LEAD), self.ids["plan"], "feedback_report"
+        )
+
     def unsubscribe_link(self) -> str:
         return signer(self.ctx).unsubscribe_link(self.person_id(OWNER))
 
@@ -117,6 +122,19 @@ PAGES: tuple[Visit, ...] = (
     Visit("dashboard", "/plans/{plan}/dashboard", person=LEAD),
     Visit("dashboard-chart-numbers", "/plans/{plan}/dashboard", person=LEAD, then=_open_details),
     Visit("dashboard-filtered-to-nothing", "/plans/{plan}/dashboard?q=no+such+action", person=LEAD),
+    # The peer-challenge timetable, and marking a milestone done (or correcting one done)
+    Visit("timetable", "/plans/{plan}/timetable", person=LEAD),
+    Visit("timetable-marked-done", "/plans/{plan}/timetable?done=action-plan", person=LEAD),
+    Visit("timetable-for-an-owner", "/plans/{plan}/timetable", person=OWNER_ONLY),
+    Visit("milestone-done", "/plans/{plan}/timetable/feedback-report", person=LEAD),
+    Visit(
+        "milestone-done-with-errors",
+        "/plans/{plan}/timetable/feedback-report",
+        person=LEAD,
+        then=_press("Mark it done"),
+    ),
+    Visit("milestone-correct", "/plans/{plan}/timetable/action-plan", person=LEAD),
+    Visit("continue-to-the-timetable", Site.fresh_timetable_link),
     Visit("workflow", "/workflow", person=LEAD),
     Visit("plan-workflow", "/plans/{plan}/workflow", person=LEAD),
     # Owners

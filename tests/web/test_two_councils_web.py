@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -25,7 +26,7 @@ from two_councils import (
 from web_helpers import csrf, follow, new_client
 
 from improveflow.models import Action, ApprovalRequest, AuditEvent, ProgressUpdate
-from improveflow.services import sign_in
+from improveflow.services import milestones, sign_in
 from improveflow.services.context import Context
 from improveflow.stores import people as people_store
 from improveflow.stores.tables import table_of
@@ -214,3 +215,45 @@ def test_another_councils_plan_is_not_exported(
     assert "attachment" in exported.headers["content-disposition"]
     if suffix == "csv":
         assert NORTH_IN_PROGRESS in exported.text
+
+
+def test_another_councils_timetable_is_answered_as_missing(
+    app: FastAPI, southshire_lead: TestClient, councils: TwoCouncils
+) -> None:
+    """Southshire's lead, and Southshire's administrator, opening or posting Northshire's form
+    that marks its feedback report done get the page a missing plan gets; the milestone stays
+    open, and Northshire's own lead marks it done."""
+    challenge = date(2014, 3, 14)
+    milestones.set_challenge_date(councils.ctx, councils.north_plan, challenge)
+    fields = {
+        "done_on_day": "30",
+        "done_on_month": "5",
+        "done_on_year": "2014",
+        "link": "https://southshire.example/not-theirs",
+    }
+    path = "/plans/{}/timetable/feedback-report"
+    for page in ("/plans/{}/timetable", path):
+        refused = southshire_lead.get(page.format(councils.north_plan))
+        missing = southshire_lead.get(page.format(MISSING))
+        assert refused.status_code == missing.status_code == 404
+        assert _main(refused) == _main(missing).replace(str(MISSING), str(councils.north_plan))
+    _as_for_missing(southshire_lead, path, councils.north_plan, fields)
+    with _signed_in(app, councils, SOUTHSHIRE.admin) as admin:
+        _as_for_missing(admin, path, councils.north_plan, fields)
+
+    def feedback_report() -> milestones.MilestoneView:
+        views = milestones.list_milestones(councils.ctx, councils.north_plan)
+        return next(view for view in views if view.kind == "feedback_report")
+
+    assert feedback_report().done_on is None
+    with _signed_in(app, councils, NORTHSHIRE.lead) as pia:
+        done = pia.post(
+            path.format(councils.north_plan),
+            data={
+                "csrf_token": _token(pia),
+                **fields,
+                "link": "https://northshire.example/feedback-report",
+            },
+        )
+    assert "The feedback report is recorded as published on Friday 30 May 2014" in done.text
+    assert feedback_report().done_by == NORTHSHIRE.lead

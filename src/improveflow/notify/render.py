@@ -23,7 +23,7 @@ from jinja2 import Environment, FileSystemLoader, Template
 from improveflow import templating
 from improveflow.exceptions import NotFound
 from improveflow.inbound.numbering import numbered_actions
-from improveflow.links import LinkSigner
+from improveflow.links import LinkSigner, describe_age, milestone_slug
 from improveflow.notify import why, wording
 
 # The wording helpers are re-exported: callers and tests have long imported them from here.
@@ -123,6 +123,15 @@ class _Links:
             self._made[key] = self._signer.approval_link(self._person_id, request_id)
         return self._made[key]
 
+    def timetable(self, plan_id: int, milestone: str) -> str:
+        if self._person_id is None:
+            # Nobody to sign for: the page asks them to sign in instead.
+            return f"{self._signer.base_url}/plans/{plan_id}/timetable/{milestone_slug(milestone)}"
+        key = (f"timetable:{milestone}", plan_id)
+        if key not in self._made:
+            self._made[key] = self._signer.timetable_link(self._person_id, plan_id, milestone)
+        return self._made[key]
+
     def sign_in(self) -> str:
         if self._person_id is None:
             return f"{self._signer.base_url}/sign-in"
@@ -192,6 +201,8 @@ class EmailRenderer:
         # Loaded once for every render, rather than imported by each body on each render.
         env.globals["s"] = env.get_template("_styles.html").module
         env.globals["digest_headings"] = why.DIGEST_HEADINGS
+        # How long a link in an email lasts ("14 days"), for the emails that say so.
+        env.globals["links_last"] = describe_age(signer.max_age("timetable"))
         self._kinds = {
             kind: _Kind(
                 subject=env.get_template(f"{kind}.subject.txt"),
@@ -236,6 +247,7 @@ class EmailRenderer:
             "action_link": links.action,
             "approval_link": links.approval,
             "preferences_link": links.preferences,
+            "timetable_link": links.timetable,
             "sign_in_link": links.sign_in,
             "action_number": action_number,
             "reply_hint": replies,

@@ -1,9 +1,10 @@
 """What a session started from a link in an email may reach: the one thing the link was for.
 
 Only a sign-in link starts a whole session. An action link lets its person see that action and
-act on it; an approval link, that request; a preferences link, the preferences page. The scope
-is stored with the session ("all", "action:12", "approval:7", "preferences") and read back
-here; a value this module cannot read reaches nothing.
+act on it; an approval link, that request; a preferences link, the preferences page; a
+timetable link, the pages that mark one plan's peer-challenge milestones done. The scope is
+stored with the session ("all", "action:12", "approval:7", "preferences", "timetable:3") and
+read back here; a value this module cannot read reaches nothing.
 """
 
 from __future__ import annotations
@@ -24,10 +25,15 @@ class ScopeKind(StrEnum):
     ACTION = "action"
     APPROVAL = "approval"
     PREFERENCES = "preferences"
+    TIMETABLE = "timetable"
 
 
 # The payload key of each link that names its record.
-_RECORD_KEY = {ScopeKind.ACTION: "action", ScopeKind.APPROVAL: "request"}
+_RECORD_KEY = {
+    ScopeKind.ACTION: "action",
+    ScopeKind.APPROVAL: "request",
+    ScopeKind.TIMETABLE: "plan",
+}
 
 
 class UnreadableScope(ValueError):
@@ -39,7 +45,7 @@ class LinkScope:
     """The one page (and what can be done on it) a link's session reaches."""
 
     kind: ScopeKind
-    record_id: int | None = None  # the action or request; None for preferences
+    record_id: int | None = None  # the action, request or plan; None for preferences
 
     @classmethod
     def for_link(cls, purpose: str, payload: dict[str, Any]) -> LinkScope | None:

@@ -37,6 +37,18 @@ class MilestoneView:
     words: str  # "Due by Friday 12 September 2026", "Overdue: it was due on ..."
 
 
+class DoneValueInvalid(exceptions.InvalidValue):
+    """A day or link a milestone cannot be marked done with; `field` names which one
+    (DONE_ON or LINK), so a form can show the message beside it."""
+
+    DONE_ON = "done_on"
+    LINK = "link"
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
 def milestone_kind(text: str) -> MilestoneKind:
     """Accept 'feedback-report', 'feedback_report' or 'Feedback report'."""
     key = text.strip().lower().replace("-", "_").replace(" ", "_")
@@ -102,14 +114,18 @@ def mark_done(
     """Mark a milestone done on a day, with a link to what shows it (the published report)."""
     parts = urlsplit(link.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise exceptions.InvalidValue(
+        raise DoneValueInvalid(
+            DoneValueInvalid.LINK,
             f"'{link}' is not a web address: give the link to the published document, "
-            "starting https://"
+            "starting https://",
         )
     now = ctx.clock.now()
     today = as_london(now).date()
     if done_on > today:
-        raise exceptions.InvalidValue(f"{done_on} is in the future: mark it done once it is")
+        raise DoneValueInvalid(
+            DoneValueInvalid.DONE_ON,
+            f"{long_date(done_on)} is in the future: mark it done once it is",
+        )
     with ctx.database.writing() as session:
         plan = plan_store.plan_by_id(session, plan_id)
         actor = _recorder(session, plan, by_email)
@@ -120,8 +136,10 @@ def mark_done(
                 f"date first (improveflow plan set-challenge-date {plan_id} YYYY-MM-DD)"
             )
         if plan.challenge_date is not None and done_on < plan.challenge_date:
-            raise exceptions.InvalidValue(
-                f"{done_on} is before the challenge ended ({plan.challenge_date})"
+            raise DoneValueInvalid(
+                DoneValueInvalid.DONE_ON,
+                f"{long_date(done_on)} is before the peer challenge ended, on "
+                f"{long_date(plan.challenge_date)}",
             )
         milestone_store.mark_done(
             session, found[kind.value].id, done_on=done_on, link=link.strip(), done_by_id=actor.id
@@ -153,6 +171,12 @@ def _recorder(session: Session, plan: Plan, email: str) -> Person:
             "lead, the chief executive or an administrator of its council can"
         )
     return person
+
+
+def check_recorder(session: Session, plan: Plan, email: str) -> None:
+    """Raise as `mark_done` does when `email` may not mark the plan's milestones done: NotFound
+    for another council's plan, Refused for anyone but those who keep its timetable."""
+    _recorder(session, plan, email)
 
 
 def list_milestones(ctx: Context, plan_id: int) -> list[MilestoneView]:

@@ -25,6 +25,7 @@ from improveflow.web import (
     preferences,
     public,
     request_ids,
+    timetable,
     unsubscribe,
 )
 from improveflow.web.pages import make_templates
@@ -118,6 +119,7 @@ def create_app(ctx: Context, extra_routers: Sequence[APIRouter] = ()) -> FastAPI
         unsubscribe,
         email_delivery,
         public,
+        timetable,
     ):
         app.include_router(module.router)
     for router in extra_routers:

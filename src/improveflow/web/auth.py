@@ -20,8 +20,9 @@ from fastapi import APIRouter, Form, Request, Response
 from starlette.background import BackgroundTask
 
 from improveflow import exceptions
-from improveflow.links import describe_age
+from improveflow.links import describe_age, milestone_slug
 from improveflow.models import Role
+from improveflow.reminders.peer_challenge import MilestoneKind
 from improveflow.services import my_actions, sessions, sign_in, sign_in_limits
 from improveflow.services.link_scope import LinkScope
 from improveflow.services.sessions import Viewer
@@ -81,6 +82,9 @@ def follow_link(
             "going_to": _GOING_TO[purpose],
             "person": sign_in.person_of_link(web.ctx, use),
             "scoped": scope is not None,
+            "opens": "that plan's peer-challenge timetable only"
+            if purpose == "timetable"
+            else "that page only",
             "visit_lasts": describe_age(sessions.LINK_SESSION),
             "signed_in_lasts": describe_age(sessions.SIGN_IN_SESSION),
         },
@@ -88,12 +92,15 @@ def follow_link(
     )
 
 
+_MILESTONES = frozenset(kind.value for kind in MilestoneKind)
+
 # What the Continue button leads to, in the words of the page that shows it.
 _GOING_TO = {
     "sign_in": "sign in to improveflow",
     "action": "see the action",
     "approval": "see the request for a decision",
     "preferences": "choose how you get reminders",
+    "timetable": "mark a peer-challenge milestone done",
 }
 
 
@@ -106,6 +113,11 @@ def _destination(use: sign_in.LinkUse) -> str:
         return f"/approvals/{payload['request']}"
     if use.purpose == "preferences":
         return "/preferences"
+    if use.purpose == "timetable" and isinstance(payload.get("plan"), int):
+        milestone = payload.get("milestone")
+        if isinstance(milestone, str) and milestone in _MILESTONES:
+            return f"/plans/{payload['plan']}/timetable/{milestone_slug(milestone)}"
+        return f"/plans/{payload['plan']}/timetable"
     return "/"
 
 

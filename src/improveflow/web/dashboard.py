@@ -15,9 +15,10 @@ from fastapi.responses import StreamingResponse
 
 from improveflow import exceptions
 from improveflow.calendar import as_london
+from improveflow.links import milestone_slug
 from improveflow.models import PlanKind, Rag
 from improveflow.reports.model import Report
-from improveflow.services import dashboard, plan_export, reports
+from improveflow.services import dashboard, plan_export, reports, timetable
 from improveflow.services.sessions import Viewer
 from improveflow.web import export
 from improveflow.web.auth import may_see_dashboards
@@ -81,6 +82,14 @@ def plan_dashboard(
         history=web.history,
     )
     states = _states(web, found.plan.workflow)
+    # Whether the viewer may mark the timetable's milestones done: its lead, chief executive
+    # and administrators may (services.milestones); a dashboard without one asks nothing.
+    may_record = (
+        bool(found.milestones)
+        and timetable.timetable_for(
+            web.ctx, plan_id, by_email=viewer.email, organisation=viewer.organisation
+        ).may_record
+    )
     query: dict[str, Any] = {"theme": theme, "state": state, "rag": rag, "q": q}
     return page(
         request,
@@ -88,6 +97,8 @@ def plan_dashboard(
         "dashboard.html",
         {
             "board": found,
+            "may_record": may_record,
+            "slug": milestone_slug,
             "states": states,
             "rags": RAGS,
             "rag_values": [r.value for r in Rag],

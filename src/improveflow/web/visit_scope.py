@@ -29,6 +29,14 @@ _ROUTES: dict[ScopeKind, frozenset[tuple[str, str]]] = {
         {("GET", "/approvals/{request_id}"), ("POST", "/approvals/{request_id}")}
     ),
     ScopeKind.PREFERENCES: frozenset({("GET", "/preferences"), ("POST", "/preferences")}),
+    # A plan's timetable, and the form that marks each of its milestones done.
+    ScopeKind.TIMETABLE: frozenset(
+        {
+            ("GET", "/plans/{plan_id}/timetable"),
+            ("GET", "/plans/{plan_id}/timetable/{milestone}"),
+            ("POST", "/plans/{plan_id}/timetable/{milestone}"),
+        }
+    ),
 }
 # Every visit may end itself.
 _ALWAYS = frozenset({("POST", "/sign-out")})
@@ -38,6 +46,7 @@ PAGE_NAMES = {
     ScopeKind.ACTION: "this action",
     ScopeKind.APPROVAL: "this request for a decision",
     ScopeKind.PREFERENCES: "your reminder settings",
+    ScopeKind.TIMETABLE: "this plan's peer-challenge timetable",
 }
 
 
@@ -60,6 +69,12 @@ def permits(ctx: Context, request: Request, scope: LinkScope) -> bool:
         return False
     if scope.kind is ScopeKind.PREFERENCES:
         return not ids
+    if scope.kind is ScopeKind.TIMETABLE:
+        # The plan itself, and which of its milestones (a word the page checks, not an id).
+        return all(
+            field == "milestone" or (field == "plan_id" and as_id(value) == scope.record_id)
+            for field, value in ids
+        )
     if scope.kind is ScopeKind.APPROVAL:
         return all(
             field == "request_id" and as_id(value) == scope.record_id for field, value in ids
