@@ -62,6 +62,7 @@ def test_a_scrutiny_plan_from_its_report_to_a_committee_sign_off(tmp_path: Path)
     assert "Action 1: Signed off by committee on Tuesday 10 March 2026 (minute 45/26)." in signed
     shown = cli("action", "show", "1").out
     assert "Committee: Signed off by committee on Tuesday 10 March 2026 (minute 45/26)" in shown
+    assert "Signed off by committee on 10 March 2026 (minute 45/26), recorded by Sid Amin" in shown
     detail = cli("action", "show", "1", "--json").json()
     assert detail["committee_sign_off"]["recorded_by"] == "sid@council.example"
     cli("report", "1", "--format", "html")

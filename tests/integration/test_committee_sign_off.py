@@ -14,9 +14,11 @@ from sweep_helpers import london
 
 from improveflow import audit_events, exceptions
 from improveflow.audit_events import CommitteeSignedOff
+from improveflow.cli import history
 from improveflow.clock import FrozenClock
 from improveflow.models import PlanKind
-from improveflow.services import people, plans, reports, scrutiny, views
+from improveflow.services import action_history, people, plans, reports, scrutiny, views
+from improveflow.services.action_history import SignedOff
 from improveflow.services.context import Context
 from improveflow.services.dashboard import TableFilter
 from improveflow.services.plan_export import export_rows
@@ -106,6 +108,16 @@ def test_a_second_sign_off_corrects_the_first_and_the_log_keeps_both(
     first, second = _signed_off_events(ctx, action_id)
     assert (first.signed_off_on, first.earlier) == (date(2026, 10, 14), None)
     assert (second.signed_off_on, second.earlier) == (date(2026, 10, 15), date(2026, 10, 14))
+    # The action's history tells both, newest first, in the words of its page and `action show`.
+    entries = [e for e in action_history.history_of(ctx, action_id) if isinstance(e, SignedOff)]
+    assert [(e.on, e.by, e.earlier) for e in entries] == [
+        (date(2026, 10, 15), "Alex Smith", date(2026, 10, 14)),
+        (date(2026, 10, 14), "Sid Amin", None),
+    ]
+    assert history.sentence(entries[0]) == (
+        "Signed off by committee on 15 October 2026, recorded by Alex Smith, in place of "
+        "14 October 2026"
+    )
     assert views.action_detail(ctx, action_id)["committee_sign_off"]["signed_off_on"] == (
         "2026-10-15"
     )

@@ -73,6 +73,10 @@ def test_the_action_page_and_the_export_show_the_committees_sign_off(
     assert (
         "Scrutiny committee Signed off by committee on Tuesday 14 October 2014 (minute 45/14)"
     ) in words(page.text)
+    assert (
+        "Signed off by committee on Tuesday 14 October 2014 (minute 45/14), recorded by Sid Amin"
+        in (words(page.text))
+    )
     other = client.get(f"/actions/{council.action_id}")
     assert "Scrutiny committee" not in other.text
     export = client.get(f"/plans/{plan_id}/export.csv")
