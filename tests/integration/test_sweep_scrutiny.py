@@ -187,6 +187,16 @@ def test_who_may_keep_the_timetable_and_what_is_refused(
     with pytest.raises(exceptions.InvalidValue, match="only a scrutiny plan has a report date"):
         scrutiny.set_report_date(ctx, peer, REPORT)
     assert "executive_response" not in {v.kind for v in milestones.list_milestones(ctx, peer)}
+    with pytest.raises(exceptions.NotFound, match="only a scrutiny plan has one"):
+        milestones.mark_done(
+            ctx, peer, RESPONSE, done_on=date(2026, 11, 1), link="https://x.example/r",
+            by_email=LEAD,
+        )  # fmt: skip
+    with pytest.raises(exceptions.NotFound, match="only a peer-challenge plan has one"):
+        milestones.mark_done(
+            ctx, plan_id, milestones.milestone_kind("action-plan"), done_on=date(2026, 11, 1),
+            link="https://x.example/r", by_email=OFFICER,
+        )  # fmt: skip
     unscheduled = plans.create_plan(ctx, "Later scrutiny", PlanKind.SCRUTINY).id
     with pytest.raises(exceptions.NotFound, match="record its report date first"):
         milestones.mark_done(

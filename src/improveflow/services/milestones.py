@@ -144,6 +144,10 @@ _SCRUTINY_RECORDERS = frozenset({Role.SCRUTINY_OFFICER, Role.CHIEF_EXECUTIVE, Ro
 
 def _no_milestone(plan: Plan, kind: MilestoneKind) -> str:
     """Why the plan has no such milestone, and how it gets one."""
+    scrutiny_kind = kind is MilestoneKind.EXECUTIVE_RESPONSE
+    if scrutiny_kind != (plan.kind == PlanKind.SCRUTINY):
+        which = "a scrutiny plan" if scrutiny_kind else "a peer-challenge plan"
+        return f"Plan {plan.id} has no {LABELS[kind].lower()} milestone: only {which} has one"
     if plan.kind == PlanKind.SCRUTINY:
         return (
             f"Plan {plan.id} has no {LABELS[kind].lower()} milestone: record its report date "
@@ -156,7 +160,8 @@ def _no_milestone(plan: Plan, kind: MilestoneKind) -> str:
 
 
 def recorder(session: Session, plan: Plan, email: str) -> Person:
-    """As `_recorder`, for the scrutiny timetable's service."""
+    """The person recording a change to the plan's timetable, if they may (`_recorder`): for
+    a scrutiny plan's report date, set in `services.scrutiny`."""
     return _recorder(session, plan, email)
 
 
