@@ -39,6 +39,9 @@ class PlanKind(StrEnum):
     PEER_CHALLENGE = "peer_challenge"
     SERVICE_PLAN = "service_plan"
     ACTION_PLAN = "action_plan"
+    # A scrutiny committee's recommendations to the executive: its report date starts the
+    # executive's response period, and the committee signs items off as implemented.
+    SCRUTINY = "scrutiny"
 
 
 class Role(StrEnum):
@@ -47,6 +50,9 @@ class Role(StrEnum):
     ADMIN = "admin"
     # Told of a peer-challenge plan's milestones, with its lead.
     CHIEF_EXECUTIVE = "chief_executive"
+    # Supports the scrutiny committee: told when the executive's response to its report is
+    # due, and records the committee's sign-offs from its minutes.
+    SCRUTINY_OFFICER = "scrutiny_officer"
 
 
 class Rag(StrEnum):
@@ -144,6 +150,10 @@ class Plan(SQLModel, table=True):
     import_mapping: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     # The day a peer challenge ended: its timetable's milestones count from it.
     challenge_date: date | None = None
+    # A scrutiny plan: the day the committee's report was made, and the months the executive
+    # has to respond to it (the executive response milestone counts from it).
+    report_date: date | None = None
+    response_months: int | None = None
     created_at: datetime = _moment()
 
 
@@ -161,6 +171,20 @@ class PlanMilestone(SQLModel, table=True):
     done_on: date | None = None
     link: str | None = Field(default=None, sa_type=sa.Text)
     done_by_id: int | None = Field(default=None, foreign_key="person.id")
+
+
+class CommitteeSignOff(SQLModel, table=True):
+    """A scrutiny committee's sign-off of one of its plan's actions as implemented, on the day
+    of its meeting, with the minute that records it; one per action, corrected in place."""
+
+    __tablename__ = "committee_sign_off"
+    __table_args__ = (sa.Index("uq_committee_sign_off_action", "action_id", unique=True),)
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="action.id")
+    signed_off_on: date
+    minute: str | None = Field(default=None, sa_type=sa.Text)
+    recorded_by_id: int | None = Field(default=None, foreign_key="person.id")
+    recorded_at: datetime = _moment()
 
 
 class Theme(SQLModel, table=True):

@@ -15,6 +15,7 @@ from improveflow.audit_events import (
     ActionImported,
     ChallengeDateSet,
     ChangeRequested,
+    CommitteeSignedOff,
     DateChange,
     DeputyNamed,
     EmailsRequeued,
@@ -32,6 +33,7 @@ from improveflow.audit_events import (
     ProgressMarked,
     ProgressRecorded,
     ReplyReceived,
+    ReportDateSet,
     RequestDecided,
     RequestEnded,
     RequeuedEmail,
@@ -170,6 +172,31 @@ EXAMPLES: list[Event] = [
         milestone="action_plan",
         done_on=date(2026, 9, 1),
         link="https://council.example/action-plan",
+    ),
+    ReportDateSet(
+        actor_id=None,
+        plan_id=4,
+        report_date=date(2026, 12, 31),
+        response_months=2,
+        response_due=date(2027, 2, 28),
+    ),
+    ReportDateSet(
+        actor_id=3,
+        plan_id=4,
+        report_date=date(2026, 6, 12),
+        response_months=3,
+        response_due=date(2026, 9, 12),
+        earlier=date(2026, 12, 31),
+    ),
+    CommitteeSignedOff(
+        action_id=9, actor_id=3, plan_id=4, signed_off_on=date(2026, 10, 14), minute="45/26"
+    ),
+    CommitteeSignedOff(
+        action_id=9,
+        actor_id=3,
+        plan_id=4,
+        signed_off_on=date(2026, 10, 15),
+        earlier=date(2026, 10, 14),
     ),
     PersonSaved(
         created=True,

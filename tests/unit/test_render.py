@@ -249,6 +249,18 @@ def milestone(**changes: Any) -> dict[str, Any]:
     return context | changes
 
 
+def scrutiny_response(**changes: Any) -> dict[str, Any]:
+    context = milestone(
+        plan="Scrutiny review of home-to-school transport",
+        milestone="executive_response",
+        label="Executive response given",
+        due_on="2026-08-12",
+        latest_on=None,
+        role="scrutiny_officer",
+    )
+    return context | {"report_date": "2026-06-12", "response_period": "two months"} | changes
+
+
 CONTEXTS: dict[str, Callable[[], dict[str, Any]]] = {
     "reminder": reminder,
     "progress_prompt": prompt,
@@ -265,6 +277,7 @@ CONTEXTS: dict[str, Callable[[], dict[str, Any]]] = {
     "reply_recorded": reply_recorded,
     "reply_refused": reply_refused,
     "milestone": milestone,
+    "scrutiny_response": scrutiny_response,
     "audit_checkpoint": lambda: email_context(
         load_settings(base_url=BASE),
         audit_checkpoint.make(AuditKey("x" * 32), seq=15, head_hash="ab" * 32, made_at=NOW),

@@ -31,12 +31,21 @@ from web_helpers import tampered
 
 from improveflow.demo.mailbox import newest_first
 from improveflow.demo.run import demo_app, prepare
-from improveflow.models import Verdict
-from improveflow.services import approvals, milestones, progress, publication, sweep
+from improveflow.models import PlanKind, Verdict
+from improveflow.services import (
+    approvals,
+    milestones,
+    plans,
+    progress,
+    publication,
+    scrutiny,
+    sweep,
+)
 from improveflow.services.context import Context
 from improveflow.services.delivery import send_due
 from improveflow.services.sign_in import signer
 from improveflow.stores import people as people_store
+from improveflow.testing import add_action
 from improveflow.testing.smtp import CapturingSmtpServer, free_port
 
 pytestmark = needs_chromium
@@ -137,6 +146,7 @@ PAGES: tuple[Visit, ...] = (
     Visit("continue-to-the-timetable", Site.fresh_timetable_link),
     Visit("workflow", "/workflow", person=LEAD),
     Visit("plan-workflow", "/plans/{plan}/workflow", person=LEAD),
+    Visit("scrutiny-dashboard", "/plans/{scrutiny_plan}/dashboard", person=LEAD),
     # Owners
     Visit("action", "/actions/{action}", person=OWNER),
     Visit(
@@ -146,6 +156,7 @@ PAGES: tuple[Visit, ...] = (
         then=_press("Save progress update"),
     ),
     Visit("action-waiting-for-a-decision", "/actions/{waiting_action}", person=ASKING_OWNER),
+    Visit("action-signed-off-by-committee", "/actions/{signed_off_action}", person=OWNER),
     Visit("my-actions", "/my-actions", person=OWNER),
     Visit("preferences", "/preferences", person=OWNER),
     Visit("unsubscribe", Site.unsubscribe_link),
@@ -167,7 +178,8 @@ WIDTHS = {"desktop": DESKTOP, "phone": PHONE}
 
 
 def _add_history(ctx: Context) -> dict[str, int]:
-    """A revised target, a deferral, a long progress note and a request waiting for CMT."""
+    """A revised target, a deferral, a long progress note, a request waiting for CMT, and a
+    scrutiny plan with an action signed off by its committee."""
     strategy, savings, depot, leadership = 3, 4, 5, 6  # the demo plan's actions
     base = ctx.clock.now()
     revised = approvals.request_change(
@@ -205,6 +217,16 @@ def _add_history(ctx: Context) -> dict[str, int]:
         done_on=(base - timedelta(days=5)).date(),
         link="https://demo.council.example/peer-challenge/action-plan", by_email=LEAD,
     )  # fmt: skip
+    # A scrutiny plan: its response overdue on the dashboard, an action signed off by committee.
+    review = plans.create_plan(
+        ctx, "Scrutiny review of waste collection", PlanKind.SCRUTINY,
+        report_date=(base - timedelta(days=90)).date(),
+    ).id  # fmt: skip
+    signed = add_action(ctx, review, "R1 Publish the collection calendar", owner=OWNER)
+    scrutiny.sign_off(
+        ctx, signed, signed_off_on=(base - timedelta(days=3)).date(), minute="12/26",
+        by_email=CMT_MEMBER,
+    )  # fmt: skip
     now = ctx.clock.now()
     sweep.queue_due_notices(ctx, now=now)
     send_due(ctx, now=now)
@@ -213,6 +235,8 @@ def _add_history(ctx: Context) -> dict[str, int]:
         "action": strategy,
         "waiting_action": leadership,
         "request": waiting.request_id,
+        "scrutiny_plan": review,
+        "signed_off_action": signed,
     }
 
 

@@ -35,7 +35,12 @@ from improveflow.audit_events.admin import (
 )
 from improveflow.audit_events.base import Event, StoredRow, Unreadable, record_class
 from improveflow.audit_events.kinds import EventKind
-from improveflow.audit_events.milestones import ChallengeDateSet, MilestoneDone
+from improveflow.audit_events.milestones import (
+    ChallengeDateSet,
+    CommitteeSignedOff,
+    MilestoneDone,
+    ReportDateSet,
+)
 from improveflow.audit_events.publication import PlanPublished, ProgressMarked
 from improveflow.audit_events.requests import (
     ChangeRequested,
@@ -52,6 +57,7 @@ __all__ = [
     "AuditRecord",
     "ChallengeDateSet",
     "ChangeRequested",
+    "CommitteeSignedOff",
     "DateChange",
     "DeputyNamed",
     "EmailsRequeued",
@@ -70,6 +76,7 @@ __all__ = [
     "ProgressMarked",
     "ProgressRecorded",
     "ReplyReceived",
+    "ReportDateSet",
     "RequestDecided",
     "RequestEnded",
     "RequeuedEmail",
@@ -95,6 +102,8 @@ AuditRecord = (
     | PlanCreated
     | ChallengeDateSet
     | MilestoneDone
+    | ReportDateSet
+    | CommitteeSignedOff
     | PersonSaved
     | PreferencesChanged
     | DeputyNamed

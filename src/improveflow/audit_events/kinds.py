@@ -18,6 +18,9 @@ class EventKind(StrEnum):
     # A peer-challenge plan's timetable
     CHALLENGE_DATE_SET = "challenge_date_set"
     MILESTONE_DONE = "milestone_done"
+    # A scrutiny plan's report date, and its committee's sign-off of an action
+    REPORT_DATE_SET = "report_date_set"
+    COMMITTEE_SIGNED_OFF = "committee_signed_off"
     # Approval requests, from asking to their end
     CHANGE_REQUESTED = "requested"
     REQUEST_DECIDED = "decision"

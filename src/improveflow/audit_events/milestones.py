@@ -1,4 +1,5 @@
-"""The events of a peer-challenge plan's timetable: its challenge date set, a milestone done."""
+"""The events of a plan's timetable: a peer challenge's challenge date set, a scrutiny report's
+date set, a milestone done; and a scrutiny committee's sign-off of an action."""
 
 from __future__ import annotations
 
@@ -34,3 +35,33 @@ class MilestoneDone(Event):
     milestone: str
     done_on: date
     link: str
+
+
+@registered
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReportDateSet(Event):
+    """A scrutiny plan's report date recorded or changed, with the months the executive has to
+    respond and the response's due date they gave (`earlier`: the date it replaced, if any)."""
+
+    KIND = EventKind.REPORT_DATE_SET
+    actor_id: int | None
+    plan_id: int
+    report_date: date
+    response_months: int
+    response_due: date
+    earlier: date | None = None
+
+
+@registered
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CommitteeSignedOff(Event):
+    """A scrutiny committee's sign-off of an action as implemented, on the day of its meeting,
+    with its minute (`earlier`: the day of a sign-off this one corrected)."""
+
+    KIND = EventKind.COMMITTEE_SIGNED_OFF
+    action_id: int
+    actor_id: int | None
+    plan_id: int
+    signed_off_on: date
+    minute: str | None = None
+    earlier: date | None = None

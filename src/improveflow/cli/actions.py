@@ -23,7 +23,15 @@ from improveflow.cli.common import (
     table,
 )
 from improveflow.cli.wording import change_message, day, rag_label, state_label
-from improveflow.services import action_history, approvals, dashboard, plans, progress, views
+from improveflow.services import (
+    action_history,
+    approvals,
+    dashboard,
+    plans,
+    progress,
+    scrutiny,
+    views,
+)
 from improveflow.services.context import Context
 from improveflow.workflow.definition import Workflow
 
@@ -128,12 +136,47 @@ def action_show(ctx: typer.Context, action_id: int, as_json: JsonOption = False)
         ("RAG", rag_label(detail["rag"])),
         ("Latest progress", detail["latest_progress"] or "None yet"),
         ("Waiting for a decision", f"request {waiting}" if waiting else None),
+        ("Committee", signed["words"] if (signed := detail["committee_sign_off"]) else None),
     ):
         if value is not None:
             out.print(f"{label}: {value}", markup=False)
     out.print("\nHistory, oldest first:")
     for line in history.lines(action_history.history_of(context, action_id)):
         out.print(f"  {line}", markup=False)
+
+
+@action_app.command("sign-off")
+@reports_refusals
+def action_sign_off(
+    ctx: typer.Context,
+    action_id: int,
+    on: Annotated[
+        datetime,
+        typer.Option(formats=["%Y-%m-%d"], help="YYYY-MM-DD the committee signed it off."),
+    ],
+    acting: AsOption,
+    minute: Annotated[
+        str | None, typer.Option(help="The minute that records it, e.g. 45/26.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record that a scrutiny committee signed an action off as implemented (again to correct
+    it)."""
+    view = scrutiny.sign_off(
+        context_of(ctx), action_id, signed_off_on=on.date(), minute=minute, by_email=acting
+    )
+    if as_json:
+        print_json(
+            {
+                "action_id": view.action_id,
+                "signed_off_on": view.signed_off_on.isoformat(),
+                "minute": view.minute,
+                "recorded_by": view.recorded_by,
+                "words": view.words,
+            }
+        )
+        return
+    out.print(f"Action {action_id}: {view.words}.", markup=False)
 
 
 @action_app.command("update")

@@ -19,6 +19,7 @@ from improveflow.services.action_history import (
     ProgressRecorded,
     RequestClosed,
     RequestOutcome,
+    SignedOff,
     Waiting,
 )
 
@@ -141,6 +142,11 @@ def sentence(entry: HistoryEntry) -> str:
     if isinstance(entry, NoProgress):
         since = f"since {day(entry.since)}" if entry.since else "for a long while"
         return f"No news {since}: a progress update was asked for"
+    if isinstance(entry, SignedOff):
+        line = f"Signed off by committee on {day(entry.on)}"
+        line += f" (minute {entry.minute})" if entry.minute else ""
+        line += f", recorded by {entry.by}" if entry.by else ""
+        return line + (f", in place of {day(entry.earlier)}" if entry.earlier else "")
     if isinstance(entry, Imported):
         line = f"Imported from the plan's file{_said(entry.source)} as {entry.state}"
         if entry.evidence:

@@ -23,7 +23,7 @@ from improveflow.cli.import_options import column_mapping, date_reading
 from improveflow.cli.import_summary import show_import_report
 from improveflow.importers.people_file import read_people_file
 from improveflow.notify.render import humanise
-from improveflow.services import importing, milestones, plans
+from improveflow.services import importing, milestones, plans, scrutiny
 
 plan_app = sub_app("Improvement plans.")
 
@@ -33,7 +33,9 @@ plan_app = sub_app("Improvement plans.")
 def plan_create(
     ctx: typer.Context,
     title: str,
-    kind: Annotated[str, typer.Option(help="peer-challenge, service-plan or action-plan.")],
+    kind: Annotated[
+        str, typer.Option(help="peer-challenge, service-plan, action-plan or scrutiny.")
+    ],
     organisation: Annotated[str | None, typer.Option(help="The council.")] = None,
     override: Annotated[
         list[str] | None,
@@ -47,6 +49,18 @@ def plan_create(
             formats=["%Y-%m-%d"],
             help="YYYY-MM-DD the peer challenge ended: its timetable's milestones follow.",
         ),
+    ] = None,
+    report_date: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="YYYY-MM-DD a scrutiny committee's report was made: the executive's "
+            "response is due from it.",
+        ),
+    ] = None,
+    response_months: Annotated[
+        int | None,
+        typer.Option(help="Months the executive has to respond to the report (2 unless set)."),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -64,19 +78,22 @@ def plan_create(
         organisation=organisation,
         approval_overrides=overrides,
         challenge_date=as_date(challenge_date),
+        report_date=as_date(report_date),
+        response_months=response_months,
     )
     if as_json:
-        print_json(
-            {
-                "id": view.id,
-                "title": view.title,
-                "kind": view.kind,
-                "challenge_date": view.challenge_date,
-            }
-        )
+        shown: dict[str, object] = {
+            "id": view.id,
+            "title": view.title,
+            "kind": view.kind,
+            "challenge_date": view.challenge_date,
+        }
+        if view.report_date is not None:
+            shown |= {"report_date": view.report_date, "response_months": view.response_months}
+        print_json(shown)
     else:
         out.print(f"Plan {view.id} created: {view.title}", markup=False)
-        if view.challenge_date is not None:
+        if view.challenge_date is not None or view.report_date is not None:
             show_milestones(milestones.list_milestones(context_of(ctx), view.id))
 
 
@@ -98,7 +115,36 @@ def plan_set_challenge_date(
     show_milestones(views)
 
 
-milestone_app = sub_app("A peer-challenge plan's timetable: its milestones.")
+@plan_app.command("set-report-date")
+@reports_refusals
+def plan_set_report_date(
+    ctx: typer.Context,
+    plan_id: Annotated[int, typer.Argument(metavar="PLAN")],
+    report_date: Annotated[
+        datetime, typer.Argument(formats=["%Y-%m-%d"], metavar="DATE", help="YYYY-MM-DD")
+    ],
+    response_months: Annotated[
+        int | None,
+        typer.Option(help="Months the executive has to respond (the plan's so far, or 2)."),
+    ] = None,
+    by: Annotated[str | None, typer.Option(help="Your email address, for the log.")] = None,
+) -> None:
+    """Record (or correct) the day a scrutiny report was made; the executive's response is due
+    from it."""
+    views = scrutiny.set_report_date(
+        context_of(ctx),
+        plan_id,
+        report_date.date(),
+        response_months=response_months,
+        by_email=by,
+    )
+    out.print(
+        f"Plan {plan_id}: the scrutiny report was made on {report_date:%d %B %Y}.", markup=False
+    )
+    show_milestones(views)
+
+
+milestone_app = sub_app("A plan's timetable: its milestones.")
 plan_app.add_typer(milestone_app, name="milestone")
 
 
@@ -126,7 +172,8 @@ def milestone_done(
         str,
         typer.Argument(
             metavar="MILESTONE",
-            help="feedback-report, action-plan, progress-review or progress-review-report.",
+            help="feedback-report, action-plan, progress-review or progress-review-report; "
+            "a scrutiny plan's executive-response.",
         ),
     ],
     on: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="YYYY-MM-DD it was done.")],
@@ -150,8 +197,9 @@ def milestone_done(
 
 
 def show_milestones(views: list[milestones.MilestoneView]) -> None:
+    scrutiny_plan = any(view.kind == "executive_response" for view in views)
     table(
-        "Peer-challenge timetable",
+        "Scrutiny timetable" if scrutiny_plan else "Peer-challenge timetable",
         ["milestone", "due by", "latest", "where it stands", "link"],
         (
             (
@@ -164,7 +212,8 @@ def show_milestones(views: list[milestones.MilestoneView]) -> None:
             for view in views
         ),
         empty="No milestones yet: record when the challenge ended with "
-        "'improveflow plan set-challenge-date PLAN YYYY-MM-DD'.",
+        "'improveflow plan set-challenge-date PLAN YYYY-MM-DD', or when a scrutiny report "
+        "was made with 'improveflow plan set-report-date PLAN YYYY-MM-DD'.",
     )
 
 

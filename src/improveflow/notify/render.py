@@ -68,6 +68,7 @@ KINDS = (
     "reply_recorded",
     "reply_refused",
     "milestone",
+    "scrutiny_response",
 )
 # The emails about actions an owner can answer by replying: each carries a reply address.
 REPLYABLE = frozenset(

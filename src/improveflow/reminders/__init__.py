@@ -11,6 +11,7 @@ in its own module:
 - `escalation_ladder`: levels reached by lateness or a red RAG, and stalling below them;
 - `approval_chasers`: requests waiting for a decision, then their body's chair;
 - `peer_challenge`: a peer challenge's timetable, and its milestones' reminders and escalations;
+- `scrutiny`: when the executive's response to a scrutiny report is due;
 - `digest_timing`: when the daily digest of people who chose one goes;
 - `working_time`: today in London and the first moment inside working hours.
 """

@@ -37,6 +37,9 @@ class MilestoneKind(StrEnum):
     ACTION_PLAN = "action_plan"
     PROGRESS_REVIEW = "progress_review"
     PROGRESS_REVIEW_REPORT = "progress_review_report"
+    # A scrutiny plan's one milestone (`reminders.scrutiny`), kept with these so the same
+    # table, sweep and pages serve it.
+    EXECUTIVE_RESPONSE = "executive_response"
 
 
 class Stage(StrEnum):
@@ -159,6 +162,7 @@ LABELS = {
     MilestoneKind.ACTION_PLAN: "Action plan published",
     MilestoneKind.PROGRESS_REVIEW: "Progress review held",
     MilestoneKind.PROGRESS_REVIEW_REPORT: "Progress review report published",
+    MilestoneKind.EXECUTIVE_RESPONSE: "Executive response given",
 }
 
 

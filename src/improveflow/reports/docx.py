@@ -252,7 +252,7 @@ def _plan(document: DocumentObject, report: Report) -> None:
                         _day(a.first_target),
                         _day(a.target) or a.timescale,
                         a.ledger,
-                        a.state,
+                        f"{a.state}\n{a.signed_off}" if a.signed_off else a.state,
                         _rag(a),
                         f"{a.progress} ({short_date(a.progress_date)})" if a.progress else "",
                     )

@@ -43,6 +43,9 @@ class ActionLine(_Frozen):
     progress: str
     progress_date: date | None
     overdue: bool
+    # A scrutiny plan's: "Signed off by committee on 14 October 2026 (minute 45/26)"; "" when
+    # not signed off (and in a report made before sign-offs were kept).
+    signed_off: str = ""
 
 
 class ExceptionLine(_Frozen):

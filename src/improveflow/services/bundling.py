@@ -92,7 +92,7 @@ class _Bundler:
                 template, context = self._bundled(carried, actions, people[person_id])
                 recipient = person_id
             elif carried[0].kind in notices.MILESTONE_KINDS:
-                template, context = "milestone", _milestone(carried[0])
+                template, context = _milestone_template(carried[0]), _milestone(carried[0])
                 recipient = person_id
             else:
                 template, context, recipient = self._single(carried[0], actions, requests, people)
@@ -290,7 +290,13 @@ def _milestone(notice: PendingNotice) -> dict[str, Any]:
         "due_on": data["due_on"],
         "latest_on": data.get("latest_on"),
         "role": data.get("audience", "lead"),
-    }
+    } | {key: data[key] for key in ("report_date", "response_period") if key in data}
+
+
+def _milestone_template(notice: PendingNotice) -> str:
+    """The executive's response to a scrutiny report has its own words; the peer challenge's
+    milestones share theirs."""
+    return "scrutiny_response" if notice.data["milestone"] == "executive_response" else "milestone"
 
 
 def _people_named(requests: dict[int, dict[str, Any]], batch: list[PendingNotice]) -> set[int]:

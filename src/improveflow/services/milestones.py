@@ -1,5 +1,6 @@
-"""A peer-challenge plan's timetable: its challenge date, the milestones it gives, and each
-marked done on a day with a link, every change in the audit log."""
+"""A plan's timetable: a peer-challenge plan's challenge date and the milestones it gives (a
+scrutiny plan's report date gives its own, `services.scrutiny`), and each marked done on a day
+with a link, every change in the audit log."""
 
 from __future__ import annotations
 
@@ -131,15 +132,16 @@ def mark_done(
         actor = _recorder(session, plan, by_email)
         found = {row.kind: row for row in milestone_store.milestones_of(session, plan_id)}
         if kind.value not in found:
-            raise exceptions.NotFound(
-                f"Plan {plan_id} has no {LABELS[kind].lower()} milestone: record its challenge "
-                f"date first (improveflow plan set-challenge-date {plan_id} YYYY-MM-DD)"
-            )
+            raise exceptions.NotFound(_no_milestone(plan, kind))
         if plan.challenge_date is not None and done_on < plan.challenge_date:
             raise DoneValueInvalid(
                 DoneValueInvalid.DONE_ON,
                 f"{long_date(done_on)} is before the peer challenge ended, on "
                 f"{long_date(plan.challenge_date)}",
+            )
+        if plan.report_date is not None and done_on < plan.report_date:
+            raise exceptions.InvalidValue(
+                f"{done_on} is before the scrutiny report was made ({plan.report_date})"
             )
         milestone_store.mark_done(
             session, found[kind.value].id, done_on=done_on, link=link.strip(), done_by_id=actor.id
@@ -154,29 +156,53 @@ def mark_done(
 
 # Who keeps a plan's timetable: those it is told to, and administrators.
 _RECORDERS = frozenset({Role.PEER_CHALLENGE_LEAD, Role.CHIEF_EXECUTIVE, Role.ADMIN})
+# A scrutiny plan's: its scrutiny officer and chief executive, told of it, and administrators.
+_SCRUTINY_RECORDERS = frozenset({Role.SCRUTINY_OFFICER, Role.CHIEF_EXECUTIVE, Role.ADMIN})
+
+
+def _no_milestone(plan: Plan, kind: MilestoneKind) -> str:
+    """Why the plan has no such milestone, and how it gets one."""
+    scrutiny_kind = kind is MilestoneKind.EXECUTIVE_RESPONSE
+    if scrutiny_kind != (plan.kind == PlanKind.SCRUTINY):
+        which = "a scrutiny plan" if scrutiny_kind else "a peer-challenge plan"
+        return f"Plan {plan.id} has no {LABELS[kind].lower()} milestone: only {which} has one"
+    if plan.kind == PlanKind.SCRUTINY:
+        return (
+            f"Plan {plan.id} has no {LABELS[kind].lower()} milestone: record its report date "
+            f"first (improveflow plan set-report-date {plan.id} YYYY-MM-DD)"
+        )
+    return (
+        f"Plan {plan.id} has no {LABELS[kind].lower()} milestone: record its challenge "
+        f"date first (improveflow plan set-challenge-date {plan.id} YYYY-MM-DD)"
+    )
+
+
+def recorder(session: Session, plan: Plan, email: str) -> Person:
+    """The person recording a change to the plan's timetable, if they may (`_recorder`), as
+    `mark_done` checks it: for a scrutiny plan's report date (`services.scrutiny`) and the
+    pages that offer the timetable's forms (`services.timetable`)."""
+    return _recorder(session, plan, email)
 
 
 def _recorder(session: Session, plan: Plan, email: str) -> Person:
     """The person recording a change to the plan's timetable, if they may: of the plan's own
     council (another council's plan is answered as a missing one), and its peer-challenge
-    lead, chief executive or an administrator."""
+    lead (a scrutiny plan's scrutiny officer), chief executive or an administrator."""
     person = people_store.person_by_email(session, email)
     assert person.id is not None
     assert plan.id is not None
     if not people_store.belongs_with(session, person.id, plan.organisation):
         raise exceptions.NotFound(f"No plan with id {plan.id}")
-    if not _RECORDERS & people_store.roles_of(session, person.id):
+    scrutiny = plan.kind == PlanKind.SCRUTINY
+    if not (_SCRUTINY_RECORDERS if scrutiny else _RECORDERS) & people_store.roles_of(
+        session, person.id
+    ):
+        who = "the scrutiny officer" if scrutiny else "a peer-challenge lead"
         raise exceptions.Refused(
-            f"{person.email} cannot change plan {plan.id}'s timetable: only a peer-challenge "
-            "lead, the chief executive or an administrator of its council can"
+            f"{person.email} cannot change plan {plan.id}'s timetable: only {who}, the chief "
+            "executive or an administrator of its council can"
         )
     return person
-
-
-def check_recorder(session: Session, plan: Plan, email: str) -> None:
-    """Raise as `mark_done` does when `email` may not mark the plan's milestones done: NotFound
-    for another council's plan, Refused for anyone but those who keep its timetable."""
-    _recorder(session, plan, email)
 
 
 def list_milestones(ctx: Context, plan_id: int) -> list[MilestoneView]:

@@ -20,7 +20,9 @@ from improveflow.reports.ledger import ledger_line
 from improveflow.services.context import Context
 from improveflow.services.dashboard import TableFilter, TableRow, table_pages
 from improveflow.stores import plan_table
+from improveflow.stores import sign_offs as sign_off_store
 from improveflow.stores.audit import StoredEvent
+from improveflow.stores.sign_offs import SignOffRow
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class ExportRow:
     # How many times the target date was changed: each approved new date, and the plan's own
     # revision (a re-baselined date read from its file) when there was one.
     target_changes: int = 0
+    # A scrutiny plan's: when its committee signed the action off as implemented.
+    sign_off: SignOffRow | None = None
 
     @property
     def ledger(self) -> str:
@@ -94,7 +98,9 @@ def date_ledger(
     return ledger_line(first, count)
 
 
-def _export_row(row: TableRow, changes: _Changes | None) -> ExportRow:
+def _export_row(
+    row: TableRow, changes: _Changes | None, sign_off: SignOffRow | None = None
+) -> ExportRow:
     if changes is None:
         return ExportRow(
             row,
@@ -102,6 +108,7 @@ def _export_row(row: TableRow, changes: _Changes | None) -> ExportRow:
             None,
             None,
             target_changes=_rebaselined(row.original_target_date, row.target_date, None),
+            sign_off=sign_off,
         )
     first: date | None
     if row.original_target_date is not None:
@@ -117,6 +124,7 @@ def _export_row(row: TableRow, changes: _Changes | None) -> ExportRow:
         state_reason=changes.state_reason if changes.state == row.state else None,
         target_changes=changes.target_changes
         + _rebaselined(row.original_target_date, row.target_date, changes),
+        sign_off=sign_off,
     )
 
 
@@ -124,17 +132,21 @@ def rows_in(session: Session, plan_id: int, page_size: int = 500) -> Iterator[Ex
     """Every row of the plan's table with its decisions, inside the caller's transaction."""
     after = 0
     while rows := plan_table.table_after(session, plan_id, TableFilter(), after, page_size):
-        changes = _changes(plan_table.approved_changes(session, [row.id for row in rows]))
+        ids = [row.id for row in rows]
+        changes = _changes(plan_table.approved_changes(session, ids))
+        signed = sign_off_store.sign_offs_of(session, ids)
         for row in rows:
-            yield _export_row(row, changes.get(row.id))
+            yield _export_row(row, changes.get(row.id), signed.get(row.id))
         after = rows[-1].id
 
 
 def export_rows(ctx: Context, plan_id: int, filters: TableFilter) -> Iterator[ExportRow]:
     """Every row of the plan's table with its decisions, read a page at a time."""
     for rows in table_pages(ctx, plan_id, filters):
+        ids = [row.id for row in rows]
         with ctx.database.reading() as session:
-            approved = plan_table.approved_changes(session, [row.id for row in rows])
+            approved = plan_table.approved_changes(session, ids)
+            signed = sign_off_store.sign_offs_of(session, ids)
         changes = _changes(approved)
         for row in rows:
-            yield _export_row(row, changes.get(row.id))
+            yield _export_row(row, changes.get(row.id), signed.get(row.id))

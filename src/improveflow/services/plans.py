@@ -10,7 +10,7 @@ from sqlmodel import Session
 from improveflow import audit, exceptions
 from improveflow import audit_events as recorded
 from improveflow.models import Action, Objective, Plan, PlanKind, Theme
-from improveflow.services import milestones
+from improveflow.services import milestones, scrutiny
 from improveflow.services.context import Context
 from improveflow.services.organisations import organisation_for_new_plan
 from improveflow.stores import people as people_store
@@ -37,6 +37,8 @@ class PlanView:
     workflow: str
     approval_overrides: dict[str, str]
     challenge_date: date | None = None
+    report_date: date | None = None  # a scrutiny plan's, with its response period
+    response_months: int | None = None
 
 
 def _view(plan: Plan) -> PlanView:
@@ -49,6 +51,8 @@ def _view(plan: Plan) -> PlanView:
         workflow=plan.workflow,
         approval_overrides=dict(plan.approval_overrides),
         challenge_date=plan.challenge_date,
+        report_date=plan.report_date,
+        response_months=plan.response_months,
     )
 
 
@@ -62,6 +66,8 @@ def create_plan(
     workflow: str = DEFAULT_WORKFLOW,
     approval_overrides: dict[str, str] | None = None,
     challenge_date: date | None = None,
+    report_date: date | None = None,
+    response_months: int | None = None,
 ) -> PlanView:
     definition = ctx.workflows.workflow(workflow)
     overrides = approval_overrides or {}
@@ -75,6 +81,10 @@ def create_plan(
             )
     if not title.strip():
         raise exceptions.InvalidValue("A plan needs a title")
+    if response_months is not None and report_date is None:
+        raise exceptions.InvalidValue(
+            "A response period counts from the scrutiny report's date: give --report-date too"
+        )
     now = ctx.clock.now()
     with ctx.database.writing() as session:
         organisation = organisation_for_new_plan(session, organisation, title.strip())
@@ -96,6 +106,11 @@ def create_plan(
             plan_id=plan.id, title=plan.title, plan_kind=kind, organisation=organisation
         )
         audit.record(session, created, at=now)
+        if report_date is not None:
+            scrutiny.schedule_in(
+                session, plan, report_date, response_months, actor_id=None, now=now
+            )
+            session.refresh(plan)
         if challenge_date is None:
             return _view(plan)
         milestones.schedule_in(session, plan, challenge_date, actor_id=None, now=now)

@@ -28,6 +28,7 @@ from improveflow.reports.model import (
 from improveflow.services.context import Context
 from improveflow.services.milestones import milestone_views
 from improveflow.services.plan_export import ExportRow, rows_in
+from improveflow.services.scrutiny import committee_words
 from improveflow.stores import plans as plan_store
 from improveflow.stores import reports as report_store
 from improveflow.stores.audit import StoredEvent
@@ -72,6 +73,9 @@ def _line(item: ExportRow, states: dict[str, str], today: date) -> ActionLine:
         progress=row.progress.text if row.progress else "",
         progress_date=row.progress.day if row.progress else None,
         overdue=build.is_overdue(row.state, row.target_date, today),
+        signed_off=committee_words(item.sign_off.signed_off_on, item.sign_off.minute)
+        if item.sign_off
+        else "",
     )
 
 

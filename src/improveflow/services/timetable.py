@@ -1,5 +1,6 @@
-"""A peer-challenge plan's timetable as its pages read it: the milestones, where each stands,
-and whether the reader may mark them done (services.milestones decides who may, and does it).
+"""A plan's timetable as its pages read it (a peer challenge's milestones, or a scrutiny plan's
+executive response): the milestones, where each stands, and whether the reader may mark them
+done (services.milestones decides who may, and does it).
 
 Another council's plan is answered exactly as a missing one.
 """
@@ -11,6 +12,7 @@ from datetime import date
 
 from improveflow import exceptions
 from improveflow.calendar import as_london
+from improveflow.models import PlanKind
 from improveflow.services import milestones
 from improveflow.services.context import Context
 from improveflow.services.dashboard.headers import plan_header
@@ -24,7 +26,9 @@ class Timetable:
 
     plan_id: int
     plan_title: str
+    scrutiny: bool  # a scrutiny plan's, else a peer challenge's
     challenge_date: date | None
+    report_date: date | None  # a scrutiny plan's: the day the committee's report was made
     milestones: list[MilestoneView]
     # Why the reader may not mark its milestones done, in the words `mark_done` refuses with;
     # None when they may.
@@ -45,9 +49,12 @@ class Timetable:
         for view in self.milestones:
             if view.kind == wanted:
                 return view
+        counted_from = (
+            "its scrutiny report was made" if self.scrutiny else "its peer challenge ended"
+        )
         raise exceptions.NotFound(
-            f"Plan {self.plan_id} has no timetable yet: its milestones follow once the day its "
-            "peer challenge ended is recorded"
+            f"Plan {self.plan_id} has no timetable yet: its milestones follow once the day "
+            f"{counted_from} is recorded"
         )
 
 
@@ -60,7 +67,7 @@ def timetable_for(
         header = plan_header(session, plan_id, organisation)
         plan = plan_store.plan_by_id(session, header.id)
         try:
-            milestones.check_recorder(session, plan, by_email)
+            milestones.recorder(session, plan, by_email)
         except exceptions.Refused as refused:
             refusal: str | None = refused.message
         else:
@@ -68,7 +75,9 @@ def timetable_for(
         return Timetable(
             plan_id=header.id,
             plan_title=header.title,
+            scrutiny=plan.kind == PlanKind.SCRUTINY,
             challenge_date=plan.challenge_date,
+            report_date=plan.report_date,
             milestones=milestones.milestone_views(session, header.id, today),
             refusal=refusal,
             today=today,

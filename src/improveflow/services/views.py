@@ -12,7 +12,8 @@ from improveflow import audit_events
 from improveflow.audit_events import AuditRecord, RequestDecided, Unrecognised
 from improveflow.services.context import Context
 from improveflow.services.plan_export import date_ledger
-from improveflow.stores import actions, listings, people, requests
+from improveflow.services.scrutiny import sign_off_words
+from improveflow.stores import actions, listings, people, requests, sign_offs
 from improveflow.stores.listings import ListedAction
 from improveflow.workflow.definition import Workflow
 
@@ -104,6 +105,17 @@ def action_detail(ctx: Context, action_id: int, *, raw_history: bool = True) -> 
         detail["latest_progress"] = latest.text if latest else None
         pending = requests.pending_request_for(session, action_id)
         detail["pending_request_id"] = pending.id if pending else None
+        signed = sign_offs.sign_off_of(session, action_id)
+        detail["committee_sign_off"] = (
+            {
+                "signed_off_on": signed.signed_off_on.isoformat(),
+                "minute": signed.minute,
+                "recorded_by": signed.recorded_by,
+                "words": sign_off_words(signed.signed_off_on, signed.minute),
+            }
+            if signed
+            else None
+        )
         if raw_history:
             detail["history"] = history(session, action_id)
         return detail

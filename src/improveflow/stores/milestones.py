@@ -1,5 +1,5 @@
-"""A peer-challenge plan's milestones: scheduled from its challenge date, marked done, listed,
-and the ones not done that the sweep reminds about."""
+"""A plan's milestones: scheduled from a peer challenge's challenge date or a scrutiny report's
+date, marked done, listed, and the ones not done that the sweep reminds about."""
 
 from __future__ import annotations
 
@@ -42,11 +42,21 @@ class OpenMilestone(NamedTuple):
     kind: str
     due_on: date
     latest_on: date | None
+    report_date: date | None  # a scrutiny plan's: what its response answers
+    response_months: int | None
 
 
 def set_challenge_date(session: Session, plan_id: int, day: date) -> None:
     session.connection().execute(
         sa.update(_PLAN).where(_PLAN.c.id == plan_id).values(challenge_date=day)
+    )
+
+
+def set_report_date(session: Session, plan_id: int, day: date, response_months: int) -> None:
+    session.connection().execute(
+        sa.update(_PLAN)
+        .where(_PLAN.c.id == plan_id)
+        .values(report_date=day, response_months=response_months)
     )
 
 
@@ -124,6 +134,8 @@ _OPEN = (
         _MILESTONE.c.kind,
         _MILESTONE.c.due_on,
         _MILESTONE.c.latest_on,
+        _PLAN.c.report_date,
+        _PLAN.c.response_months,
     )
     .select_from(_MILESTONE.join(_PLAN, _PLAN.c.id == _MILESTONE.c.plan_id))
     .where(_MILESTONE.c.done_on.is_(None))

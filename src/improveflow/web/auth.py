@@ -289,9 +289,12 @@ def help_page(request: Request, web: WebDep) -> Response:
     return page(request, web, "help.html", forms=False)
 
 
+# Besides bodies' members: those who follow plans for others. A scrutiny officer follows the
+# executive's plans for the committee, which may see them all.
+_DASHBOARD_ROLES = frozenset(
+    {Role.PEER_CHALLENGE_LEAD.value, Role.ADMIN.value, Role.SCRUTINY_OFFICER.value}
+)
+
+
 def may_see_dashboards(viewer: Viewer) -> bool:
-    return bool(
-        viewer.bodies
-        or viewer.deputy_bodies
-        or {Role.PEER_CHALLENGE_LEAD.value, Role.ADMIN.value} & viewer.roles
-    )
+    return bool(viewer.bodies or viewer.deputy_bodies or _DASHBOARD_ROLES & viewer.roles)

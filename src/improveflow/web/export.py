@@ -86,6 +86,15 @@ COLUMNS: tuple[Column, ...] = (
         12,
         lambda item, states: item.row.progress.day if item.row.progress else None,
     ),
+    # A scrutiny plan's committee sign-off: the day of its meeting, and the minute.
+    Column(
+        "Signed off by committee",
+        12,
+        lambda item, states: item.sign_off.signed_off_on if item.sign_off else None,
+    ),
+    Column(
+        "Committee minute", 14, _text(lambda item: item.sign_off.minute if item.sign_off else None)
+    ),
 )
 HEADERS = tuple(column.header for column in COLUMNS)
 

@@ -37,6 +37,7 @@ NAMES = {
     "action_plan": ("the action plan", "published"),
     "progress_review": ("the progress review", "held"),
     "progress_review_report": ("the progress review report", "published"),
+    "executive_response": ("the executive's response", "given"),
 }
 
 
@@ -189,7 +190,8 @@ def mark_milestone_done(
         errors.append(FieldError(typed.first_box(DATE_ID), typed.message))
         date_parts = typed.parts
     if not link.strip():
-        errors.append(FieldError(LINK_ID, "Enter the link to the published document"))
+        document = "the executive's response" if found.scrutiny else "the published document"
+        errors.append(FieldError(LINK_ID, f"Enter the link to {document}"))
     if not errors:
         assert isinstance(typed, date)
         try:

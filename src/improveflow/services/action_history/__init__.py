@@ -22,6 +22,7 @@ from improveflow.services.action_history.entries import (
     ProgressRecorded,
     RequestClosed,
     RequestOutcome,
+    SignedOff,
     Waiting,
 )
 from improveflow.services.context import Context
@@ -43,6 +44,7 @@ __all__ = [
     "ProgressRecorded",
     "RequestClosed",
     "RequestOutcome",
+    "SignedOff",
     "Waiting",
     "history_of",
 ]

@@ -30,6 +30,7 @@ from improveflow.services.action_history.entries import (
     ProgressRecorded,
     RequestClosed,
     RequestOutcome,
+    SignedOff,
     Waiting,
 )
 from improveflow.workflow.definition import Workflow
@@ -124,6 +125,10 @@ class _Builder:
                 self._request(event.request_id).ended = (logged, event)
             case recorded.EscalationRaised():
                 self._escalated(logged, event, target_then)
+            case recorded.CommitteeSignedOff():
+                by = self.name(event.actor_id)
+                entry = SignedOff(at, by, event.signed_off_on, event.minute, event.earlier)
+                self._keep(logged, entry)
             case _:
                 pass  # notices, sign-ins and the like are not part of the action's story
         if isinstance(event, _NEWS):

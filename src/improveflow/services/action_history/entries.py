@@ -174,6 +174,19 @@ class NoProgress:
     kind: ClassVar[str] = "no_progress"
 
 
+@dataclass(frozen=True)
+class SignedOff:
+    """A scrutiny committee signed the action off as implemented, as recorded from its minutes
+    (`earlier`: the day of a sign-off this one corrected)."""
+
+    at: datetime
+    by: str | None  # who recorded it
+    on: date
+    minute: str | None
+    earlier: date | None = None
+    kind: ClassVar[str] = "signed_off"
+
+
 HistoryEntry = (
     Added
     | Imported
@@ -184,4 +197,5 @@ HistoryEntry = (
     | Escalated
     | EscalationClosed
     | NoProgress
+    | SignedOff
 )
