@@ -39,6 +39,9 @@ class PlanKind(StrEnum):
     PEER_CHALLENGE = "peer_challenge"
     SERVICE_PLAN = "service_plan"
     ACTION_PLAN = "action_plan"
+    # An annual governance statement's action plan: one per financial year, rolled over to the
+    # next with its unfinished actions.
+    GOVERNANCE_STATEMENT = "governance_statement"
 
 
 class Role(StrEnum):
@@ -144,6 +147,12 @@ class Plan(SQLModel, table=True):
     import_mapping: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     # The day a peer challenge ended: its timetable's milestones count from it.
     challenge_date: date | None = None
+    # The financial year the plan is for, as its label ("2025/26"): `calendar.FinancialYear`.
+    financial_year: str | None = Field(default=None, max_length=9)
+    # Rolled over to next year's plan: which, when and by whom. Set once, never cleared.
+    rolled_over_to_id: int | None = Field(default=None, foreign_key="plan.id")
+    rolled_over_at: datetime | None = _moment(default=None)
+    rolled_over_by_id: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime = _moment()
 
 
@@ -235,6 +244,12 @@ class Action(SQLModel, table=True):
     escalation_level: int = 0
     # Optimistic locking: every change is `UPDATE ... WHERE version = :seen`.
     version: int = 1
+    # Carried forward from last year's plan: the action it continues (whose history stays
+    # there), and the date ledger it brought: its first target date and how often it had
+    # been re-dated before. Its own re-datings count on from there.
+    carried_from_id: int | None = Field(default=None, foreign_key="action.id", index=True)
+    carried_first_target: date | None = None
+    carried_date_changes: int = 0
     created_at: datetime = _moment()
     updated_at: datetime = _moment()
 

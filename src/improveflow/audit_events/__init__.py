@@ -45,8 +45,10 @@ from improveflow.audit_events.requests import (
     TransitionApplied,
     Unchanged,
 )
+from improveflow.audit_events.rollover import ActionCarriedForward, PlanRolledOver
 
 __all__ = [
+    "ActionCarriedForward",
     "ActionCreated",
     "ActionImported",
     "AuditRecord",
@@ -66,6 +68,7 @@ __all__ = [
     "PersonSaved",
     "PlanCreated",
     "PlanPublished",
+    "PlanRolledOver",
     "PreferencesChanged",
     "ProgressMarked",
     "ProgressRecorded",
@@ -95,6 +98,8 @@ AuditRecord = (
     | PlanCreated
     | ChallengeDateSet
     | MilestoneDone
+    | PlanRolledOver
+    | ActionCarriedForward
     | PersonSaved
     | PreferencesChanged
     | DeputyNamed

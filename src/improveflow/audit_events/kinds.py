@@ -18,6 +18,9 @@ class EventKind(StrEnum):
     # A peer-challenge plan's timetable
     CHALLENGE_DATE_SET = "challenge_date_set"
     MILESTONE_DONE = "milestone_done"
+    # A governance statement plan rolled over to next year, and each action it carried forward
+    PLAN_ROLLED_OVER = "plan_rolled_over"
+    ACTION_CARRIED_FORWARD = "action_carried_forward"
     # Approval requests, from asking to their end
     CHANGE_REQUESTED = "requested"
     REQUEST_DECIDED = "decision"

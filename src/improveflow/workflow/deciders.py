@@ -18,11 +18,13 @@ KIND_PLURALS = {
     "peer_challenge": "peer-challenge plans",
     "service_plan": "service plans",
     "action_plan": "action plans",
+    "governance_statement": "governance statement plans",
 }
 KIND_SINGULARS = {
     "peer_challenge": "a peer-challenge plan",
     "service_plan": "a service plan",
     "action_plan": "an action plan",
+    "governance_statement": "a governance statement plan",
 }
 
 # Where a decider comes from, most general first.
