@@ -150,9 +150,8 @@ def sentence(entry: HistoryEntry) -> str:
     if isinstance(entry, CarriedForward):
         by = f" by {entry.by}" if entry.by else ""
         return (
-            f"Carried forward from {entry.origin}{by} as {entry.state}; its earlier history is "
-            f"with action {entry.from_action_id} ('improveflow action show "
-            f"{entry.from_action_id}')"
+            f"Carried forward{by} from {entry.origin}, as {entry.state}; its earlier history "
+            f"is under 'improveflow action show {entry.from_action_id}'"
         )
     assert isinstance(entry, Added)
     return f"Action added to the plan{f' by {entry.by}' if entry.by else ''} as {entry.state}"

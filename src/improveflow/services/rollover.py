@@ -344,13 +344,13 @@ class Provenance:
         said = []
         if self.carried_from is not None:
             said.append(
-                f"Carried forward from {self.carried_from.words}: its earlier history is "
-                f"with action {self.carried_from.action_id}."
+                f"Carried forward from {self.carried_from.words}, where its history before "
+                "then stays."
             )
         if self.carried_to is not None:
             said.append(
-                f"Carried forward to {self.carried_to.words}: it continues there, and its "
-                "progress is recorded there."
+                f"Carried forward to {self.carried_to.words}: it continues there, where "
+                "progress and changes are recorded now."
             )
         return said
 
