@@ -443,3 +443,25 @@ def test_last_years_action_is_no_longer_chased_or_listed_once_carried(
             date(2014, 9, 30),
         )
     assert [row.id for row in due] == [new_id]
+
+
+def test_last_years_action_takes_no_news_or_changes_once_carried(
+    ctx: Context, year_end: dict[str, int]
+) -> None:
+    """Progress and requests on last year's action are refused, naming next year's action,
+    where they go instead; next year's takes them."""
+    done = rollover.roll_over(ctx, year_end["plan"], by_email=ADMIN)
+    new_id = next(iter(views.action_rows(ctx, plan_id=done.plan.id)))["id"]
+    old = year_end["redated"]
+    said = (
+        f"Action {old} was carried forward to Annual Governance Statement 2014/15: action plan, "
+        f"action {new_id} (AGS 1): record progress and ask for changes on action {new_id}"
+    )
+    with pytest.raises(exceptions.Refused) as refused:
+        progress.record_progress(ctx, old, "Still going", None, by_email=OWNER)
+    assert str(refused.value) == said
+    with pytest.raises(exceptions.Refused) as refused:
+        approvals.request_change(ctx, old, "complete", by_email=OWNER)
+    assert str(refused.value) == said
+    progress.record_progress(ctx, new_id, "New rules agreed by CMT", Rag.GREEN, by_email=OWNER)
+    assert views.action_detail(ctx, new_id)["latest_progress"] == "New rules agreed by CMT"

@@ -310,6 +310,17 @@ class _Outline:
             )
 
 
+def refuse_if_carried_on(session: Session, action_id: int) -> None:
+    """Refuse news or a change on last year's action once it was carried forward: it goes on
+    next year's action, which continues it."""
+    went = rollover_store.carried_to(session, action_id)
+    if went is not None:
+        raise exceptions.Refused(
+            f"Action {action_id} was carried forward to {year_words(went)}: record progress "
+            f"and ask for changes on action {went.action_id}"
+        )
+
+
 # Provenance in words ------------------------------------------------------------------------
 
 
