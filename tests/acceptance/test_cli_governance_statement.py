@@ -93,7 +93,7 @@ def test_a_governance_statement_plan_rolled_over_to_next_year(tmp_path: Path) ->
         f"Carried forward from {TITLE}, action 1, where its history before then stays."
     ) in action
     assert (
-        f"Carried forward by Sam Patel from {TITLE}, action 1, as In progress; its earlier "
+        f"Carried forward from {TITLE}, action 1, by Sam Patel, as In progress; its earlier "
         "history is under 'improveflow action show 1'"
     ) in action
     detail = cli("action", "show", "3", "--json").json()

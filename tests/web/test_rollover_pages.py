@@ -69,7 +69,7 @@ def test_the_carried_action_says_where_it_came_from_and_links_to_it(
     ]
     assert page.count(f'href="/actions/{old}"') == 2
     assert history(page) == [
-        f"10:00 on 2 June 2014 Carried forward from {TITLE}, action {old} by Alex Smith, as In "
+        f"10:00 on 2 June 2014 Carried forward from {TITLE}, action {old}, by Alex Smith, as In "
         f"progress Its earlier history is with action {old} in last year's plan."
     ]
 

@@ -148,9 +148,9 @@ def sentence(entry: HistoryEntry) -> str:
             line += f". Its state comes from these words in its progress: “{entry.evidence}”"
         return line
     if isinstance(entry, CarriedForward):
-        by = f" by {entry.by}" if entry.by else ""
+        by = f", by {entry.by}" if entry.by else ""
         return (
-            f"Carried forward{by} from {entry.origin}, as {entry.state}; its earlier history "
+            f"Carried forward from {entry.origin}{by}, as {entry.state}; its earlier history "
             f"is under 'improveflow action show {entry.from_action_id}'"
         )
     assert isinstance(entry, Added)
