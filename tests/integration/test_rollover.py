@@ -4,7 +4,9 @@ refused, and that a roll-over is all or nothing."""
 
 from __future__ import annotations
 
+import multiprocessing
 from datetime import date, timedelta
+from multiprocessing.synchronize import Barrier
 
 import pytest
 import sqlalchemy as sa
@@ -30,6 +32,7 @@ from improveflow.stores import audit as audit_store
 from improveflow.stores import people as people_store
 from improveflow.stores import rollover as rollover_store
 from improveflow.stores import sweep as sweep_store
+from improveflow.testing import make_context
 
 ADMIN = NORTHSHIRE.admin
 OWNER = NORTHSHIRE.owner
@@ -465,3 +468,48 @@ def test_last_years_action_takes_no_news_or_changes_once_carried(
     assert str(refused.value) == said
     progress.record_progress(ctx, new_id, "New rules agreed by CMT", Rag.GREEN, by_email=OWNER)
     assert views.action_detail(ctx, new_id)["latest_progress"] == "New rules agreed by CMT"
+
+
+def _roll_over_at_once(
+    url: str, plan_id: int, title: str, barrier: Barrier, results: object
+) -> None:
+    context = make_context(url, migrate=False)
+    try:
+        barrier.wait(timeout=60)
+        try:
+            rollover.roll_over(context, plan_id, by_email=ADMIN, title=title)
+            outcome = "rolled over"
+        except exceptions.Refused:
+            outcome = "refused"
+    finally:
+        context.close()
+    results.put(outcome)  # type: ignore[attr-defined]
+
+
+def test_two_roll_overs_at_the_same_moment_make_one_next_year(
+    ctx: Context, year_end: dict[str, int]
+) -> None:
+    """Two administrators rolling the plan over at once, from two processes: one succeeds,
+    the other is refused, and there is one next year's plan with one set of actions."""
+    spawn = multiprocessing.get_context("spawn")
+    barrier = spawn.Barrier(2)
+    results = spawn.Queue()
+    workers = [
+        spawn.Process(
+            target=_roll_over_at_once,
+            args=(ctx.database.url, year_end["plan"], title, barrier, results),
+        )
+        for title in ("AGS 2014/15 (first)", "AGS 2014/15 (second)")
+    ]
+    for worker in workers:
+        worker.start()
+    outcomes = sorted(results.get(timeout=120) for _ in workers)
+    for worker in workers:
+        worker.join(timeout=30)
+        assert worker.exitcode == 0
+    assert outcomes == ["refused", "rolled over"]
+    made = [p for p in plans.list_plans(ctx) if p.id != year_end["plan"]]
+    assert len(made) == 1
+    assert _plan_row(ctx, year_end["plan"]).rolled_over_to_id == made[0].id
+    assert len(list(views.action_rows(ctx, plan_id=made[0].id))) == 3
+    assert sum(isinstance(event, PlanRolledOver) for event in _events(ctx)) == 1
