@@ -42,6 +42,9 @@ class PlanKind(StrEnum):
     # A scrutiny committee's recommendations to the executive: its report date starts the
     # executive's response period, and the committee signs items off as implemented.
     SCRUTINY = "scrutiny"
+    # An annual governance statement's action plan: one per financial year, rolled over to the
+    # next with its unfinished actions.
+    GOVERNANCE_STATEMENT = "governance_statement"
 
 
 class Role(StrEnum):
@@ -154,6 +157,12 @@ class Plan(SQLModel, table=True):
     # has to respond to it (the executive response milestone counts from it).
     report_date: date | None = None
     response_months: int | None = None
+    # The financial year the plan is for, as its label ("2025/26"): `calendar.FinancialYear`.
+    financial_year: str | None = Field(default=None, max_length=9)
+    # Rolled over to next year's plan: which, when and by whom. Set once, never cleared.
+    rolled_over_to_id: int | None = Field(default=None, foreign_key="plan.id")
+    rolled_over_at: datetime | None = _moment(default=None)
+    rolled_over_by_id: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime = _moment()
 
 
@@ -259,6 +268,12 @@ class Action(SQLModel, table=True):
     escalation_level: int = 0
     # Optimistic locking: every change is `UPDATE ... WHERE version = :seen`.
     version: int = 1
+    # Carried forward from last year's plan: the action it continues (whose history stays
+    # there), and the date ledger it brought: its first target date and how often it had
+    # been re-dated before. Its own re-datings count on from there.
+    carried_from_id: int | None = Field(default=None, foreign_key="action.id", index=True)
+    carried_first_target: date | None = None
+    carried_date_changes: int = 0
     created_at: datetime = _moment()
     updated_at: datetime = _moment()
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 # The newest migration; a test checks it against the migrations folder.
-HEAD_REVISION = "0017"
+HEAD_REVISION = "0018"
 
 
 def alembic_config(database: Database) -> Config:
@@ -33,10 +33,45 @@ def upgrade_to_head(database: Database) -> str:
     from alembic import command
 
     config = alembic_config(database)
-    with database.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    with database.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite changes a table's constraints by copying it to a new table and dropping
+            # the old one, which foreign keys refuse while other rows point at it (plans with
+            # actions). SQLite ignores the pragma inside a transaction: it is set before one.
+            _sqlite_pragma(connection, "PRAGMA foreign_keys = OFF")
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                if sqlite:
+                    _refuse_broken_references(connection)
+        finally:
+            if sqlite:
+                _sqlite_pragma(connection, "PRAGMA foreign_keys = ON")
     return head_revision(database)
+
+
+def _sqlite_pragma(connection: sa.Connection, pragma: str) -> None:
+    """Run a pragma on the driver's connection, outside any transaction (SQLAlchemy would
+    begin one for a statement it runs)."""
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(pragma)
+    finally:
+        cursor.close()
+
+
+def _refuse_broken_references(connection: sa.Connection) -> None:
+    """With foreign keys off, check the copied tables still point at rows that exist; roll
+    the upgrade back if not."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        table, row, parent = broken[0][0], broken[0][1], broken[0][2]
+        raise RuntimeError(
+            f"The upgrade would leave {len(broken)} rows pointing at rows that do not exist "
+            f"(the first: {table} row {row}, in {parent}); nothing was changed"
+        )
 
 
 def head_revision(database: Database) -> str:

@@ -27,15 +27,15 @@ def test_without_a_plan_each_kind_of_plan_is_named(cli: Cli) -> None:
     """A new target date goes to Cabinet for peer-challenge plans and to CMT for the others."""
     shown = cli("workflow", "show").out
     assert (
-        "revise_target approved, in_progress (same) CMT for service plans, action plans and "
-        "scrutiny plans; Cabinet"
+        "revise_target approved, in_progress (same) CMT for service plans, action plans, "
+        "scrutiny plans and governance statement plans; Cabinet"
     ) in _row(shown, "revise_target")
     assert "for peer-challenge plans" in shown
     assert _row(shown, "defer").startswith("defer drafted, approved, in_progress deferred Cabinet ")
     diagram = cli("workflow", "show", "--format", "mermaid").out
     assert (
-        "approved --> approved : revise_target (CMT approves for service plans, action plans "
-        "and scrutiny plans, Cabinet for peer-challenge plans)"
+        "approved --> approved : revise_target (CMT approves for service plans, action plans, "
+        "scrutiny plans and governance statement plans, Cabinet for peer-challenge plans)"
     ) in diagram
 
 

@@ -16,6 +16,7 @@ from improveflow.calendar import WorkingCalendar
 from improveflow.models import AuditEvent
 from improveflow.services.action_history import (
     Ask,
+    CarriedForward,
     Changed,
     Decided,
     EscalationClosed,
@@ -167,3 +168,31 @@ def test_escalations_count_from_the_target_then_in_force(workflow: Workflow) -> 
     assert (changed.target_from, changed.target_to) == (date(2014, 5, 30), date(2014, 7, 31))
     assert escalated.target_date == date(2014, 5, 30)
     assert escalated.working_days_overdue == 1  # Friday 30 May to Monday 2 June
+
+
+def test_a_carried_forward_action_starts_from_last_years_action(workflow: Workflow) -> None:
+    """Its first entry names last year's plan and action (or says last year's plan when that
+    is no longer known by name); its news counts from the carrying forward."""
+    log = _Log()
+    carried = audit_events.ActionCarriedForward(
+        action_id=1, actor_id=3, state="deferred", plan_id=2, from_action_id=9, from_plan_id=1,
+        from_year="2013/14",
+    )  # fmt: skip
+    columns = {name: value for name, value in carried.columns().items() if name != "action_id"}
+    log.add(carried.kind.value, data=carried.payload(), **columns)
+    events = [audit_events.from_row(event) for event in log.events]
+
+    def history(origins: dict[int, str] | None) -> list[Any]:
+        return build_history(
+            events, workflow=workflow, calendar=WorkingCalendar(), names=NAMES,
+            target_now=None, origins=origins,
+        )  # fmt: skip
+
+    assert history({9: "AGS 2013/14, action 9"}) == [
+        CarriedForward(START + timedelta(hours=1), "Sam Patel", "Deferred", 9,
+                       "AGS 2013/14, action 9"),
+    ]  # fmt: skip
+    assert history(None) == [
+        CarriedForward(START + timedelta(hours=1), "Sam Patel", "Deferred", 9,
+                       "last year's plan"),
+    ]  # fmt: skip

@@ -11,6 +11,7 @@ import pytest
 
 from improveflow import audit, audit_events
 from improveflow.audit_events import (
+    ActionCarriedForward,
     ActionCreated,
     ActionImported,
     ChallengeDateSet,
@@ -29,6 +30,7 @@ from improveflow.audit_events import (
     PersonSaved,
     PlanCreated,
     PlanPublished,
+    PlanRolledOver,
     PreferencesChanged,
     ProgressMarked,
     ProgressRecorded,
@@ -197,6 +199,40 @@ EXAMPLES: list[Event] = [
         plan_id=4,
         signed_off_on=date(2026, 10, 15),
         earlier=date(2026, 10, 14),
+    ),
+    PlanCreated(
+        plan_id=3,
+        title="Annual Governance Statement 2026/27",
+        plan_kind=PlanKind.GOVERNANCE_STATEMENT,
+        organisation="Sefton",
+        financial_year="2026/27",
+    ),
+    PlanRolledOver(
+        actor_id=1,
+        plan_id=2,
+        to_plan_id=3,
+        from_year="2025/26",
+        to_year="2026/27",
+        carried=4,
+        left=2,
+    ),
+    PlanRolledOver(
+        actor_id=1,
+        plan_id=2,
+        to_plan_id=3,
+        from_year=None,
+        to_year="2026/27",
+        carried=0,
+        left=0,
+    ),
+    ActionCarriedForward(
+        action_id=9,
+        actor_id=1,
+        state="deferred",
+        plan_id=3,
+        from_action_id=4,
+        from_plan_id=2,
+        from_year="2025/26",
     ),
     PersonSaved(
         created=True,

@@ -38,8 +38,8 @@ def test_where_each_decider_comes_from(workflow: Workflow) -> None:
 def test_in_words_names_the_kinds_that_differ(workflow: Workflow) -> None:
     """A change decided differently by kind names each body with its kinds."""
     assert deciders.in_words(workflow, "revise_target") == (
-        "CMT decides for service plans, action plans and scrutiny plans; Cabinet for "
-        "peer-challenge plans"
+        "CMT decides for service plans, action plans, scrutiny plans and governance statement "
+        "plans; Cabinet for peer-challenge plans"
     )
     assert deciders.in_words(workflow, "defer") == "Cabinet decides"
     assert deciders.in_words(workflow, "start", nobody="no approval") == "no approval"

@@ -328,10 +328,10 @@ EDGES = [
     "in_progress --> deferred : defer (Cabinet approves)",
     "deferred --> in_progress : resume (CMT approves)",
     "complete --> in_progress : reopen (CMT approves)",
-    "approved --> approved : revise_target (CMT approves for service plans, action plans and "
-    "scrutiny plans, Cabinet for peer-challenge plans)",
-    "in_progress --> in_progress : revise_target (CMT approves for service plans, action plans "
-    "and scrutiny plans, Cabinet for peer-challenge plans)",
+    "approved --> approved : revise_target (CMT approves for service plans, action plans, "
+    "scrutiny plans and governance statement plans, Cabinet for peer-challenge plans)",
+    "in_progress --> in_progress : revise_target (CMT approves for service plans, action plans, "
+    "scrutiny plans and governance statement plans, Cabinet for peer-challenge plans)",
 ]
 
 

@@ -29,6 +29,7 @@ from browser_support import (
 )
 from web_helpers import tampered
 
+from improveflow.calendar import FinancialYear
 from improveflow.demo.mailbox import newest_first
 from improveflow.demo.run import demo_app, prepare
 from improveflow.models import PlanKind, Verdict
@@ -38,8 +39,10 @@ from improveflow.services import (
     plans,
     progress,
     publication,
+    rollover,
     scrutiny,
     sweep,
+    views,
 )
 from improveflow.services.context import Context
 from improveflow.services.delivery import send_due
@@ -128,6 +131,7 @@ PAGES: tuple[Visit, ...] = (
     # Plans and the lead's dashboard
     Visit("plans", "/plans", person=LEAD),
     Visit("plan", "/plans/{plan}", person=LEAD),
+    Visit("plan-rolled-over", "/plans/{rolled_over_plan}", person=LEAD),
     Visit("dashboard", "/plans/{plan}/dashboard", person=LEAD),
     Visit("dashboard-chart-numbers", "/plans/{plan}/dashboard", person=LEAD, then=_open_details),
     Visit("dashboard-filtered-to-nothing", "/plans/{plan}/dashboard?q=no+such+action", person=LEAD),
@@ -157,6 +161,7 @@ PAGES: tuple[Visit, ...] = (
     ),
     Visit("action-waiting-for-a-decision", "/actions/{waiting_action}", person=ASKING_OWNER),
     Visit("action-signed-off-by-committee", "/actions/{signed_off_action}", person=OWNER),
+    Visit("action-carried-forward", "/actions/{carried_action}", person=OWNER),
     Visit("my-actions", "/my-actions", person=OWNER),
     Visit("preferences", "/preferences", person=OWNER),
     Visit("unsubscribe", Site.unsubscribe_link),
@@ -230,6 +235,23 @@ def _add_history(ctx: Context) -> dict[str, int]:
     now = ctx.clock.now()
     sweep.queue_due_notices(ctx, now=now)
     send_due(ctx, now=now)
+    # Last year's governance statement plan, rolled over: next year's action says where it
+    # came from, and last year's plan where its actions went.
+    last_year = FinancialYear.containing(base.date()).start_year - 1
+    ags = plans.create_plan(
+        ctx, "Annual Governance Statement action plan", PlanKind.GOVERNANCE_STATEMENT,
+        year=FinancialYear(last_year),
+    )  # fmt: skip
+    plans.add_action(
+        ctx,
+        plans.NewAction(
+            plan_id=ags.id, theme="Procurement", objective="Contract procedure rules are followed",
+            description="Refresh the contract procedure rules", owner_email=OWNER,
+            target_date=(base - timedelta(days=30)).date(), reference="AGS 1",
+        ),
+    )  # fmt: skip
+    rolled = rollover.roll_over(ctx, ags.id, by_email=CMT_MEMBER)
+    carried = next(iter(views.action_rows(ctx, plan_id=rolled.plan.id)))["id"]
     return {
         "plan": 1,
         "action": strategy,
@@ -237,6 +259,8 @@ def _add_history(ctx: Context) -> dict[str, int]:
         "request": waiting.request_id,
         "scrutiny_plan": review,
         "signed_off_action": signed,
+        "carried_action": carried,
+        "rolled_over_plan": ags.id,
     }
 
 

@@ -99,7 +99,8 @@ def test_without_a_plan_each_kind_of_plan_is_named(client: TestClient, council: 
     assert page.status_code == 200
     assert row(page.text, "Change the target date") == (
         "Change the target date Stays approved or in progress Corporate Management Team for "
-        "service plans, action plans and scrutiny plans Cabinet for peer-challenge plans"
+        "service plans, action plans, scrutiny plans and governance statement plans Cabinet for "
+        "peer-challenge plans"
     )
     assert row(page.text, "Start work") == (
         "Start work From approved to in progress Nobody: it happens at once"

@@ -50,8 +50,10 @@ from improveflow.audit_events.requests import (
     TransitionApplied,
     Unchanged,
 )
+from improveflow.audit_events.rollover import ActionCarriedForward, PlanRolledOver
 
 __all__ = [
+    "ActionCarriedForward",
     "ActionCreated",
     "ActionImported",
     "AuditRecord",
@@ -72,6 +74,7 @@ __all__ = [
     "PersonSaved",
     "PlanCreated",
     "PlanPublished",
+    "PlanRolledOver",
     "PreferencesChanged",
     "ProgressMarked",
     "ProgressRecorded",
@@ -104,6 +107,8 @@ AuditRecord = (
     | MilestoneDone
     | ReportDateSet
     | CommitteeSignedOff
+    | PlanRolledOver
+    | ActionCarriedForward
     | PersonSaved
     | PreferencesChanged
     | DeputyNamed

@@ -34,6 +34,8 @@ class PlanCreated(Event):
     plan_kind: PlanKind = field(metadata=in_payload("kind"))
     organisation: str | None
     source: str | None = field(default=None, metadata=in_payload(omit_default=True))
+    # The financial year it is for ("2025/26"), where one was given.
+    financial_year: str | None = field(default=None, metadata=in_payload(omit_default=True))
 
 
 @registered

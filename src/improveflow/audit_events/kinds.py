@@ -21,6 +21,9 @@ class EventKind(StrEnum):
     # A scrutiny plan's report date, and its committee's sign-off of an action
     REPORT_DATE_SET = "report_date_set"
     COMMITTEE_SIGNED_OFF = "committee_signed_off"
+    # A governance statement plan rolled over to next year, and each action it carried forward
+    PLAN_ROLLED_OVER = "plan_rolled_over"
+    ACTION_CARRIED_FORWARD = "action_carried_forward"
     # Approval requests, from asking to their end
     CHANGE_REQUESTED = "requested"
     REQUEST_DECIDED = "decision"

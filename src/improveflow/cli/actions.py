@@ -140,6 +140,8 @@ def action_show(ctx: typer.Context, action_id: int, as_json: JsonOption = False)
     ):
         if value is not None:
             out.print(f"{label}: {value}", markup=False)
+    for sentence in detail["provenance"]:
+        out.print(sentence, markup=False)
     out.print("\nHistory, oldest first:")
     for line in history.lines(action_history.history_of(context, action_id)):
         out.print(f"  {line}", markup=False)

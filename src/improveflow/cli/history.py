@@ -9,6 +9,7 @@ from improveflow.cli.wording import day, rag_label
 from improveflow.services.action_history import (
     Added,
     Ask,
+    CarriedForward,
     Changed,
     Decided,
     Escalated,
@@ -152,6 +153,12 @@ def sentence(entry: HistoryEntry) -> str:
         if entry.evidence:
             line += f". Its state comes from these words in its progress: “{entry.evidence}”"
         return line
+    if isinstance(entry, CarriedForward):
+        by = f", by {entry.by}" if entry.by else ""
+        return (
+            f"Carried forward from {entry.origin}{by}, as {entry.state}; its earlier history "
+            f"is under 'improveflow action show {entry.from_action_id}'"
+        )
     assert isinstance(entry, Added)
     return f"Action added to the plan{f' by {entry.by}' if entry.by else ''} as {entry.state}"
 

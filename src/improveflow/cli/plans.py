@@ -23,7 +23,7 @@ from improveflow.cli.import_options import column_mapping, date_reading
 from improveflow.cli.import_summary import show_import_report
 from improveflow.importers.people_file import read_people_file
 from improveflow.notify.render import humanise
-from improveflow.services import importing, milestones, plans, scrutiny
+from improveflow.services import importing, milestones, plans, rollover, scrutiny
 
 plan_app = sub_app("Improvement plans.")
 
@@ -34,7 +34,10 @@ def plan_create(
     ctx: typer.Context,
     title: str,
     kind: Annotated[
-        str, typer.Option(help="peer-challenge, service-plan, action-plan or scrutiny.")
+        str,
+        typer.Option(
+            help="peer-challenge, service-plan, action-plan, scrutiny or governance-statement."
+        ),
     ],
     organisation: Annotated[str | None, typer.Option(help="The council.")] = None,
     override: Annotated[
@@ -62,6 +65,13 @@ def plan_create(
         int | None,
         typer.Option(help="Months the executive has to respond to the report (2 unless set)."),
     ] = None,
+    year: Annotated[
+        str | None,
+        typer.Option(
+            help="The financial year the plan is for, e.g. 2025/26 (a governance statement "
+            "plan: the current one if not given)."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create an empty plan."""
@@ -80,6 +90,7 @@ def plan_create(
         challenge_date=as_date(challenge_date),
         report_date=as_date(report_date),
         response_months=response_months,
+        year=plans.financial_year(year) if year is not None else None,
     )
     if as_json:
         shown: dict[str, object] = {
@@ -87,12 +98,15 @@ def plan_create(
             "title": view.title,
             "kind": view.kind,
             "challenge_date": view.challenge_date,
+            "financial_year": view.financial_year,
         }
         if view.report_date is not None:
             shown |= {"report_date": view.report_date, "response_months": view.response_months}
         print_json(shown)
     else:
         out.print(f"Plan {view.id} created: {view.title}", markup=False)
+        if view.financial_year is not None:
+            out.print(f"It is for the financial year {_year_words(view.financial_year)}.")
         if view.challenge_date is not None or view.report_date is not None:
             show_milestones(milestones.list_milestones(context_of(ctx), view.id))
 
@@ -311,17 +325,133 @@ def plan_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(
             [
-                {"id": p.id, "title": p.title, "kind": p.kind, "organisation": p.organisation}
+                {
+                    "id": p.id,
+                    "title": p.title,
+                    "kind": p.kind,
+                    "organisation": p.organisation,
+                    "financial_year": p.financial_year,
+                    "rolled_over_to": p.rolled_over_to_id,
+                }
                 for p in rows
             ]
         )
         return
     table(
         "Plans",
-        ["id", "title", "kind", "organisation", "workflow"],
-        ((p.id, p.title, humanise(p.kind), p.organisation or "", p.workflow) for p in rows),
+        ["id", "title", "kind", "year", "organisation", "workflow"],
+        (
+            (
+                p.id,
+                p.title,
+                humanise(p.kind),
+                _year_cell(p),
+                p.organisation or "",
+                p.workflow,
+            )
+            for p in rows
+        ),
         empty="There are no plans yet: create one with 'improveflow plan create' or import one.",
     )
+
+
+def _year_cell(plan: plans.PlanView) -> str:
+    if plan.rolled_over_to_id is not None:
+        return f"{plan.financial_year or ''} (rolled over to plan {plan.rolled_over_to_id})".strip()
+    return plan.financial_year or ""
+
+
+def _year_words(label: str) -> str:
+    """'2025/26 (1 April 2025 to 31 March 2026)'."""
+    year = plans.financial_year(label)
+    return f"{label} ({year.start:%-d %B %Y} to {year.end:%-d %B %Y})"
+
+
+@plan_app.command("show")
+@reports_refusals
+def plan_show(
+    ctx: typer.Context,
+    plan_id: Annotated[int, typer.Argument(metavar="PLAN")],
+    as_json: JsonOption = False,
+) -> None:
+    """Show a plan: its kind, council, financial year and where it stands among the years."""
+    view, years = rollover.plan_and_years(context_of(ctx), plan_id)
+    if as_json:
+        print_json(
+            {
+                "id": view.id,
+                "title": view.title,
+                "kind": view.kind,
+                "organisation": view.organisation,
+                "workflow": view.workflow,
+                "challenge_date": view.challenge_date,
+                "financial_year": view.financial_year,
+                "rolled_over_to": view.rolled_over_to_id,
+                "rolled_over_from": years.rolled_over_from.plan_id
+                if years.rolled_over_from
+                else None,
+                "years": years.sentences,
+            }
+        )
+        return
+    out.print(f"[bold]Plan {view.id}[/bold]: {view.title}", markup=True)
+    for label, value in (
+        ("Kind", humanise(view.kind)),
+        ("Council", view.organisation),
+        ("Financial year", _year_words(view.financial_year) if view.financial_year else None),
+        ("Challenge ended", f"{view.challenge_date:%-d %B %Y}" if view.challenge_date else None),
+        ("Workflow", view.workflow),
+    ):
+        if value is not None:
+            out.print(f"{label}: {value}", markup=False)
+    for sentence in years.sentences:
+        out.print(sentence, markup=False)
+
+
+@plan_app.command("roll-over")
+@reports_refusals
+def plan_roll_over(
+    ctx: typer.Context,
+    plan_id: Annotated[int, typer.Argument(metavar="PLAN")],
+    by: Annotated[str, typer.Option(help="Your email address: an administrator of its council.")],
+    to_year: Annotated[
+        str | None,
+        typer.Option(help="The year to roll over to, e.g. 2026/27 (the next one by default)."),
+    ] = None,
+    title: Annotated[
+        str | None,
+        typer.Option(help="Next year's plan's title (last year's, with its year changed)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Roll a governance statement plan over to next year, carrying its unfinished actions."""
+    done = rollover.roll_over(
+        context_of(ctx),
+        plan_id,
+        by_email=by,
+        to_year=plans.financial_year(to_year) if to_year is not None else None,
+        title=title,
+    )
+    if as_json:
+        print_json(
+            {
+                "from_plan": done.from_plan_id,
+                "from_year": done.from_year,
+                "plan": done.plan.id,
+                "title": done.plan.title,
+                "financial_year": done.plan.financial_year,
+                "carried": done.carried,
+                "carried_deferred": done.carried_deferred,
+                "left": done.left,
+            }
+        )
+        return
+    out.print(
+        f"Plan {done.from_plan_id} rolled over to plan {done.plan.id}: {done.plan.title} "
+        f"({done.plan.financial_year}).",
+        markup=False,
+    )
+    out.print(rollover.carried_words(done), markup=False)
 
 
 # actions ----------------------------------------------------------------------------------------

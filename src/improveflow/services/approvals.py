@@ -16,7 +16,7 @@ from sqlmodel import Session
 from improveflow import audit, exceptions
 from improveflow import audit_events as recorded
 from improveflow.models import RequestStatus
-from improveflow.services import changes
+from improveflow.services import changes, rollover
 from improveflow.services.authority import (
     describe,
     refuse_action_out_of_reach,
@@ -106,6 +106,7 @@ def _request_change(
 ) -> ChangeResult:
     person = people.actor_by_email(session, by_email)
     refuse_action_out_of_reach(session, person.id, action_id)
+    rollover.refuse_if_carried_on(session, action_id)
     action = changes.action_for(ctx, session, action_id, trigger)
     engine = ctx.workflows.engine(action.workflow)
     transition = engine.workflow.transition(trigger)

@@ -8,7 +8,7 @@ change that set it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -82,48 +82,63 @@ def _rebaselined(original: date | None, target: date | None, changes: _Changes |
     return int(before is not None and before != original)
 
 
-def date_ledger(
-    session: Session, action_id: int, target: date | None, original: date | None
-) -> str:
-    """One action's date ledger: 'first due 31 July 2014; re-dated twice'."""
-    changes = _changes(plan_table.approved_changes(session, [action_id])).get(action_id)
+@dataclass(frozen=True)
+class LedgerSource:
+    """What an action's date ledger is counted from: its dates, and the ledger it brought
+    when it was carried forward from last year's plan (its first date, earlier re-datings)."""
+
+    target: date | None
+    original: date | None = None
+    carried_first: date | None = None
+    carried_changes: int = 0
+
+
+def _first_and_count(source: LedgerSource, changes: _Changes | None) -> tuple[date | None, int]:
+    """The action's first target date and how many times it has been re-dated, in all."""
     first: date | None
-    if original is not None:
-        first = original
+    if source.carried_first is not None:
+        first = source.carried_first  # set in an earlier year, before anything here
+    elif source.original is not None:
+        first = source.original  # the plan's own first date comes before any change
     elif changes is not None and changes.changed_target:
         first = changes.first_target
     else:
-        first = target
-    count = (changes.target_changes if changes else 0) + _rebaselined(original, target, changes)
-    return ledger_line(first, count)
+        first = source.target
+    count = (changes.target_changes if changes else 0) + source.carried_changes
+    return first, count + _rebaselined(source.original, source.target, changes)
+
+
+def date_ledger(session: Session, action_id: int, source: LedgerSource) -> str:
+    """One action's date ledger: 'first due 31 July 2014; re-dated twice'."""
+    return ledger_line(*ledgers(session, {action_id: source})[action_id])
+
+
+def ledgers(
+    session: Session, sources: Mapping[int, LedgerSource]
+) -> dict[int, tuple[date | None, int]]:
+    """Each action's first target date and how often it was re-dated (a page of actions)."""
+    found = _changes(plan_table.approved_changes(session, list(sources)))
+    return {
+        action_id: _first_and_count(source, found.get(action_id))
+        for action_id, source in sources.items()
+    }
 
 
 def _export_row(
     row: TableRow, changes: _Changes | None, sign_off: SignOffRow | None = None
 ) -> ExportRow:
+    source = LedgerSource(
+        row.target_date, row.original_target_date, row.carried_first, row.carried_changes
+    )
+    first, count = _first_and_count(source, changes)
     if changes is None:
-        return ExportRow(
-            row,
-            row.original_target_date or row.target_date,
-            None,
-            None,
-            target_changes=_rebaselined(row.original_target_date, row.target_date, None),
-            sign_off=sign_off,
-        )
-    first: date | None
-    if row.original_target_date is not None:
-        first = row.original_target_date  # the plan's own first date comes before any change
-    elif changes.changed_target:
-        first = changes.first_target
-    else:
-        first = row.target_date
+        return ExportRow(row, first, None, None, target_changes=count, sign_off=sign_off)
     return ExportRow(
         row,
         original_target_date=first,
         target_reason=changes.target_reason if changes.target == row.target_date else None,
         state_reason=changes.state_reason if changes.state == row.state else None,
-        target_changes=changes.target_changes
-        + _rebaselined(row.original_target_date, row.target_date, changes),
+        target_changes=count,
         sign_off=sign_off,
     )
 

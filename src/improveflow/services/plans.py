@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from improveflow import audit, exceptions
 from improveflow import audit_events as recorded
+from improveflow.calendar import FinancialYear, as_london
 from improveflow.models import Action, Objective, Plan, PlanKind, Theme
 from improveflow.services import milestones, scrutiny
 from improveflow.services.context import Context
@@ -28,6 +29,16 @@ def plan_kind(text: str) -> PlanKind:
         raise exceptions.InvalidValue(f"'{text}' is not a kind of plan (known: {known})") from None
 
 
+def financial_year(text: str) -> FinancialYear:
+    """Accept '2025/26', '2025-26', '2025/2026' or '2025-2026'."""
+    try:
+        return FinancialYear.parse(text)
+    except ValueError:
+        raise exceptions.InvalidValue(
+            f"'{text}' is not a financial year: give it as 2025/26 (April 2025 to March 2026)"
+        ) from None
+
+
 @dataclass(frozen=True)
 class PlanView:
     id: int
@@ -39,9 +50,11 @@ class PlanView:
     challenge_date: date | None = None
     report_date: date | None = None  # a scrutiny plan's, with its response period
     response_months: int | None = None
+    financial_year: str | None = None  # "2025/26"
+    rolled_over_to_id: int | None = None  # next year's plan, once rolled over
 
 
-def _view(plan: Plan) -> PlanView:
+def plan_view(plan: Plan) -> PlanView:
     assert plan.id is not None
     return PlanView(
         id=plan.id,
@@ -53,6 +66,8 @@ def _view(plan: Plan) -> PlanView:
         challenge_date=plan.challenge_date,
         report_date=plan.report_date,
         response_months=plan.response_months,
+        financial_year=plan.financial_year,
+        rolled_over_to_id=plan.rolled_over_to_id,
     )
 
 
@@ -68,6 +83,7 @@ def create_plan(
     challenge_date: date | None = None,
     report_date: date | None = None,
     response_months: int | None = None,
+    year: FinancialYear | None = None,
 ) -> PlanView:
     definition = ctx.workflows.workflow(workflow)
     overrides = approval_overrides or {}
@@ -86,6 +102,9 @@ def create_plan(
             "A response period counts from the scrutiny report's date: give --report-date too"
         )
     now = ctx.clock.now()
+    if kind is PlanKind.GOVERNANCE_STATEMENT and year is None:
+        # An annual governance statement is for a financial year: the current one unless told.
+        year = FinancialYear.containing(as_london(now).date())
     with ctx.database.writing() as session:
         organisation = organisation_for_new_plan(session, organisation, title.strip())
         plan = plan_store.add_plan(
@@ -97,13 +116,18 @@ def create_plan(
                 source=source,
                 workflow=workflow,
                 approval_overrides=overrides,
+                financial_year=year.label if year else None,
                 created_at=now,
             ),
         )
         assert plan.id is not None
         # A plan made here has always been logged without its source.
         created = recorded.PlanCreated(
-            plan_id=plan.id, title=plan.title, plan_kind=kind, organisation=organisation
+            plan_id=plan.id,
+            title=plan.title,
+            plan_kind=kind,
+            organisation=organisation,
+            financial_year=plan.financial_year,
         )
         audit.record(session, created, at=now)
         if report_date is not None:
@@ -112,14 +136,14 @@ def create_plan(
             )
             session.refresh(plan)
         if challenge_date is None:
-            return _view(plan)
+            return plan_view(plan)
         milestones.schedule_in(session, plan, challenge_date, actor_id=None, now=now)
-        return replace(_view(plan), challenge_date=challenge_date)
+        return replace(plan_view(plan), challenge_date=challenge_date)
 
 
 def list_plans(ctx: Context) -> list[PlanView]:
     with ctx.database.reading() as session:
-        return [_view(plan) for plan in plan_store.all_plans(session)]
+        return [plan_view(plan) for plan in plan_store.all_plans(session)]
 
 
 def find_or_add_theme(session: Session, plan_id: int, title: str) -> Theme:

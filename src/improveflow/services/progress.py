@@ -13,7 +13,7 @@ from sqlmodel import Session
 from improveflow import audit, exceptions
 from improveflow import audit_events as recorded
 from improveflow.models import Action, Rag
-from improveflow.services import escalations
+from improveflow.services import escalations, rollover
 from improveflow.services.authority import describe, refuse_action_out_of_reach, standing
 from improveflow.services.context import Context
 from improveflow.stores import actions, people, plans
@@ -73,6 +73,7 @@ def add_progress(
     text = checked_text(text)
     person = people.actor_by_email(session, by_email)
     refuse_action_out_of_reach(session, person.id, action_id)
+    rollover.refuse_if_carried_on(session, action_id)
     action = actions.action_by_id(session, action_id)
     if not standing(person, action.owner_id) & MAY_RECORD_PROGRESS:
         raise exceptions.NotAllowedToRequest(

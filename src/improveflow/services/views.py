@@ -10,8 +10,9 @@ from sqlmodel import Session
 
 from improveflow import audit_events
 from improveflow.audit_events import AuditRecord, RequestDecided, Unrecognised
+from improveflow.services import rollover
 from improveflow.services.context import Context
-from improveflow.services.plan_export import date_ledger
+from improveflow.services.plan_export import LedgerSource, date_ledger
 from improveflow.services.scrutiny import sign_off_words
 from improveflow.stores import actions, listings, people, requests, sign_offs
 from improveflow.stores.listings import ListedAction
@@ -99,7 +100,14 @@ def action_detail(ctx: Context, action_id: int, *, raw_history: bool = True) -> 
         listed = listings.listed_action(session, action_id)
         detail = _action_summary(listed)
         detail["date_ledger"] = date_ledger(
-            session, action_id, listed.target_date, listed.original_target_date
+            session,
+            action_id,
+            LedgerSource(
+                listed.target_date,
+                listed.original_target_date,
+                listed.carried_first,
+                listed.carried_changes,
+            ),
         )
         latest = actions.latest_progress(session, action_id)
         detail["latest_progress"] = latest.text if latest else None
@@ -116,9 +124,19 @@ def action_detail(ctx: Context, action_id: int, *, raw_history: bool = True) -> 
             if signed
             else None
         )
+        years = rollover.provenance_in(session, action_id)
+        detail["carried_from"] = _year_link(years.carried_from)
+        detail["carried_to"] = _year_link(years.carried_to)
+        detail["provenance"] = years.sentences
         if raw_history:
             detail["history"] = history(session, action_id)
         return detail
+
+
+def _year_link(link: rollover.YearLinkView | None) -> dict[str, Any] | None:
+    if link is None:
+        return None
+    return {"action_id": link.action_id, "plan_id": link.plan_id, "words": link.words}
 
 
 def history(session: Session, action_id: int) -> list[dict[str, Any]]:

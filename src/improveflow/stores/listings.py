@@ -65,6 +65,9 @@ class ListedAction:
     source: str | None
     version: int
     original_target_date: date | None = None  # the first target, when the plan revised it
+    # The date ledger an action carried forward from last year's plan brought with it.
+    carried_first: date | None = None
+    carried_changes: int = 0
 
 
 _ACTIONS: sa.Select[Any] = (
@@ -92,6 +95,8 @@ _ACTIONS: sa.Select[Any] = (
         _action.c.source,
         _action.c.version,
         _action.c.original_target_date,
+        _action.c.carried_first_target,
+        _action.c.carried_date_changes,
     )
     .select_from(
         _action.join(_plan, _plan.c.id == _action.c.plan_id)

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from improveflow.models import Action, ApprovalRequest, Plan, RequestStatus
+from improveflow.stores.rollover import NOT_CARRIED_ON
 from improveflow.stores.tables import table_of
 from improveflow.stores.visibility import visible_to
 
@@ -70,7 +71,9 @@ def owned_actions(
     session: Session, owner_ids: list[int], organisation: str | None
 ) -> list[OwnedAction]:
     """Every action these people own in plans a person of `organisation` may see, any state."""
-    query = _OWNED.where(_action.c.owner_id.in_(owner_ids), visible_to(organisation))
+    query = _OWNED.where(
+        _action.c.owner_id.in_(owner_ids), visible_to(organisation), NOT_CARRIED_ON
+    )
     return [_owned(row) for row in session.connection().execute(query)]
 
 
@@ -105,6 +108,6 @@ def states_owned(
     caller asking whether any is still open stops at the first, before the scan ends.
     """
     query = _STATES_OWNED.where(
-        _action.c.owner_id.in_(owner_ids), visible_to(organisation)
+        _action.c.owner_id.in_(owner_ids), visible_to(organisation), NOT_CARRIED_ON
     ).distinct()
     yield from session.connection().execute(query)

@@ -23,6 +23,7 @@ class PlanHeader:
     organisation: str | None
     workflow: str
     approval_overrides: dict[str, str]
+    financial_year: str | None = None  # "2025/26", for a plan of one year
     actions: int = 0
 
 
@@ -33,6 +34,7 @@ _PLAN_COLUMNS = (
     _plan.c.organisation,
     _plan.c.workflow,
     _plan.c.approval_overrides,
+    _plan.c.financial_year,
 )
 _ACTION_COUNTS = (
     sa.select(_action.c.plan_id, sa.func.count().label("n")).group_by(_action.c.plan_id).subquery()

@@ -82,6 +82,9 @@ class TableRow:
     original_target_date: date | None = None  # the first target, when the plan revised it
     priority: str | None = None  # as written: "High", "Urgent"
     status_text: str | None = None  # as written: "Implemented", "Not started"
+    # The date ledger an action carried forward from last year's plan brought with it.
+    carried_first: date | None = None
+    carried_changes: int = 0
     progress: ProgressItem | None = None
 
 
@@ -103,6 +106,8 @@ _TABLE = (
         _action.c.original_target_date,
         _action.c.priority,
         _action.c.status_text,
+        _action.c.carried_first_target,
+        _action.c.carried_date_changes,
     )
     .select_from(
         _action.join(_objective, _objective.c.id == _action.c.objective_id)

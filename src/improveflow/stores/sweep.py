@@ -26,6 +26,7 @@ from improveflow.models import (
     RequestStatus,
 )
 from improveflow.stores.people import people_of
+from improveflow.stores.rollover import NOT_CARRIED_ON
 from improveflow.stores.tables import table_of
 
 _ACTION = table_of(Action)
@@ -122,7 +123,7 @@ def _read_of(
     # in id order instead of the range. The rows are few by construction (only what is due),
     # so holding them is cheap, and it leaves the sweep free to write as it goes. With one
     # workflow (the usual case) no workflow filter confuses the planner.
-    every_plan = sa.select(*columns).where(condition, _IN_STATES)
+    every_plan = sa.select(*columns).where(condition, _IN_STATES, NOT_CARRIED_ON)
     return _Read(every_plan, every_plan.where(_IN_WORKFLOW))
 
 

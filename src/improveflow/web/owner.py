@@ -108,6 +108,7 @@ def _view(web: WebState, viewer: Viewer, action_id: int) -> dict[str, Any]:
         detail["state"] in workflow.reminders.states or detail["state"] == workflow.initial
     )
     asked_date = pending.new_target_date if pending else None
+    carried_on = detail["carried_to"] is not None
     return {
         "action": detail,
         "plan": plan,
@@ -119,8 +120,9 @@ def _view(web: WebState, viewer: Viewer, action_id: int) -> dict[str, Any]:
         "pending": pending,
         "pending_label": workflow.transition(pending.transition).label if pending else "",
         "asked_date_note": not_a_working_day(calendar, asked_date) if asked_date else None,
-        "changes": [] if pending else changes,
-        "may_update": bool(kinds & progress.MAY_RECORD_PROGRESS),
+        # Carried forward to next year's plan: news and changes go on the action there.
+        "changes": [] if pending or carried_on else changes,
+        "may_update": bool(kinds & progress.MAY_RECORD_PROGRESS) and not carried_on,
         "target": target,
         "target_note": not_a_working_day(calendar, target) if target else None,
         "counting": counting,

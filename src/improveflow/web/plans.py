@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from improveflow.services import dashboard, views
+from improveflow.services import dashboard, rollover, views
 from improveflow.services.sessions import Viewer
 from improveflow.web.auth import may_see_dashboards
 from improveflow.web.pages import page, redirect
@@ -87,6 +87,7 @@ def plan_page(
             "page_number": page_number,
             "has_next": len(rows) > PLAN_PAGE,
             "dashboards": may_see_dashboards(viewer),
+            "years": rollover.plan_years(web.ctx, plan.id),
         },
         viewer=viewer,
     )

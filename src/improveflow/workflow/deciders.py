@@ -19,12 +19,14 @@ KIND_PLURALS = {
     "service_plan": "service plans",
     "action_plan": "action plans",
     "scrutiny": "scrutiny plans",
+    "governance_statement": "governance statement plans",
 }
 KIND_SINGULARS = {
     "peer_challenge": "a peer-challenge plan",
     "service_plan": "a service plan",
     "action_plan": "an action plan",
     "scrutiny": "a scrutiny plan",
+    "governance_statement": "a governance statement plan",
 }
 
 # Where a decider comes from, most general first.

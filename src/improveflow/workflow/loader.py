@@ -23,7 +23,13 @@ _TRANSITION_KEYS = {
     "requires_reason", "requires_new_target",
 }  # fmt: skip
 _TOP = "(top level)"
-PLAN_KINDS = ("peer_challenge", "service_plan", "action_plan", "scrutiny")
+PLAN_KINDS = (
+    "peer_challenge",
+    "service_plan",
+    "action_plan",
+    "scrutiny",
+    "governance_statement",
+)
 RAGS = ("green", "amber", "red")
 
 

@@ -11,6 +11,7 @@ from improveflow.services.action_history.building import build_history
 from improveflow.services.action_history.entries import (
     Added,
     Ask,
+    CarriedForward,
     Changed,
     Decided,
     Escalated,
@@ -26,13 +27,16 @@ from improveflow.services.action_history.entries import (
     Waiting,
 )
 from improveflow.services.context import Context
+from improveflow.services.rollover import year_words
 from improveflow.stores import actions, people, plans
 from improveflow.stores import audit as audit_store
+from improveflow.stores import rollover as rollover_store
 from improveflow.workflow.working_days import calendar_of
 
 __all__ = [
     "Added",
     "Ask",
+    "CarriedForward",
     "Changed",
     "Decided",
     "Escalated",
@@ -56,10 +60,12 @@ def history_of(ctx: Context, action_id: int) -> list[HistoryEntry]:
         action = actions.action_by_id(session, action_id)
         workflow = ctx.workflows.workflow(plans.plan_by_id(session, action.plan_id).workflow)
         rows = audit_store.events_of_action(session, action_id)
+        earlier = rollover_store.carried_from(session, action_id)
         return build_history(
             [audit_events.from_row(row) for row in rows],
             workflow=workflow,
             calendar=calendar_of(workflow),
             names=people.names_by_id(session, (row.actor_id for row in rows)),
             target_now=action.target_date,
+            origins={earlier.action_id: year_words(earlier)} if earlier else {},
         )

@@ -19,6 +19,7 @@ from improveflow.models import RequestStatus, Verdict
 from improveflow.services.action_history.entries import (
     Added,
     Ask,
+    CarriedForward,
     Changed,
     Decided,
     Escalated,
@@ -44,6 +45,8 @@ _CLOSINGS = {
 }
 # What tells us the owner (or the plan's file) gave news of the action.
 _NEWS = (recorded.ActionCreated, recorded.ActionImported, recorded.ProgressRecorded)
+# Where an action carried forward came from, when its origin is no longer known by name.
+_UNKNOWN_ORIGIN = "last year's plan"
 
 
 @dataclass
@@ -65,10 +68,12 @@ class _Builder:
         workflow: Workflow,
         calendar: WorkingCalendar,
         names: Mapping[int, str],
+        origins: Mapping[int, str],
     ) -> None:
         self.workflow = workflow
         self.calendar = calendar
         self.names = names
+        self.origins = origins
         self.entries: list[tuple[int, HistoryEntry]] = []
         self.requests: dict[int, _Request] = {}
         # Escalations closed, not yet placed: the next event says whether a change closed them.
@@ -102,6 +107,10 @@ class _Builder:
             case recorded.ActionImported():
                 state = self.state(event.state)
                 self._keep(logged, Imported(at, event.source, state, event.evidence or None))
+            case recorded.ActionCarriedForward():
+                origin = self.origins.get(event.from_action_id, _UNKNOWN_ORIGIN)
+                by, state = self.name(event.actor_id), self.state(event.state)
+                self._keep(logged, CarriedForward(at, by, state, event.from_action_id, origin))
             case recorded.ProgressRecorded():
                 source = event.source if event.imported else None
                 by = self.name(event.actor_id)
@@ -247,11 +256,13 @@ def build_history(
     calendar: WorkingCalendar,
     names: Mapping[int, str],
     target_now: date | None,
+    origins: Mapping[int, str] | None = None,
 ) -> list[HistoryEntry]:
     """The history of one action, newest first, from its audit events in order.
 
     `target_now` is the action's target date today: walking back through the changes of date
-    gives the target in force when each escalation was raised.
+    gives the target in force when each escalation was raised. `origins` names, by id, the
+    action of last year's plan it was carried forward from.
     """
     targets: dict[int, date | None] = {}
     target = target_now
@@ -260,7 +271,7 @@ def build_history(
         event = logged.event
         if isinstance(event, recorded.TransitionApplied) and event.target_date is not None:
             target = event.target_date.before
-    builder = _Builder(workflow, calendar, names)
+    builder = _Builder(workflow, calendar, names, origins or {})
     for logged in events:
         builder.add(logged, targets[logged.seq])
     return builder.finish()

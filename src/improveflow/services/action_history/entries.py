@@ -85,6 +85,19 @@ class Imported:
 
 
 @dataclass(frozen=True)
+class CarriedForward:
+    """The action was carried forward from last year's plan: its earlier history stays with
+    the action it continues (`from_action_id`), named in `origin`."""
+
+    at: datetime
+    by: str | None
+    state: str
+    from_action_id: int
+    origin: str  # "Annual Governance Statement 2025/26, action 17"
+    kind: ClassVar[str] = "carried_forward"
+
+
+@dataclass(frozen=True)
 class ProgressRecorded:
     at: datetime
     by: str | None
@@ -190,6 +203,7 @@ class SignedOff:
 HistoryEntry = (
     Added
     | Imported
+    | CarriedForward
     | ProgressRecorded
     | Changed
     | Waiting
