@@ -7,6 +7,7 @@ from __future__ import annotations
 import multiprocessing
 from datetime import date, timedelta
 from multiprocessing.synchronize import Barrier
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from improveflow.models import Action, Plan, PlanKind, Rag, Verdict
 from improveflow.services import (
     action_history,
     approvals,
+    importing,
     my_actions,
     people,
     plans,
@@ -513,3 +515,31 @@ def test_two_roll_overs_at_the_same_moment_make_one_next_year(
     assert _plan_row(ctx, year_end["plan"]).rolled_over_to_id == made[0].id
     assert len(list(views.action_rows(ctx, plan_id=made[0].id))) == 3
     assert sum(isinstance(event, PlanRolledOver) for event in _events(ctx)) == 1
+
+
+def test_last_years_plan_takes_no_new_actions_once_rolled_over(
+    ctx: Context, year_end: dict[str, int], tmp_path: Path
+) -> None:
+    """An action added to, or a file imported into, a plan already rolled over is refused,
+    naming next year's plan: it would be neither reported nor carried."""
+    done = rollover.roll_over(ctx, year_end["plan"], by_email=ADMIN)
+    before = len(_events(ctx))
+    refusal = (
+        f"Plan {year_end['plan']} ({TITLE}) was rolled over to plan {done.plan.id} on Wednesday "
+        f"4 June 2014: add its actions to plan {done.plan.id}, which carries this year's work on"
+    )
+    with pytest.raises(exceptions.Refused) as added:
+        _action(ctx, year_end["plan"], "Publish the fraud policy")
+    assert str(added.value) == refusal
+    source = tmp_path / "ags.csv"
+    source.write_text(
+        f"{TITLE},,,\nTheme,Action,Lead,Target Date\n"
+        "Fraud,Publish the fraud policy,Head of Procurement,31/03/2015\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(exceptions.Refused) as imported:
+        importing.import_plan_files(
+            ctx, [source], importing.ImportOptions(organisation=NORTHSHIRE.name)
+        )
+    assert str(imported.value) == refusal
+    assert len(_events(ctx)) == before

@@ -16,6 +16,7 @@ from improveflow.services.context import Context
 from improveflow.services.organisations import organisation_for_new_plan
 from improveflow.stores import people as people_store
 from improveflow.stores import plans as plan_store
+from improveflow.templating import long_date
 from improveflow.workflow.registry import DEFAULT_WORKFLOW
 
 
@@ -179,6 +180,18 @@ class NewAction:
     timescale_raw: str | None = None
 
 
+def refuse_if_rolled_over(plan: Plan) -> None:
+    """A plan rolled over to next year takes no new actions: next year's plan carries its work
+    on, and an action added here would never be reported or carried."""
+    if plan.rolled_over_to_id is None:
+        return
+    when = f" on {long_date(as_london(plan.rolled_over_at).date())}" if plan.rolled_over_at else ""
+    raise exceptions.Refused(
+        f"Plan {plan.id} ({plan.title}) was rolled over to plan {plan.rolled_over_to_id}{when}: "
+        f"add its actions to plan {plan.rolled_over_to_id}, which carries this year's work on"
+    )
+
+
 def add_action(ctx: Context, new: NewAction, *, by_email: str | None = None) -> int:
     """Add an action to a plan in the workflow's initial state; returns its id."""
     if not new.description.strip():
@@ -193,6 +206,7 @@ def add_action(ctx: Context, new: NewAction, *, by_email: str | None = None) -> 
     with ctx.database.writing() as session:
         plan = plan_store.plan_by_id(session, new.plan_id)
         assert plan.id is not None
+        refuse_if_rolled_over(plan)
         owner = people_store.person_by_email(session, new.owner_email) if new.owner_email else None
         actor = people_store.person_by_email(session, by_email) if by_email else None
         theme = find_or_add_theme(session, plan.id, new.theme)

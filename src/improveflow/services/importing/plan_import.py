@@ -37,6 +37,7 @@ from improveflow.services.import_mapping import (
 from improveflow.services.import_report import ImportReport, PlanImportReport
 from improveflow.services.importing.writer import PlanWriter
 from improveflow.services.organisations import organisation_for_new_plan
+from improveflow.services.plans import refuse_if_rolled_over
 from improveflow.stores import imports as import_store
 from improveflow.stores import plans as plan_store
 from improveflow.workflow.registry import DEFAULT_WORKFLOW
@@ -216,7 +217,9 @@ def _import_plan(
             source=plan.source,
         )
         audit.record(session, created_event, at=now)
-    elif options.kind and plan.kind != options.kind.value:
+    else:
+        refuse_if_rolled_over(plan)
+    if not created and options.kind and plan.kind != options.kind.value:
         raise exceptions.InvalidValue(
             f"Plan '{title}' already exists as a {plan.kind.replace('_', ' ')} plan, "
             f"not {options.kind.value.replace('_', ' ')}"
