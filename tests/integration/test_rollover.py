@@ -24,12 +24,15 @@ from improveflow.services import (
     importing,
     my_actions,
     people,
+    plan_export,
     plans,
     progress,
+    reports,
     rollover,
     views,
 )
 from improveflow.services.context import Context
+from improveflow.services.dashboard import TableFilter
 from improveflow.stores import audit as audit_store
 from improveflow.stores import people as people_store
 from improveflow.stores import rollover as rollover_store
@@ -543,3 +546,39 @@ def test_last_years_plan_takes_no_new_actions_once_rolled_over(
         )
     assert str(imported.value) == refusal
     assert len(_events(ctx)) == before
+
+
+def test_last_years_report_and_export_say_where_each_action_went(
+    ctx: Context, year_end: dict[str, int]
+) -> None:
+    """Last year's committee report and its export name, for each action carried, next
+    year's plan and action; the complete one, which stayed, names none."""
+    done = rollover.roll_over(ctx, year_end["plan"], by_email=ADMIN)
+    carried_ids = [row["id"] for row in views.action_rows(ctx, plan_id=done.plan.id)]
+    went = "Carried forward to Annual Governance Statement 2014/15: action plan, action"
+    named = went.removeprefix("Carried forward to ")
+    exported = {
+        item.row.id: item.carried_to.words if item.carried_to else None
+        for item in plan_export.export_rows(ctx, year_end["plan"], TableFilter())
+    }
+    assert exported == {
+        year_end["redated"]: f"{named} {carried_ids[0]} (AGS 1)",
+        year_end["done"]: None,
+        year_end["deferred"]: f"{named} {carried_ids[1]}",
+        year_end["drafted"]: f"{named} {carried_ids[2]}",
+    }
+    report = reports.make_report(ctx, year_end["plan"])
+    lines = {
+        action.id: action.carried_to
+        for theme in report.themes
+        for objective in theme.objectives
+        for action in objective.actions
+    }
+    assert lines == {
+        year_end["redated"]: f"{went} {carried_ids[0]} (AGS 1)",
+        year_end["done"]: "",
+        year_end["deferred"]: f"{went} {carried_ids[1]}",
+        year_end["drafted"]: f"{went} {carried_ids[2]}",
+    }
+    page = reports.render(report, reports.ReportFormat.HTML).decode()
+    assert f"<br>{went} {carried_ids[0]} (AGS 1)</td>" in page

@@ -252,7 +252,7 @@ def _plan(document: DocumentObject, report: Report) -> None:
                         _day(a.first_target),
                         _day(a.target) or a.timescale,
                         a.ledger,
-                        f"{a.state}\n{a.signed_off}" if a.signed_off else a.state,
+                        "\n".join(filter(None, (a.state, a.signed_off, a.carried_to))),
                         _rag(a),
                         f"{a.progress} ({short_date(a.progress_date)})" if a.progress else "",
                     )

@@ -46,6 +46,9 @@ class ActionLine(_Frozen):
     # A scrutiny plan's: "Signed off by committee on 14 October 2026 (minute 45/26)"; "" when
     # not signed off (and in a report made before sign-offs were kept).
     signed_off: str = ""
+    # Once its plan is rolled over: "Carried forward to Annual Governance Statement 2026/27,
+    # action 12"; "" when not (and in a report made before roll-overs were kept).
+    carried_to: str = ""
 
 
 class ExceptionLine(_Frozen):

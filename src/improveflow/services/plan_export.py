@@ -20,8 +20,10 @@ from improveflow.reports.ledger import ledger_line
 from improveflow.services.context import Context
 from improveflow.services.dashboard import TableFilter, TableRow, table_pages
 from improveflow.stores import plan_table
+from improveflow.stores import rollover as rollover_store
 from improveflow.stores import sign_offs as sign_off_store
 from improveflow.stores.audit import StoredEvent
+from improveflow.stores.rollover import YearLink
 from improveflow.stores.sign_offs import SignOffRow
 
 
@@ -36,6 +38,8 @@ class ExportRow:
     target_changes: int = 0
     # A scrutiny plan's: when its committee signed the action off as implemented.
     sign_off: SignOffRow | None = None
+    # A governance statement's, once rolled over: the action next year's plan carries on.
+    carried_to: YearLink | None = None
 
     @property
     def ledger(self) -> str:
@@ -125,14 +129,19 @@ def ledgers(
 
 
 def _export_row(
-    row: TableRow, changes: _Changes | None, sign_off: SignOffRow | None = None
+    row: TableRow,
+    changes: _Changes | None,
+    sign_off: SignOffRow | None = None,
+    carried_to: YearLink | None = None,
 ) -> ExportRow:
     source = LedgerSource(
         row.target_date, row.original_target_date, row.carried_first, row.carried_changes
     )
     first, count = _first_and_count(source, changes)
     if changes is None:
-        return ExportRow(row, first, None, None, target_changes=count, sign_off=sign_off)
+        return ExportRow(
+            row, first, None, None, target_changes=count, sign_off=sign_off, carried_to=carried_to
+        )
     return ExportRow(
         row,
         original_target_date=first,
@@ -140,6 +149,7 @@ def _export_row(
         state_reason=changes.state_reason if changes.state == row.state else None,
         target_changes=count,
         sign_off=sign_off,
+        carried_to=carried_to,
     )
 
 
@@ -150,8 +160,9 @@ def rows_in(session: Session, plan_id: int, page_size: int = 500) -> Iterator[Ex
         ids = [row.id for row in rows]
         changes = _changes(plan_table.approved_changes(session, ids))
         signed = sign_off_store.sign_offs_of(session, ids)
+        carried = rollover_store.carried_to_each(session, ids)
         for row in rows:
-            yield _export_row(row, changes.get(row.id), signed.get(row.id))
+            yield _export_row(row, changes.get(row.id), signed.get(row.id), carried.get(row.id))
         after = rows[-1].id
 
 
@@ -162,6 +173,7 @@ def export_rows(ctx: Context, plan_id: int, filters: TableFilter) -> Iterator[Ex
         with ctx.database.reading() as session:
             approved = plan_table.approved_changes(session, ids)
             signed = sign_off_store.sign_offs_of(session, ids)
+            carried = rollover_store.carried_to_each(session, ids)
         changes = _changes(approved)
         for row in rows:
-            yield _export_row(row, changes.get(row.id), signed.get(row.id))
+            yield _export_row(row, changes.get(row.id), signed.get(row.id), carried.get(row.id))

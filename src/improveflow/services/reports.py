@@ -76,6 +76,7 @@ def _line(item: ExportRow, states: dict[str, str], today: date) -> ActionLine:
         signed_off=committee_words(item.sign_off.signed_off_on, item.sign_off.minute)
         if item.sign_off
         else "",
+        carried_to=f"Carried forward to {item.carried_to.words}" if item.carried_to else "",
     )
 
 

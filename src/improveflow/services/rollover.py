@@ -327,11 +327,7 @@ def refuse_if_carried_on(session: Session, action_id: int) -> None:
 def year_words(link: YearLink) -> str:
     """'Annual Governance Statement 2025/26, action 17 (AGS 3)': the plan, its year (unless
     its title already says it) and the action."""
-    plan = link.plan_title
-    if link.financial_year and link.financial_year not in plan:
-        plan += f" {link.financial_year}"
-    reference = f" ({link.reference})" if link.reference else ""
-    return f"{plan}, action {link.action_id}{reference}"
+    return link.words
 
 
 @dataclass(frozen=True)

@@ -255,6 +255,16 @@ class YearLink(NamedTuple):
     plan_title: str
     financial_year: str | None
 
+    @property
+    def words(self) -> str:
+        """'Annual Governance Statement 2025/26, action 17 (AGS 3)': the plan, its year
+        (unless its title already says it) and the action."""
+        plan = self.plan_title
+        if self.financial_year and self.financial_year not in plan:
+            plan += f" {self.financial_year}"
+        reference = f" ({self.reference})" if self.reference else ""
+        return f"{plan}, action {self.action_id}{reference}"
+
 
 def _year_link(on: sa.ColumnElement[bool]) -> sa.Select[Any]:
     return (
@@ -284,6 +294,18 @@ def carried_to(session: Session, action_id: int) -> YearLink | None:
     query = _year_link(_ACTION.c.carried_from_id == action_id).order_by(_ACTION.c.id)
     row = session.connection().execute(query).first()
     return YearLink._make(row) if row else None
+
+
+def carried_to_each(session: Session, action_ids: Collection[int]) -> dict[int, YearLink]:
+    """For each of `action_ids` carried forward, the action of next year's plan it went to."""
+    if not action_ids:
+        return {}
+    query = (
+        _year_link(_ACTION.c.carried_from_id.in_(list(action_ids)))
+        .add_columns(_ACTION.c.carried_from_id)
+        .order_by(_ACTION.c.id.desc())  # the first carried wins, as `carried_to` answers
+    )
+    return {row[-1]: YearLink._make(row[:-1]) for row in session.connection().execute(query)}
 
 
 class RollOver(NamedTuple):

@@ -95,6 +95,12 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "Committee minute", 14, _text(lambda item: item.sign_off.minute if item.sign_off else None)
     ),
+    # A governance statement's action carried on in next year's plan, once rolled over.
+    Column(
+        "Carried forward to",
+        30,
+        _text(lambda item: item.carried_to.words if item.carried_to else None),
+    ),
 )
 HEADERS = tuple(column.header for column in COLUMNS)
 
