@@ -39,8 +39,9 @@ class PlanKind(StrEnum):
     PEER_CHALLENGE = "peer_challenge"
     SERVICE_PLAN = "service_plan"
     ACTION_PLAN = "action_plan"
-    # A scrutiny committee's recommendations to the executive: its report date starts the
-    # executive's response period, and the committee signs items off as implemented.
+    # A scrutiny committee's recommendations to the executive: the day the executive received
+    # its report begins the executive's response period, and the committee signs items off as
+    # implemented.
     SCRUTINY = "scrutiny"
     # An annual governance statement's action plan: one per financial year, rolled over to the
     # next with its unfinished actions.
@@ -153,8 +154,8 @@ class Plan(SQLModel, table=True):
     import_mapping: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     # The day a peer challenge ended: its timetable's milestones count from it.
     challenge_date: date | None = None
-    # A scrutiny plan: the day the committee's report was made, and the months the executive
-    # has to respond to it (the executive response milestone counts from it).
+    # A scrutiny plan: the day the executive received the committee's report, and the months
+    # it has to respond, beginning with that day (the executive response milestone's period).
     report_date: date | None = None
     response_months: int | None = None
     # The financial year the plan is for, as its label ("2025/26"): `calendar.FinancialYear`.

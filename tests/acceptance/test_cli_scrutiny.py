@@ -1,7 +1,8 @@
-"""A scrutiny officer's plan at the command line: created with its report date, the
-executive's response is due two months on and reminded and escalated on working days only; the
-response is marked given; the committee's sign-off of an action is recorded, shown by `action
-show` and in the committee report; mistakes are refused with a sentence."""
+"""A scrutiny officer's plan at the command line: created with the day the executive received
+the committee's report, the executive's response is due by the end of the two months beginning
+with that day, and reminded and escalated on working days only; the response is marked given;
+the committee's sign-off of an action is recorded, shown by `action show` and in the committee
+report; mistakes are refused with a sentence."""
 
 from __future__ import annotations
 
@@ -17,19 +18,20 @@ Owen Marsh,owen@council.example,,,owner,
 
 
 def test_a_scrutiny_plan_from_its_report_to_a_committee_sign_off(tmp_path: Path) -> None:
-    """Report of 27 October 2025: the response is due by Saturday 27 December; reminded on 10
-    December, nothing over Christmas and Boxing Day, escalated on Monday 29 December, each to
-    the officer and the chief executive once; given on 5 January; an action signed off."""
+    """A report received on 28 October 2025: the two months beginning with that day end on
+    Saturday 27 December, when the response is due; reminded on 10 December, nothing over
+    Christmas and Boxing Day, escalated on Monday 29 December, each to the officer and the
+    chief executive once; given on 5 January; an action signed off."""
     cli = Cli(tmp_path)
     cli("init")
     (tmp_path / "people.csv").write_text(PEOPLE, encoding="utf-8")
     cli("people", "import", "people.csv")
     created = cli(
         "plan", "create", "Scrutiny review of school transport", "--kind", "scrutiny",
-        "--report-date", "2025-10-27", "--json",
+        "--report-date", "2025-10-28", "--json",
     ).json()  # fmt: skip
     assert created["kind"] == "scrutiny"
-    assert (created["report_date"], created["response_months"]) == ("2025-10-27", 2)
+    assert (created["report_date"], created["response_months"]) == ("2025-10-28", 2)
     listed = cli("plan", "milestone", "list", "1", "--json").json()
     assert [(m["milestone"], m["due_on"], m["latest_on"]) for m in listed] == [
         ("executive_response", "2025-12-27", None)
@@ -84,12 +86,13 @@ def test_mistakes_are_refused_with_a_sentence(tmp_path: Path) -> None:
     assert "give --report-date too" in no_date.err + no_date.out
     cli("plan", "create", "Scrutiny", "--kind", "scrutiny")
     cli("plan", "create", "Service plan", "--kind", "service-plan")
-    cli(
+    recorded = cli(
         "plan", "set-report-date", "1", "2025-06-12", "--response-months", "3",
         "--by", "sid@council.example",
-    )  # fmt: skip
+    ).out  # fmt: skip
+    assert "Plan 1: the executive received the scrutiny report on 12 June 2025." in recorded
     listed = cli("plan", "milestone", "list", "1", "--json").json()
-    assert [m["due_on"] for m in listed] == ["2025-09-12"]
+    assert [m["due_on"] for m in listed] == ["2025-09-11"]  # 12 September less a day
     refused = cli("plan", "set-report-date", "2", "2025-06-12", expect=1)
     assert "only a scrutiny plan has a report date" in refused.err + refused.out
     for plan in ("1", "2"):

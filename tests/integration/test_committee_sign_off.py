@@ -125,7 +125,8 @@ def test_a_second_sign_off_corrects_the_first_and_the_log_keeps_both(
 
 def test_a_sign_off_is_refused_with_a_sentence(ctx: Context, action_id: int) -> None:
     """The owner whose work it is, and the chief executive, may not record it; nor a day in
-    the future or before the report was made; nor a minute reference that is the minutes."""
+    the future or before the executive received the report; nor a minute reference that is the
+    minutes."""
     for who in (OWNER, CHIEF):
         with pytest.raises(
             exceptions.Refused,
@@ -135,7 +136,9 @@ def test_a_sign_off_is_refused_with_a_sentence(ctx: Context, action_id: int) -> 
             scrutiny.sign_off(ctx, action_id, signed_off_on=date(2026, 10, 14), by_email=who)
     with pytest.raises(exceptions.InvalidValue, match="is in the future: record a sign-off once"):
         scrutiny.sign_off(ctx, action_id, signed_off_on=date(2026, 10, 21), by_email=OFFICER)
-    with pytest.raises(exceptions.InvalidValue, match="before the scrutiny report was made"):
+    with pytest.raises(
+        exceptions.InvalidValue, match="before the executive received the scrutiny report"
+    ):
         scrutiny.sign_off(ctx, action_id, signed_off_on=date(2026, 6, 1), by_email=OFFICER)
     with pytest.raises(exceptions.InvalidValue, match="A minute reference is at most"):
         scrutiny.sign_off(

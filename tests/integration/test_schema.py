@@ -89,3 +89,73 @@ def test_upgrading_clears_the_feedback_reports_misread_latest_date(database_url:
         assert latest == {"feedback_report": None, "action_plan": "2026-11-12"}
     finally:
         database.dispose()
+
+
+def test_upgrading_moves_the_executives_response_to_the_last_day_of_its_period(
+    database_url: str,
+) -> None:
+    """Responses scheduled before 0019 fell due on the corresponding date, a day late under
+    section 9FE(2)'s period "beginning with" the day received: the upgrade moves each to the
+    day before it (12 June and two months: 11 August; the plan's own three: 11 September), or
+    to the month's end when there is no corresponding date (31 December: 28 February), and
+    leaves a plan without a report date and another kind of milestone as they were."""
+    database = Database(database_url)
+    try:
+        config = schema.alembic_config(database)
+        before = schema.current_revision(database)  # PostgreSQL's test database is at head
+        with database.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            if before is None:
+                command.upgrade(config, "0018")
+            else:
+                command.downgrade(config, "0018")
+            scheduled = {
+                # title: (kind, report date, response months, milestone, due on as scheduled)
+                "Received 12 June": ("scrutiny", date(2026, 6, 12), None, "executive_response",
+                                     date(2026, 8, 12)),
+                "Received 12 June, three months": ("scrutiny", date(2026, 6, 12), 3,
+                                                   "executive_response", date(2026, 9, 12)),
+                "Received 31 December": ("scrutiny", date(2026, 12, 31), 2, "executive_response",
+                                         date(2027, 2, 28)),
+                "No report date": ("scrutiny", None, None, "executive_response",
+                                   date(2026, 8, 12)),
+                "Peer challenge": ("peer_challenge", None, None, "feedback_report",
+                                   date(2026, 9, 12)),
+            }  # fmt: skip
+            for title, (kind, report_date, months, milestone, due_on) in scheduled.items():
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO plan (title, organisation, kind, workflow, "
+                        "approval_overrides, created_at, report_date, response_months) "
+                        "VALUES (:title, 'Council', :kind, 'default', '{}', :now, :report, "
+                        ":months)"
+                    ),
+                    {"title": title, "kind": kind, "now": datetime(2026, 6, 20, tzinfo=UTC),
+                     "report": report_date, "months": months},
+                )  # fmt: skip
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO plan_milestone (plan_id, kind, due_on) "
+                        "SELECT max(id), :kind, :due FROM plan"
+                    ),
+                    {"kind": milestone, "due": due_on},
+                )
+        schema.upgrade_to_head(database)
+        with database.engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT plan.title, plan_milestone.due_on FROM plan_milestone "
+                    "JOIN plan ON plan.id = plan_milestone.plan_id"
+                )
+            )
+            # SQLite answers a plain query's date as text.
+            due = {title: str(day) for title, day in rows}
+        assert due == {
+            "Received 12 June": "2026-08-11",
+            "Received 12 June, three months": "2026-09-11",
+            "Received 31 December": "2027-02-28",
+            "No report date": "2026-08-12",
+            "Peer challenge": "2026-09-12",
+        }
+    finally:
+        database.dispose()

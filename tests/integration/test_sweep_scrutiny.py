@@ -24,9 +24,10 @@ from improveflow.testing import add_sample_people
 OFFICER = "sid@council.example"
 CHIEF = "cara@council.example"
 LEAD = "pia@peers.example"  # the sample peer-challenge lead: nothing to do with scrutiny
-# A report of Monday 26 October 2026: the executive's response is due by Saturday 26 December,
-# Boxing Day, whose substitute holiday is Monday 28 December.
-REPORT = date(2026, 10, 26)
+# A report the executive received on Tuesday 27 October 2026: the two months beginning with
+# that day end on Saturday 26 December, Boxing Day, whose substitute holiday is Monday 28
+# December.
+REPORT = date(2026, 10, 27)
 RESPONSE = milestones.milestone_kind("executive-response")
 
 
@@ -83,7 +84,7 @@ def test_the_response_is_reminded_and_escalated_on_working_days_to_officer_and_c
         assert sorted(row["context"]["stage"] for row in sent) == ["overdue", "reminder"]
         for row in sent:
             assert row["context"]["role"] == role
-            assert row["context"]["report_date"] == "2026-10-26"
+            assert row["context"]["report_date"] == "2026-10-27"
             assert row["context"]["response_period"] == "two months"
             day = as_london(row["due_at"]).date()
             assert day.weekday() < 5
@@ -98,10 +99,13 @@ def test_the_response_is_reminded_and_escalated_on_working_days_to_officer_and_c
         queued["template"], queued["context"], recipient_name="Sid Amin", person_id=1
     )
     assert email.subject == (
-        "Coming up: the executive's response to the scrutiny report of Monday 26 October 2026 "
-        "is due by Saturday 26 December 2026"
+        "Coming up: the executive's response to the scrutiny report it received on Tuesday 27 "
+        "October 2026 is due by Saturday 26 December 2026"
     )
-    assert "the executive must respond within two months of the report" in email.text
+    assert (
+        "because the executive must respond within two months beginning with the day it "
+        "received the report"
+    ) in email.text
 
 
 def test_a_sweep_on_a_bank_holiday_or_twice_a_day_adds_nothing(
@@ -140,19 +144,21 @@ def test_a_response_given_is_not_escalated(ctx: Context, plan_id: int, clock: Fr
 def test_the_plans_own_period_and_a_corrected_report_date_move_the_response(
     ctx: Context, plan_id: int, clock: FrozenClock
 ) -> None:
-    """Three months, the council's own rule, makes it due on 26 January 2027; a corrected
-    report date keeps the plan's period; the notices follow the new date."""
+    """Three months, the council's own rule read as the law's (beginning with the day
+    received), makes it due on 26 January 2027; a corrected report date keeps the plan's
+    period; the notices follow the new date."""
     views = scrutiny.set_report_date(ctx, plan_id, REPORT, response_months=3, by_email=OFFICER)
     assert [v.due_on for v in views] == [date(2027, 1, 26)]
-    views = scrutiny.set_report_date(ctx, plan_id, date(2026, 10, 30), by_email=CHIEF)
+    views = scrutiny.set_report_date(ctx, plan_id, date(2026, 10, 31), by_email=CHIEF)
     assert [v.due_on for v in views] == [date(2027, 1, 30)]
     reports = daily_sweeps(ctx, clock, date(2026, 12, 1), 70)
-    # Due Saturday 30 January 2027: escalated on Monday 1 February.
+    # Due Saturday 30 January 2027: escalated on Monday 1 February; reminded on Friday 15
+    # January, with ten working days (18 to 29 January) left.
     assert list(_told(reports, "milestone_overdue")) == [date(2027, 2, 1)]
     assert list(_told(reports, "milestone_reminder")) == [date(2027, 1, 15)]
     [sent] = [r for r in emails_to(ctx, OFFICER) if r["context"]["stage"] == "overdue"]
     assert sent["context"]["response_period"] == "three months"
-    assert sent["context"]["report_date"] == "2026-10-30"
+    assert sent["context"]["report_date"] == "2026-10-31"
 
 
 def test_who_may_keep_the_timetable_and_what_is_refused(
@@ -173,7 +179,9 @@ def test_who_may_keep_the_timetable_and_what_is_refused(
     for months in (0, 13):
         with pytest.raises(exceptions.InvalidValue, match="is not a response period"):
             scrutiny.set_report_date(ctx, plan_id, REPORT, response_months=months)
-    with pytest.raises(exceptions.InvalidValue, match="before the scrutiny report was made"):
+    with pytest.raises(
+        exceptions.InvalidValue, match="before the executive received the scrutiny report"
+    ):
         milestones.mark_done(
             ctx, plan_id, RESPONSE, done_on=date(2026, 10, 1), link="https://x.example/r",
             by_email=OFFICER,

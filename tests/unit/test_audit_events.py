@@ -187,7 +187,7 @@ EXAMPLES: list[Event] = [
         plan_id=4,
         report_date=date(2026, 6, 12),
         response_months=3,
-        response_due=date(2026, 9, 12),
+        response_due=date(2026, 9, 11),
         earlier=date(2026, 12, 31),
     ),
     CommitteeSignedOff(

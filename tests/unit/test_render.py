@@ -254,7 +254,7 @@ def scrutiny_response(**changes: Any) -> dict[str, Any]:
         plan="Scrutiny review of home-to-school transport",
         milestone="executive_response",
         label="Executive response given",
-        due_on="2026-08-12",
+        due_on="2026-08-11",
         latest_on=None,
         role="scrutiny_officer",
     )

@@ -1,6 +1,7 @@
 """The words of the email about the executive's response to a scrutiny report: when it is due,
-counted from the report's date, asked of the scrutiny officer (who records it) and put to the
-chief executive (who sees the executive gives it), never in the peer challenge's words."""
+and why (within the period beginning with the day the executive received the report), asked of
+the scrutiny officer (who records it) and put to the chief executive (who sees the executive
+gives it), never in the peer challenge's words."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def render(renderer: EmailRenderer, **changes: Any) -> RenderedEmail:
         "milestone": "executive_response",
         "label": "Executive response given",
         "stage": "reminder",
-        "due_on": "2026-08-12",
+        "due_on": "2026-08-11",
         "latest_on": None,
         "role": "scrutiny_officer",
         "report_date": "2026-06-12",
@@ -49,17 +50,18 @@ def render(renderer: EmailRenderer, **changes: Any) -> RenderedEmail:
 def test_the_scrutiny_officer_is_told_when_the_response_is_due_and_to_record_it(
     renderer: EmailRenderer,
 ) -> None:
-    """The reminder names the report's date, the due date and the period, and asks the officer
-    to record the response with a link when it is given."""
+    """The reminder names the day the executive received the report and the due date, says it
+    is due then because the executive must respond within the period beginning with that day,
+    and asks the officer to record the response with a link when it is given."""
     email = render(renderer)
     assert email.subject == (
-        "Coming up: the executive's response to the scrutiny report of Friday 12 June 2026 is "
-        "due by Wednesday 12 August 2026"
+        "Coming up: the executive's response to the scrutiny report it received on Friday 12 "
+        "June 2026 is due by Tuesday 11 August 2026"
     )
     assert (
-        f"The executive's response to the scrutiny report of Friday 12 June 2026 ({PLAN}) is "
-        "due by Wednesday 12 August 2026: the executive must respond within two months of the "
-        "report."
+        f"The executive's response to the scrutiny report it received on Friday 12 June 2026 "
+        f"({PLAN}) is due by Tuesday 11 August 2026, because the executive must respond within "
+        "two months beginning with the day it received the report."
     ) in email.text
     assert "record the date and a link to its response, so the committee" in email.text
     assert f"\n\nRecord the response:\n{FORM}?token=" in email.text
@@ -70,8 +72,11 @@ def test_the_scrutiny_officer_is_told_when_the_response_is_due_and_to_record_it(
     assert ">Record the response</a>" in email.html
     assert f"because you are the scrutiny officer for {PLAN}" in email.text
     assert (
-        "response to the scrutiny report of Friday 12 June 2026 is due by Wednesday 12 August 2026"
+        "response to the scrutiny report it received on Friday 12 June 2026 is due by Tuesday 11 "
+        "August 2026, because the executive must respond within two months beginning with the "
+        "day it received the report."
     ) in email.html
+    assert "two months of the report" not in email.text
     for peer_words in ("LGA", "peer challenge", "peer-challenge"):
         assert peer_words not in email.text
 
@@ -82,7 +87,10 @@ def test_the_chief_executive_is_asked_to_see_it_on_an_executive_agenda(
     """The chief executive's copy asks them to get the response on the executive's agenda and
     says the scrutiny officer records it, which they may do instead, by the same link."""
     email = render(renderer, role="chief_executive", response_period="three months")
-    assert "the executive must respond within three months of the report" in email.text
+    assert (
+        "the executive must respond within three months beginning with the day it received the "
+        "report"
+    ) in email.text
     assert "Please make sure the response is on the agenda of an executive meeting by then" in (
         email.text
     )
@@ -98,10 +106,10 @@ def test_once_overdue_it_says_it_is_not_recorded_as_given(renderer: EmailRendere
     a date with the chief executive and tell the committee."""
     email = render(renderer, stage="overdue")
     assert email.subject == (
-        "Overdue: the executive's response to the scrutiny report of Friday 12 June 2026 was "
-        "due by Wednesday 12 August 2026"
+        "Overdue: the executive's response to the scrutiny report it received on Friday 12 June "
+        "2026 was due by Tuesday 11 August 2026"
     )
-    assert "was due by Wednesday 12 August 2026, and it is not recorded as given." in email.text
+    assert "was due by Tuesday 11 August 2026, and it is not recorded as given." in email.text
     assert "please agree with the chief executive when it will, and tell the committee" in (
         email.text
     )

@@ -151,6 +151,12 @@ PAGES: tuple[Visit, ...] = (
     Visit("workflow", "/workflow", person=LEAD),
     Visit("plan-workflow", "/plans/{plan}/workflow", person=LEAD),
     Visit("scrutiny-dashboard", "/plans/{scrutiny_plan}/dashboard", person=LEAD),
+    Visit("scrutiny-timetable", "/plans/{scrutiny_plan}/timetable", person=CMT_MEMBER),
+    Visit(
+        "scrutiny-response-given",
+        "/plans/{scrutiny_plan}/timetable/executive-response",
+        person=CMT_MEMBER,
+    ),
     # Owners
     Visit("action", "/actions/{action}", person=OWNER),
     Visit(

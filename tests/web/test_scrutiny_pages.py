@@ -23,7 +23,8 @@ OFFICER = "sid@council.example"
 
 
 def _scrutiny_plan(council: Council, clock: FrozenClock) -> tuple[int, int]:
-    """A scrutiny plan reported on 12 June 2014, with an action signed off on 14 October."""
+    """A scrutiny plan whose report the executive received on 12 June 2014, with an action
+    signed off on 14 October."""
     people.import_people(
         council.ctx, [people.PersonInput("Sid Amin", OFFICER, (), (), ("scrutiny_officer",))]
     )
@@ -44,7 +45,8 @@ def _scrutiny_plan(council: Council, clock: FrozenClock) -> tuple[int, int]:
 def test_the_dashboard_shows_the_scrutiny_timetable_in_words(
     client: TestClient, council: Council, clock: FrozenClock
 ) -> None:
-    """Due by 12 August 2014, not given by 20 October: overdue, under 'Scrutiny timetable',
+    """Due by 11 August 2014, the last of the two months beginning with 12 June, and not
+    given by 20 October: overdue, under 'Scrutiny timetable',
     never called the peer challenge's."""
     plan_id, _ = _scrutiny_plan(council, clock)
     sign_in(client, council, OFFICER)
@@ -54,8 +56,8 @@ def test_the_dashboard_shows_the_scrutiny_timetable_in_words(
     start = unlabelled.index(">Scrutiny timetable</h2>")
     timetable = words(unlabelled[start : unlabelled.index("</table>", start)])
     assert (
-        "Executive response given 12 August 2014 None given Overdue: it was due by Tuesday "
-        "12 August 2014"
+        "Executive response given 11 August 2014 None given Overdue: it was due by Monday "
+        "11 August 2014"
     ) in timetable
     assert "When the executive's response to this plan's scrutiny report is due" in timetable
     assert "Peer-challenge timetable" not in board.text
@@ -99,13 +101,16 @@ def test_the_scrutiny_officer_records_the_executives_response_on_its_own_timetab
     assert page.status_code == 200
     said = words(page.text)
     assert "Scrutiny timetable" in said
-    assert "scrutiny report of Thursday 12 June 2014" in said
+    assert (
+        "The executive received the report on Thursday 12 June 2014 and must respond within "
+        "two months beginning with that day."
+    ) in said
     assert "peer" not in said.lower()
     form = client.get(form_url)
     assert form.status_code == 200
     assert "<h1>Mark the executive's response given</h1>" in form.text.replace("&#39;", "'")
     asked = words(form.text)
-    assert "Scrutiny report made Thursday 12 June 2014" in asked
+    assert "Scrutiny report received by the executive Thursday 12 June 2014" in asked
     assert "When was it given?" in asked
     assert "Link to the executive's response" in asked
     assert "peer" not in asked.lower()
@@ -126,3 +131,20 @@ def test_the_scrutiny_officer_records_the_executives_response_on_its_own_timetab
         "The executive's response is recorded as given on Wednesday 8 October 2014, with the "
         f"link {response}."
     ) in words(done.text).replace("&#39;", "'")
+
+
+def test_the_timetable_page_says_the_plans_own_period_begins_with_the_day_received(
+    client: TestClient, council: Council, clock: FrozenClock
+) -> None:
+    """With the council's own three months, the page says the executive must respond within
+    three months beginning with the day it received the report, and the response is due by 11
+    September 2014, the day before the corresponding date."""
+    plan_id, _ = _scrutiny_plan(council, clock)
+    scrutiny.set_report_date(council.ctx, plan_id, date(2014, 6, 12), response_months=3)
+    sign_in(client, council, OFFICER)
+    said = words(_CELL_LABEL.sub("", client.get(f"/plans/{plan_id}/timetable").text))
+    assert (
+        "The executive received the report on Thursday 12 June 2014 and must respond within "
+        "three months beginning with that day."
+    ) in said
+    assert "Executive response given 11 September 2014 None given" in said

@@ -57,13 +57,16 @@ def plan_create(
         datetime | None,
         typer.Option(
             formats=["%Y-%m-%d"],
-            help="YYYY-MM-DD a scrutiny committee's report was made: the executive's "
-            "response is due from it.",
+            help="YYYY-MM-DD the executive received the scrutiny committee's report: its "
+            "response is due by the last day of the months beginning with that day.",
         ),
     ] = None,
     response_months: Annotated[
         int | None,
-        typer.Option(help="Months the executive has to respond to the report (2 unless set)."),
+        typer.Option(
+            help="Months, beginning with the day it received the report, the executive has to "
+            "respond (2 unless set)."
+        ),
     ] = None,
     year: Annotated[
         str | None,
@@ -135,16 +138,25 @@ def plan_set_report_date(
     ctx: typer.Context,
     plan_id: Annotated[int, typer.Argument(metavar="PLAN")],
     report_date: Annotated[
-        datetime, typer.Argument(formats=["%Y-%m-%d"], metavar="DATE", help="YYYY-MM-DD")
+        datetime,
+        typer.Argument(
+            formats=["%Y-%m-%d"],
+            metavar="DATE",
+            help="YYYY-MM-DD the executive received the committee's report.",
+        ),
     ],
     response_months: Annotated[
         int | None,
-        typer.Option(help="Months the executive has to respond (the plan's so far, or 2)."),
+        typer.Option(
+            help="Months, beginning with the day it received the report, the executive has to "
+            "respond (the plan's so far, or 2)."
+        ),
     ] = None,
     by: Annotated[str | None, typer.Option(help="Your email address, for the log.")] = None,
 ) -> None:
-    """Record (or correct) the day a scrutiny report was made; the executive's response is due
-    from it."""
+    """Record (or correct) the day the executive received a scrutiny committee's report; its
+    response is due by the last day of the months beginning with that day (two: received 12
+    June, due by 11 August)."""
     views = scrutiny.set_report_date(
         context_of(ctx),
         plan_id,
@@ -153,7 +165,8 @@ def plan_set_report_date(
         by_email=by,
     )
     out.print(
-        f"Plan {plan_id}: the scrutiny report was made on {report_date:%d %B %Y}.", markup=False
+        f"Plan {plan_id}: the executive received the scrutiny report on {report_date:%d %B %Y}.",
+        markup=False,
     )
     show_milestones(views)
 

@@ -141,7 +141,8 @@ def mark_done(
             )
         if plan.report_date is not None and done_on < plan.report_date:
             raise exceptions.InvalidValue(
-                f"{done_on} is before the scrutiny report was made ({plan.report_date})"
+                f"{done_on} is before the executive received the scrutiny report "
+                f"({plan.report_date})"
             )
         milestone_store.mark_done(
             session, found[kind.value].id, done_on=done_on, link=link.strip(), done_by_id=actor.id

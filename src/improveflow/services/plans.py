@@ -100,7 +100,8 @@ def create_plan(
         raise exceptions.InvalidValue("A plan needs a title")
     if response_months is not None and report_date is None:
         raise exceptions.InvalidValue(
-            "A response period counts from the scrutiny report's date: give --report-date too"
+            "A response period begins with the day the executive received the scrutiny "
+            "report: give --report-date too"
         )
     now = ctx.clock.now()
     if kind is PlanKind.GOVERNANCE_STATEMENT and year is None:

@@ -1,7 +1,7 @@
-"""A scrutiny recommendations plan: the day the committee's report was made, which gives the
-executive's response its due date (a milestone of the plan's timetable, reminded like a peer
-challenge's), and the committee's sign-off of each action as implemented. Every change is in
-the audit log.
+"""A scrutiny recommendations plan: the day the executive received the committee's report,
+which gives the executive's response its due date (a milestone of the plan's timetable,
+reminded like a peer challenge's), and the committee's sign-off of each action as implemented.
+Every change is in the audit log.
 
 Who records what: the report date and the response, as the peer challenge's timetable is kept,
 by those told of it (the plan's scrutiny officer and the chief executive) or an administrator.
@@ -104,7 +104,8 @@ def schedule_in(
         )
     if report_date > as_london(now).date():
         raise exceptions.InvalidValue(
-            f"The report date {report_date} is in the future: record it once the report is made"
+            f"The report date {report_date} is in the future: record the day the executive "
+            "received the report once it has"
         )
     period = response_months(months if months is not None else plan.response_months)
     (response,) = scrutiny.timetable(report_date, period)
@@ -130,8 +131,9 @@ def set_report_date(
     response_months: int | None = None,
     by_email: str | None = None,
 ) -> list[MilestoneView]:
-    """Record (or correct) the day the scrutiny report was made, and the months the executive
-    has to respond when not the plan's so far; the response's due date follows."""
+    """Record (or correct) the day the executive received the scrutiny report, and the months
+    it has to respond when not the plan's so far; the response's due date follows (the last day
+    of the period beginning with that day, `reminders.scrutiny.response_due`)."""
     now = ctx.clock.now()
     with ctx.database.writing() as session:
         plan = plan_store.plan_by_id(session, plan_id)
@@ -176,7 +178,8 @@ def sign_off(
             )
         if plan.report_date is not None and signed_off_on < plan.report_date:
             raise exceptions.InvalidValue(
-                f"{signed_off_on} is before the scrutiny report was made ({plan.report_date})"
+                f"{signed_off_on} is before the executive received the scrutiny report "
+                f"({plan.report_date})"
             )
         earlier = sign_off_store.sign_off_of(session, action_id)
         sign_off_store.record(

@@ -13,6 +13,7 @@ from datetime import date
 from improveflow import exceptions
 from improveflow.calendar import as_london
 from improveflow.models import PlanKind
+from improveflow.reminders import scrutiny
 from improveflow.services import milestones
 from improveflow.services.context import Context
 from improveflow.services.dashboard.headers import plan_header
@@ -28,7 +29,8 @@ class Timetable:
     plan_title: str
     scrutiny: bool  # a scrutiny plan's, else a peer challenge's
     challenge_date: date | None
-    report_date: date | None  # a scrutiny plan's: the day the committee's report was made
+    report_date: date | None  # a scrutiny plan's: the day the executive received its report
+    response_period: str | None  # a scrutiny plan's, in words: "two months"
     milestones: list[MilestoneView]
     # Why the reader may not mark its milestones done, in the words `mark_done` refuses with;
     # None when they may.
@@ -50,7 +52,9 @@ class Timetable:
             if view.kind == wanted:
                 return view
         counted_from = (
-            "its scrutiny report was made" if self.scrutiny else "its peer challenge ended"
+            "the executive received its scrutiny report"
+            if self.scrutiny
+            else "its peer challenge ended"
         )
         raise exceptions.NotFound(
             f"Plan {self.plan_id} has no timetable yet: its milestones follow once the day "
@@ -78,6 +82,11 @@ def timetable_for(
             scrutiny=plan.kind == PlanKind.SCRUTINY,
             challenge_date=plan.challenge_date,
             report_date=plan.report_date,
+            response_period=(
+                scrutiny.period_words(plan.response_months or scrutiny.DEFAULT_RESPONSE_MONTHS)
+                if plan.kind == PlanKind.SCRUTINY
+                else None
+            ),
             milestones=milestones.milestone_views(session, header.id, today),
             refusal=refusal,
             today=today,
