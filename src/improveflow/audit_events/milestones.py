@@ -42,9 +42,7 @@ class MilestoneDone(Event):
 class ReportDateSet(Event):
     """A scrutiny plan's report date (the day the executive received the committee's report)
     recorded or changed, with the months the executive has to respond and the response's due
-    date they gave (`earlier`: the date it replaced, if any). Events recorded before migration
-    0019 hold the due date as then computed (the corresponding date, often a day after the
-    period's last day); they are kept as written."""
+    date they gave (`earlier`: the date it replaced, if any)."""
 
     KIND = EventKind.REPORT_DATE_SET
     actor_id: int | None
