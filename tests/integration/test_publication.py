@@ -3,7 +3,10 @@ publishing a plan, marking progress public, and what the public page shows of th
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -14,7 +17,7 @@ from improveflow.models import Rag, Verdict
 from improveflow.services import approvals, people, plans, progress, publication
 from improveflow.services.context import Context
 from improveflow.stores import audit as audit_store
-from improveflow.testing import add_action, add_plan, add_sample_people
+from improveflow.testing import add_action, add_plan, add_sample_people, make_context
 
 OWEN = "owen@council.example"  # owner
 DANA = "dana@council.example"  # CMT
@@ -194,3 +197,51 @@ def test_addresses_are_unique_and_readable(ctx: Context, plan_id: int) -> None:
     assert publication.slug_for("Plan: Ysgol Gymraeg — 2014/15") == "plan-ysgol-gymraeg-2014-15"
     with pytest.raises(exceptions.NotFound):
         publication.public_plan(ctx, "NOT A SLUG")
+
+
+@pytest.mark.postgres
+def test_two_people_publishing_at_once_make_one_page(
+    database_url_on: Callable[[str], str], clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two approvers pressing publish at the same moment, on PostgreSQL: both are told the
+    plan is published at one address, one publication is stored and audited, and neither
+    meets the database's refusal of a second row. Both pass their checks before either
+    writes, as they would in two web requests."""
+    url = database_url_on("postgresql")
+    first, second = make_context(url, clock=clock), make_context(url, clock=clock, migrate=False)
+    try:
+        add_sample_people(first)
+        plan_id = add_plan(first)
+        both_checked = threading.Barrier(2, timeout=30)
+        checked = publication._may_publish
+
+        def check_then_meet(*args: Any, **kwargs: Any) -> None:
+            checked(*args, **kwargs)
+            both_checked.wait()
+
+        monkeypatch.setattr(publication, "_may_publish", check_then_meet)
+        told: list[publication.Publication] = []
+        failed: list[BaseException] = []
+
+        def publish(ctx: Context, email: str) -> None:
+            try:
+                told.append(publication.publish_plan(ctx, plan_id, by_email=email))
+            except BaseException as error:  # reported below, in the test's thread
+                failed.append(error)
+
+        pressing = [
+            threading.Thread(target=publish, args=(ctx, email))
+            for ctx, email in ((first, DANA), (second, RUTH))
+        ]
+        for thread in pressing:
+            thread.start()
+        for thread in pressing:
+            thread.join(timeout=60)
+        assert failed == []
+        assert sorted(p.changed for p in told) == [False, True]
+        assert {p.slug for p in told} == {SLUG}
+        published = [e for e in _events(first) if isinstance(e, PlanPublished)]
+        assert len(published) == 1
+    finally:
+        first.close()
+        second.close()

@@ -125,6 +125,7 @@ def publish_plan(
     with ctx.database.writing() as session:
         person = people.actor_by_email(session, by_email)
         _may_publish(ctx, session, person, plan_id, "publish this plan")
+        store.hold_plan(session, plan_id)
         plan = plans.plan_by_id(session, plan_id)
         earlier = store.publication_of(session, plan_id)
         chosen = wanted or (earlier.slug if earlier else _free_slug(session, plan.title, plan_id))
@@ -151,6 +152,7 @@ def unpublish_plan(ctx: Context, plan_id: int, *, by_email: str) -> Publication:
     with ctx.database.writing() as session:
         person = people.actor_by_email(session, by_email)
         _may_publish(ctx, session, person, plan_id, "withdraw this plan's public page")
+        store.hold_plan(session, plan_id)
         plan = plans.plan_by_id(session, plan_id)
         earlier = store.publication_of(session, plan_id)
         if earlier is None or earlier.published_at is None:

@@ -69,6 +69,15 @@ def slug_taken(session: Session, slug: str, other_than_plan: int) -> bool:
     return found.first() is not None
 
 
+def hold_plan(session: Session, plan_id: int) -> None:
+    """Lock the plan's row until the transaction ends, so that two people publishing or
+    withdrawing it at once take turns (each then reads what the other wrote). SQLite has no
+    row locks; its writers take turns already."""
+    session.connection().execute(
+        sa.select(_plan.c.id).where(_plan.c.id == plan_id).with_for_update()
+    )
+
+
 def save_publication(
     session: Session,
     plan_id: int,
