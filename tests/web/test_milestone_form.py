@@ -183,8 +183,8 @@ def test_a_milestone_done_shows_its_date_and_link_and_can_be_corrected(
 
 
 def test_the_chief_executive_may_mark_it_done(client: TestClient, timetable: Council) -> None:
-    """The chief executive, who has no dashboard, finds the timetable from the plan's page,
-    reaches the form and marks it done."""
+    """The chief executive finds the timetable from the plan's page, reaches the form and
+    marks it done; the dashboard their emails mention opens for them and shows it done."""
     people.import_people(timetable.ctx, [CHIEF_EXECUTIVE])
     sign_in(client, timetable, CHIEF_EXECUTIVE.email)
     plan = client.get(f"/plans/{timetable.plan_id}")
@@ -196,6 +196,9 @@ def test_the_chief_executive_may_mark_it_done(client: TestClient, timetable: Cou
         words(done.text)
     )
     assert _feedback_report(timetable).done_by == CHIEF_EXECUTIVE.email
+    board = client.get(f"/plans/{timetable.plan_id}/dashboard")
+    assert board.status_code == 200
+    assert "Done on Wednesday 18 June 2014" in words(board.text)
 
 
 @pytest.mark.parametrize("email", [OWNER, CMT_MEMBER])

@@ -73,7 +73,10 @@ def test_an_owner_cannot_make_the_report(client: TestClient, council: Council) -
         data={"csrf_token": csrf(page.text), "format": "docx"},
     )
     assert response.status_code == 403
-    assert "Plan dashboards are for peer-challenge leads" in words(response.text)
+    assert (
+        "Plan dashboards are for peer-challenge leads, scrutiny officers, the chief executive, "
+        "administrators and members of CMT or Cabinet."
+    ) in words(response.text)
     assert "attachment" not in response.headers.get("content-disposition", "")
 
 

@@ -290,9 +290,15 @@ def help_page(request: Request, web: WebDep) -> Response:
 
 
 # Besides bodies' members: those who follow plans for others. A scrutiny officer follows the
-# executive's plans for the committee, which may see them all.
+# executive's plans for the committee, which may see them all; the chief executive is told of
+# a plan's timetable, and its emails point to the dashboard.
 _DASHBOARD_ROLES = frozenset(
-    {Role.PEER_CHALLENGE_LEAD.value, Role.ADMIN.value, Role.SCRUTINY_OFFICER.value}
+    {
+        Role.PEER_CHALLENGE_LEAD.value,
+        Role.ADMIN.value,
+        Role.SCRUTINY_OFFICER.value,
+        Role.CHIEF_EXECUTIVE.value,
+    }
 )
 
 

@@ -35,8 +35,9 @@ RAGS = ("red", "amber", "green", "none")
 def _allowed(viewer: Viewer) -> None:
     if not may_see_dashboards(viewer):
         raise exceptions.NotAllowedToView(
-            "Plan dashboards are for peer-challenge leads, administrators and members of CMT "
-            "or Cabinet. You can still see the plan itself and your own actions."
+            "Plan dashboards are for peer-challenge leads, scrutiny officers, the chief "
+            "executive, administrators and members of CMT or Cabinet. You can still see the "
+            "plan itself and your own actions."
         )
 
 
