@@ -582,3 +582,22 @@ def test_last_years_report_and_export_say_where_each_action_went(
     }
     page = reports.render(report, reports.ReportFormat.HTML).decode()
     assert f"<br>{went} {carried_ids[0]} (AGS 1)</td>" in page
+
+
+def test_next_years_plan_keeps_last_years_order_of_themes(ctx: Context) -> None:
+    """Governance came first last year, though its first action was finished and a Risk
+    action was added before its second: next year's plan lists Governance first, in its report
+    as on its page."""
+    people.import_people(ctx, directory())
+    plan_id = _plan(ctx)
+    finished = _action(ctx, plan_id, "Train commissioners", theme="Governance")
+    _started(ctx, finished)
+    progress.record_progress(ctx, finished, "All trained", Rag.GREEN, by_email=OWNER)
+    _decided(ctx, finished, "complete", CMT)
+    _action(ctx, plan_id, "New risk register", theme="Risk", objective="Risks are owned")
+    _action(ctx, plan_id, "Refresh the contract procedure rules", theme="Governance")
+    done = rollover.roll_over(ctx, plan_id, by_email=ADMIN)
+    carried = [row["description"] for row in views.action_rows(ctx, plan_id=done.plan.id)]
+    assert carried == ["Refresh the contract procedure rules", "New risk register"]
+    report = reports.make_report(ctx, done.plan.id)
+    assert [theme.title for theme in report.themes] == ["Governance", "Risk"]

@@ -224,8 +224,11 @@ def _carry(
     assert new_plan.id is not None
     outline = _Outline(session, new_plan.id)
     carried = deferred = 0
-    after = 0
-    while rows := rollover_store.open_actions_after(session, plan.id, after, page_size, finished):
+    # In the plan's own order, so next year's plan lists its themes and actions as last
+    # year's did, whichever of them were finished.
+    order = rollover_store.open_action_ids(session, plan.id, finished)
+    for start in range(0, len(order), page_size):
+        rows = rollover_store.actions_to_carry(session, order[start : start + page_size])
         outline.add(row["objective_id"] for row in rows)
         brought = ledgers(
             session,
@@ -282,7 +285,6 @@ def _carry(
             audit.record(session, event, at=now)
         carried += len(rows)
         deferred += sum(1 for row in rows if row["state"] == "deferred")
-        after = rows[-1]["id"]
     return carried, deferred
 
 

@@ -75,16 +75,33 @@ NOT_CARRIED_ON: sa.ColumnElement[bool] = ~(
 )
 
 
-def open_actions_after(
-    session: Session, plan_id: int, after_id: int, size: int, finished: Collection[str]
-) -> list[sa.RowMapping]:
-    """The next page of the plan's actions not in a `finished` state, in id order."""
-    query = _OPEN_PAGE.where(
-        _ACTION.c.plan_id == plan_id,
-        _ACTION.c.id > after_id,
-        _ACTION.c.state.not_in(list(finished)),
-    ).limit(size)
-    return list(session.connection().execute(query).mappings())
+def open_action_ids(session: Session, plan_id: int, finished: Collection[str]) -> list[int]:
+    """The ids of the plan's actions not in a `finished` state, in the plan's own order: theme,
+    objective, then action (ids only: a plan of any size fits)."""
+    query = (
+        sa.select(_ACTION.c.id)
+        .select_from(
+            _ACTION.join(_OBJECTIVE, _OBJECTIVE.c.id == _ACTION.c.objective_id).join(
+                _THEME, _THEME.c.id == _OBJECTIVE.c.theme_id
+            )
+        )
+        .where(_ACTION.c.plan_id == plan_id, _ACTION.c.state.not_in(list(finished)))
+        .order_by(
+            _THEME.c.position, _THEME.c.id, _OBJECTIVE.c.position, _OBJECTIVE.c.id, _ACTION.c.id
+        )
+    )
+    return list(session.connection().execute(query).scalars())
+
+
+def actions_to_carry(session: Session, action_ids: Sequence[int]) -> list[sa.RowMapping]:
+    """These actions as a roll-over copies them, in the order given."""
+    found = {
+        row["id"]: row
+        for row in session.connection()
+        .execute(_OPEN_PAGE.where(_ACTION.c.id.in_(action_ids)))
+        .mappings()
+    }
+    return [found[action_id] for action_id in action_ids]
 
 
 def count_finished(session: Session, plan_id: int, finished: Collection[str]) -> int:
