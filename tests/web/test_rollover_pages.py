@@ -78,8 +78,8 @@ def test_last_years_action_says_where_it_went_and_keeps_its_history(
     client: TestClient, web_ctx: Context, years: dict[str, int]
 ) -> None:
     """Last year's action points on to next year's, where progress and changes are recorded
-    now, and offers no form for either; its own history is as it was, with no entry of the
-    roll-over."""
+    now, and offers no form for either, nor counts days overdue against last year's date; its
+    own history is as it was, with no entry of the roll-over."""
     page = _page(client, web_ctx, f"/actions/{years['old']}")
     new = years["new"]
     assert _summary(page, "Carried forward") == [
@@ -89,6 +89,7 @@ def test_last_years_action_says_where_it_went_and_keeps_its_history(
     assert f'href="/actions/{new}"' in page
     assert f'action="/actions/{years["old"]}/progress"' not in page
     assert f'action="/actions/{years["old"]}/change"' not in page
+    assert "overdue" not in words(page)
     assert "Save progress update" in _page(client, web_ctx, f"/actions/{new}")
     assert not any("Carried forward" in entry for entry in history(page))
     assert any("Action added to the plan" in entry for entry in history(page))

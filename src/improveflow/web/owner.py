@@ -102,13 +102,16 @@ def _view(web: WebState, viewer: Viewer, action_id: int) -> dict[str, Any]:
     ]
     state = workflow.states[detail["state"]]
     target, today = facts.target, facts.today
+    carried_on = detail["carried_to"] is not None
     # Days are counted while the action works to its date: not once it is finished, nor while
-    # it is deferred (the sweep neither reminds nor escalates then).
-    counting = target is not None and (
-        detail["state"] in workflow.reminders.states or detail["state"] == workflow.initial
+    # it is deferred (the sweep neither reminds nor escalates then), nor once next year's plan
+    # carries it on.
+    counting = (
+        target is not None
+        and not carried_on
+        and (detail["state"] in workflow.reminders.states or detail["state"] == workflow.initial)
     )
     asked_date = pending.new_target_date if pending else None
-    carried_on = detail["carried_to"] is not None
     return {
         "action": detail,
         "plan": plan,
