@@ -601,3 +601,27 @@ def test_next_years_plan_keeps_last_years_order_of_themes(ctx: Context) -> None:
     assert carried == ["Refresh the contract procedure rules", "New risk register"]
     report = reports.make_report(ctx, done.plan.id)
     assert [theme.title for theme in report.themes] == ["Governance", "Risk"]
+
+
+def test_next_years_report_gives_the_reasons_decided_last_year(
+    ctx: Context, year_end: dict[str, int]
+) -> None:
+    """The deferral and the new date were decided on last year's actions: next year's report
+    and export still give their reasons, and do not count last year's changes twice."""
+    done = rollover.roll_over(ctx, year_end["plan"], by_email=ADMIN)
+    report = reports.make_report(ctx, done.plan.id)
+    reasons = {e.action.description: e.reason for e in report.exceptions}
+    assert (
+        "Deferred: The system is not procured yet"
+        in (reasons["Move contracts to the new e-tendering system"])
+    )
+    exported = {
+        item.row.description: item
+        for item in plan_export.export_rows(ctx, done.plan.id, TableFilter())
+    }
+    redated = exported["Refresh the contract procedure rules"]
+    assert redated.target_reason == "Waiting for the new procurement act"
+    assert redated.ledger == "first due 31 March 2014; re-dated twice"
+    deferred = exported["Move contracts to the new e-tendering system"]
+    assert deferred.state_reason == "The system is not procured yet"
+    assert exported["Review the risk register quarterly"].state_reason is None

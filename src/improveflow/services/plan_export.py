@@ -78,6 +78,28 @@ def _changes(approved: list[StoredEvent]) -> dict[int, _Changes]:
     return found
 
 
+def _reasons_brought(
+    session: Session, rows: list[TableRow], changes: dict[int, _Changes]
+) -> dict[int, _Changes]:
+    """A carried action's state and date were decided last year, on the action it continues:
+    its reasons come from there, unless it has been decided again this year. Only reasons:
+    the ledger it brought already counts last year's changes."""
+    origins = {row.id: row.carried_from for row in rows if row.carried_from is not None}
+    if not origins:
+        return changes
+    earlier = _changes(plan_table.approved_changes(session, sorted(set(origins.values()))))
+    for action_id, origin in origins.items():
+        brought = earlier.get(origin)
+        if brought is None:
+            continue
+        own = changes.setdefault(action_id, _Changes())
+        if own.target is None:
+            own.target, own.target_reason = brought.target, brought.target_reason
+        if own.state is None:
+            own.state, own.state_reason = brought.state, brought.state_reason
+    return changes
+
+
 def _rebaselined(original: date | None, target: date | None, changes: _Changes | None) -> int:
     """1 when the plan's file revised the date before any approved change, else 0."""
     if original is None:
@@ -158,7 +180,9 @@ def rows_in(session: Session, plan_id: int, page_size: int = 500) -> Iterator[Ex
     after = 0
     while rows := plan_table.table_after(session, plan_id, TableFilter(), after, page_size):
         ids = [row.id for row in rows]
-        changes = _changes(plan_table.approved_changes(session, ids))
+        changes = _reasons_brought(
+            session, rows, _changes(plan_table.approved_changes(session, ids))
+        )
         signed = sign_off_store.sign_offs_of(session, ids)
         carried = rollover_store.carried_to_each(session, ids)
         for row in rows:
@@ -171,9 +195,10 @@ def export_rows(ctx: Context, plan_id: int, filters: TableFilter) -> Iterator[Ex
     for rows in table_pages(ctx, plan_id, filters):
         ids = [row.id for row in rows]
         with ctx.database.reading() as session:
-            approved = plan_table.approved_changes(session, ids)
+            changes = _reasons_brought(
+                session, rows, _changes(plan_table.approved_changes(session, ids))
+            )
             signed = sign_off_store.sign_offs_of(session, ids)
             carried = rollover_store.carried_to_each(session, ids)
-        changes = _changes(approved)
         for row in rows:
             yield _export_row(row, changes.get(row.id), signed.get(row.id), carried.get(row.id))

@@ -85,6 +85,7 @@ class TableRow:
     # The date ledger an action carried forward from last year's plan brought with it.
     carried_first: date | None = None
     carried_changes: int = 0
+    carried_from: int | None = None  # last year's action, for a carried one
     progress: ProgressItem | None = None
 
 
@@ -108,6 +109,7 @@ _TABLE = (
         _action.c.status_text,
         _action.c.carried_first_target,
         _action.c.carried_date_changes,
+        _action.c.carried_from_id,
     )
     .select_from(
         _action.join(_objective, _objective.c.id == _action.c.objective_id)
