@@ -534,6 +534,13 @@ class ReportSnapshot(SQLModel, table=True):
     checkpoint: str | None = Field(default=None, sa_type=sa.Text)
     made_by_id: int | None = Field(default=None, foreign_key="person.id")
     model: str = Field(sa_type=sa.Text)  # canonical JSON of the report model
+    # What it was made for: "committee" (the progress report) or "progress-review" (a peer
+    # challenge's pack). Only committee reports move the window later reports count from.
+    pack: str = Field(
+        default="committee",
+        max_length=20,
+        sa_column_kwargs={"server_default": sa.text("'committee'")},
+    )
 
 
 # The web app: who belongs where, sessions, and links already spent -----------------------------

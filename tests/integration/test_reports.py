@@ -224,7 +224,7 @@ def test_summary_counts_and_changes_since_the_last_report(
     )
     clock.advance(timedelta(days=1))
     second = reports.make_report(ctx, plan.id)
-    assert second.since_text == "since the report of 2 June 2014"
+    assert second.since_text == "since the report of 2 June 2014 (snapshot 1)"
     assert [c.action for c in second.summary.completed] == ["Publish the workforce plan"]
     assert [c.detail for c in second.summary.redated] == [
         "from 31 March 2015 to 30 June 2015: Budget reset"

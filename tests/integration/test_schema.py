@@ -89,3 +89,41 @@ def test_upgrading_clears_the_feedback_reports_misread_latest_date(database_url:
         assert latest == {"feedback_report": None, "action_plan": "2026-11-12"}
     finally:
         database.dispose()
+
+
+def test_upgrading_keeps_earlier_snapshots_as_committee_reports(database_url: str) -> None:
+    """Snapshots stored before 0019 were made as committee reports as far as anyone knows:
+    the upgrade records them so, and they go on moving the next report's window."""
+    database = Database(database_url)
+    try:
+        config = schema.alembic_config(database)
+        before = schema.current_revision(database)  # PostgreSQL's test database is at head
+        with database.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            if before is None:
+                command.upgrade(config, "0018")
+            else:
+                command.downgrade(config, "0018")
+            connection.execute(
+                sa.text(
+                    "INSERT INTO plan (title, organisation, kind, workflow, approval_overrides, "
+                    "created_at) "
+                    "VALUES ('Service plan 2026', 'Council', 'service_plan', 'default', '{}', "
+                    ":now)"
+                ),
+                {"now": datetime(2026, 6, 20, tzinfo=UTC)},
+            )
+            plan_id = connection.execute(sa.text("SELECT max(id) FROM plan")).scalar_one()
+            connection.execute(
+                sa.text(
+                    "INSERT INTO report_snapshot (plan_id, made_at, checkpoint_seq, "
+                    "checkpoint_hash, model) VALUES (:plan, :made, 0, :hash, '{}')"
+                ),
+                {"plan": plan_id, "made": datetime(2026, 6, 22, tzinfo=UTC), "hash": "0" * 64},
+            )
+        schema.upgrade_to_head(database)
+        with database.engine.connect() as connection:
+            packs = connection.execute(sa.text("SELECT pack FROM report_snapshot")).scalars()
+            assert list(packs) == ["committee"]
+    finally:
+        database.dispose()

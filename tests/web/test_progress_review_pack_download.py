@@ -66,8 +66,9 @@ def test_the_lead_downloads_the_pack_in_each_format(client: TestClient, council:
         assert headers["content-disposition"] == (
             f'attachment; filename="plan-1-progress-review-{snapshot}.{fmt}"'
         )
-        stored = reports.stored_report(council.ctx, snapshot, council.plan_id)
-        assert reports.render(stored, ReportFormat(fmt), ReportPack.PROGRESS_REVIEW) == body
+        stored = reports.stored(council.ctx, snapshot, council.plan_id)
+        assert stored.pack is ReportPack.PROGRESS_REVIEW  # kept as the pack it was made for
+        assert reports.render(stored.report, ReportFormat(fmt), stored.pack) == body
         bodies[fmt] = body
 
     document = Document(io.BytesIO(bodies["docx"]))

@@ -33,7 +33,8 @@ def test_the_dashboard_offers_the_report_and_downloads_it(
     client: TestClient, council: Council
 ) -> None:
     """The lead presses the button and gets the Word document, named by its snapshot; the
-    snapshot is stored and renders to the same bytes again; the PDF and the web page too."""
+    snapshot is stored and renders to the same bytes again; the PDF and the web page too, each
+    counting changes from the same point as the Word document made the same day."""
     sign_in(client, council, PIA)
     page = words(client.get(f"/plans/{council.plan_id}/dashboard").text)
     assert "Committee report" in page
@@ -52,7 +53,12 @@ def test_the_dashboard_offers_the_report_and_downloads_it(
     with pdfplumber.open(io.BytesIO(body)) as pdf:
         text = "\n".join(page.extract_text() or "" for page in pdf.pages)
     assert "\nExceptions\n" in text
-    assert "Changes are counted since the report of 2 June 2014" in " ".join(text.split())
+    # Made the same day as the Word document, the PDF counts from the same point: both are
+    # the plan's first report, not the PDF a report of what changed since the Word one.
+    assert "This is the plan's first report: changes are counted from the plan's start." in (
+        " ".join(text.split())
+    )
+    assert "Dana Reeve (approved)" in text  # the appendix's decisions, as in the Word document
 
     assert "Web page (HTML), to publish on the council's website" in page
     status, body, headers = _make(client, council, "html")

@@ -24,19 +24,22 @@ def report_command(
         typer.Option("--format", help="docx (Word), pdf or html, for either pack."),
     ] = ReportFormat.DOCX,
     pack: Annotated[
-        ReportPack,
+        ReportPack | None,
         typer.Option(
             "--pack",
-            help="committee (the progress report) or progress-review (the peer challenge "
-            "timetable, then each recommendation with its actions and evidence).",
+            help="committee (the progress report, the default) or progress-review (the peer "
+            "challenge timetable, then each recommendation with its actions and evidence). "
+            "With --snapshot, the pack it was made for.",
+            show_default=False,
         ),
-    ] = ReportPack.COMMITTEE,
+    ] = None,
     since: Annotated[
         datetime | None,
         typer.Option(
             "--since",
             formats=["%Y-%m-%d"],
-            help="Count changes from this day (default: since the plan's last report).",
+            help="Count changes from this day (default: since the plan's last committee "
+            "report made on an earlier day).",
         ),
     ] = None,
     output: Annotated[
@@ -52,7 +55,7 @@ def report_command(
         int | None,
         typer.Option(
             "--snapshot",
-            help="Produce an earlier report again, identical, from its stored snapshot.",
+            help="Produce an earlier report (or pack) again, identical, from its stored snapshot.",
         ),
     ] = None,
     list_them: Annotated[
@@ -71,21 +74,28 @@ def report_command(
             out.print(f"Plan {plan_id} has no reports yet.", markup=False)
         for entry in stored:
             out.print(
-                f"Snapshot {entry.id}: made {moment(entry.made_at)}, "
+                f"Snapshot {entry.id}: {reports.pack_words(entry.pack)}, "
+                f"made {moment(entry.made_at)}, "
                 f"at audit event {entry.checkpoint_seq}",
                 markup=False,
             )
         return
     try:
-        reports.check_pack(context, plan_id, pack)
+        if pack is not None:
+            reports.check_pack(context, plan_id, pack)
         if snapshot is not None:
             if since is not None:
                 raise typer.BadParameter(
                     "a stored report keeps the changes it counted", param_hint="--since"
                 )
-            made = reports.stored_report(context, snapshot, plan_id)
+            found = reports.stored(context, snapshot, plan_id)
+            reports.check_stored_pack(found, pack or found.pack, plan_id)
+            made, pack = found.report, found.pack
         else:
-            made = reports.make_report(context, plan_id, since=since.date() if since else None)
+            pack = pack or ReportPack.COMMITTEE
+            made = reports.make_report(
+                context, plan_id, since=since.date() if since else None, pack=pack
+            )
         document = reports.render(made, fmt, pack)
     finally:
         context.close()

@@ -2,12 +2,21 @@
 
 Making a report is one transaction: the plan's rows, the changes and decisions since the last
 report (or a date asked for), and the audit log's head are read together, and the model is
-stored with the checkpoint it was made at. Rendering reads only the stored model, so a
-snapshot's report is the same, byte for byte, whenever it is produced again.
+stored with the checkpoint it was made at and what it was made for (the committee report or a
+peer challenge's progress review pack). Rendering reads only the stored model, so a snapshot's
+report is the same, byte for byte, whenever it is produced again.
+
+Which changes a report counts: those after the last committee report made on an earlier day
+(London time), up to now. A progress review pack never moves that point, and neither does
+another report made the same day: a clerk who makes the report for the June meeting in Word,
+then as a PDF, or twice in one morning, gets the same changes each time, and a report made the
+day after the meeting counts from that meeting's report (the day's last). `since` (a day asked
+for) overrides it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 
@@ -123,24 +132,33 @@ def _ratings(report: Report) -> dict[int, str]:
 
 
 def _window(
-    session: Session, plan_id: int, since: date | None, head: int
+    session: Session, plan_id: int, since: date | None, head: int, today: date
 ) -> tuple[report_store.Window, datetime | None, str, dict[int, str]]:
     """The audit events the report counts, the moment they are counted from, its words, and
     each action's RAG rating then.
 
-    From a day asked for; else after the audit event the plan's last report was made at;
-    else from the plan's start (a first report: no moment, no words, no ratings).
+    From a day asked for; else after the audit event the plan's last committee report made
+    before `today` was made at; else from the plan's start (a first report: no moment, no
+    words, no ratings).
     """
     if since is not None:
-        start = datetime.combine(since, time(0), tzinfo=LONDON).astimezone(UTC)
+        start = _midnight(since)
         rated = _ratings_logged(report_store.progress_before(session, plan_id, start))
         return report_store.Window(0, head, start), start, f"since {short_date(since)}", rated
-    last = report_store.last_report(session, plan_id)
+    last = report_store.last_report_before(
+        session, plan_id, ReportPack.COMMITTEE.value, _midnight(today)
+    )
     if last is None:
         return report_store.Window(0, head, _BEGINNING), None, "", {}
-    words = f"since the report of {short_date(as_london(last.made_at).date())}"
+    made_on = short_date(as_london(last.made_at).date())
+    words = f"since the report of {made_on} (snapshot {last.id})"
     rated = _ratings(Report.from_json(last.model))
     return report_store.Window(last.checkpoint_seq, head, _BEGINNING), last.made_at, words, rated
+
+
+def _midnight(day: date) -> datetime:
+    """The day's start in London, as a UTC moment."""
+    return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
 
 
 def _logged_change(stored: StoredEvent) -> build.LoggedChange | None:
@@ -185,10 +203,15 @@ def check_pack(ctx: Context, plan_id: int, pack: ReportPack) -> None:
 
 
 def make_report(
-    ctx: Context, plan_id: int, *, since: date | None = None, made_by: int | None = None
+    ctx: Context,
+    plan_id: int,
+    *,
+    since: date | None = None,
+    made_by: int | None = None,
+    pack: ReportPack = ReportPack.COMMITTEE,
 ) -> Report:
-    """Make and store the plan's report as of now (`made_by`: the person who asked, when
-    known); the stored model."""
+    """Make and store the plan's report as of now, for `pack` (`made_by`: the person who
+    asked, when known); the stored model."""
     now = ctx.clock.now().astimezone(UTC).replace(microsecond=0)
     today = as_london(now).date()
     key = ctx.database.audit_key
@@ -207,7 +230,9 @@ def make_report(
             if key is not None
             else None
         )
-        window, start, since_text, rated_before = _window(session, plan_id, since, verified.events)
+        window, start, since_text, rated_before = _window(
+            session, plan_id, since, verified.events, today
+        )
         placed = []
         raw_states: dict[int, str] = {}
         for item in rows_in(session, plan_id):
@@ -237,6 +262,7 @@ def make_report(
                 "checkpoint": signed.to_json() if signed else None,
                 "made_by_id": made_by,
                 "model": "{}",
+                "pack": pack.value,
             },
         )
         report = Report(
@@ -275,14 +301,58 @@ def make_report(
     return report
 
 
-def stored_report(ctx: Context, snapshot_id: int, plan_id: int | None = None) -> Report:
-    """A report as it was made; refused when it belongs to another plan than the one named."""
+@dataclass(frozen=True)
+class StoredReport:
+    report: Report
+    pack: ReportPack  # what the snapshot was made for
+
+
+def stored(ctx: Context, snapshot_id: int, plan_id: int | None = None) -> StoredReport:
+    """A report as it was made, and what it was made for; refused when it belongs to another
+    plan than the one named."""
     with ctx.database.reading() as session:
         snapshot = report_store.snapshot_by_id(session, snapshot_id)
-        of_plan, model = snapshot.plan_id, snapshot.model
+        of_plan, model, pack = snapshot.plan_id, snapshot.model, snapshot.pack
     if plan_id is not None and of_plan != plan_id:
         raise exceptions.NotFound(f"No report snapshot {snapshot_id} of plan {plan_id}")
-    return Report.from_json(model)
+    return StoredReport(Report.from_json(model), ReportPack(pack))
+
+
+def stored_report(ctx: Context, snapshot_id: int, plan_id: int | None = None) -> Report:
+    """A report as it was made; refused when it belongs to another plan than the one named."""
+    return stored(ctx, snapshot_id, plan_id).report
+
+
+def check_stored_pack(found: StoredReport, asked: ReportPack, plan_id: int) -> None:
+    """Refuse to produce a snapshot as another pack than it was made for: it would present a
+    document that was never made, with the day and checkpoint of one that was."""
+    if asked is found.pack:
+        return
+    snapshot = found.report.snapshot_id
+    made_for = _PACK_WORDS[found.pack]
+    command = f"improveflow report {plan_id} --snapshot {snapshot}"
+    if found.pack is ReportPack.PROGRESS_REVIEW:
+        command += f" --pack {ReportPack.PROGRESS_REVIEW.value}"
+    fresh = f"improveflow report {plan_id}" + (
+        f" --pack {asked.value}" if asked is ReportPack.PROGRESS_REVIEW else ""
+    )
+    raise exceptions.InvalidValue(
+        f"Snapshot {snapshot} of plan {plan_id} was made as its {made_for}, not as its "
+        f"{_PACK_WORDS[asked]}: '{command}' produces it again, and '{fresh}' makes a new "
+        f"{_PACK_WORDS[asked]}"
+    )
+
+
+# What each pack is called in a sentence.
+_PACK_WORDS = {
+    ReportPack.COMMITTEE: "committee report",
+    ReportPack.PROGRESS_REVIEW: "progress review pack",
+}
+
+
+def pack_words(pack: str) -> str:
+    """'committee report' or 'progress review pack'."""
+    return _PACK_WORDS[ReportPack(pack)]
 
 
 def stored_reports(ctx: Context, plan_id: int) -> list[report_store.SnapshotEntry]:

@@ -59,10 +59,11 @@ class SnapshotEntry:
     id: int
     made_at: datetime
     checkpoint_seq: int
+    pack: str  # what it was made for: "committee" or "progress-review"
 
 
 _SNAPSHOTS = (
-    sa.select(_snapshot.c.id, _snapshot.c.made_at, _snapshot.c.checkpoint_seq)
+    sa.select(_snapshot.c.id, _snapshot.c.made_at, _snapshot.c.checkpoint_seq, _snapshot.c.pack)
     .where(_snapshot.c.plan_id == sa.bindparam("plan_id"))
     .order_by(_snapshot.c.id)
 )
@@ -76,23 +77,34 @@ def snapshots_of(session: Session, plan_id: int) -> list[SnapshotEntry]:
 
 @dataclass(frozen=True)
 class LastReport:
+    id: int
     made_at: datetime
     checkpoint_seq: int  # the audit event it was made at: changes are counted after it
     model: str  # its model's JSON: how each action stood then
 
 
-_LATEST = (
-    sa.select(_snapshot.c.made_at, _snapshot.c.checkpoint_seq, _snapshot.c.model)
-    .where(_snapshot.c.plan_id == sa.bindparam("plan_id"))
+_LAST_COMMITTEE = (
+    sa.select(_snapshot.c.id, _snapshot.c.made_at, _snapshot.c.checkpoint_seq, _snapshot.c.model)
+    .where(
+        _snapshot.c.plan_id == sa.bindparam("plan_id"),
+        _snapshot.c.pack == sa.bindparam("pack"),
+        _snapshot.c.made_at < sa.bindparam("before"),
+    )
     .order_by(_snapshot.c.checkpoint_seq.desc(), _snapshot.c.id.desc())
     .limit(1)
 )
 
 
-def last_report(session: Session, plan_id: int) -> LastReport | None:
-    """The plan's newest report; None if it has none."""
-    found = session.connection().execute(_LATEST, {"plan_id": plan_id}).first()
-    return LastReport(found[0], found[1], found[2]) if found else None
+def last_report_before(
+    session: Session, plan_id: int, pack: str, before: datetime
+) -> LastReport | None:
+    """The plan's newest snapshot made for `pack` before the moment `before`; None if none."""
+    found = (
+        session.connection()
+        .execute(_LAST_COMMITTEE, {"plan_id": plan_id, "pack": pack, "before": before})
+        .first()
+    )
+    return LastReport(*found) if found else None
 
 
 _PROGRESS_BEFORE = (

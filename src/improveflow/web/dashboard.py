@@ -247,8 +247,8 @@ def progress_review_pack(
             f"{plan.title} is not a peer-challenge plan, so it has no progress review pack. "
             "Its committee report is on its dashboard."
         )
-    made = reports.make_report(web.ctx, plan.id, made_by=viewer.person_id)
     pack = reports.ReportPack.PROGRESS_REVIEW
+    made = reports.make_report(web.ctx, plan.id, made_by=viewer.person_id, pack=pack)
     command = f"improveflow report {plan.id} --pack {pack.value}"
     _refuse_slow_pdf(
         made, chosen, "progress review pack", "Word (DOCX) or web page (HTML)", command
