@@ -14,6 +14,7 @@ PEOPLE = """name,email,aliases,bodies,roles,organisation
 Sid Amin,sid@council.example,,,scrutiny_officer,
 Cara Evans,cara@council.example,,,chief_executive,
 Owen Marsh,owen@council.example,,,owner,
+Dana Reeve,dana@council.example,,CMT,,
 """
 
 
@@ -57,6 +58,15 @@ def test_a_scrutiny_plan_from_its_report_to_a_committee_sign_off(tmp_path: Path)
         "action", "add", "1", "--theme", "Recommendations", "--objective", "Eligibility",
         "--description", "R1 Publish the eligibility policy", "--owner", "owen@council.example",
     )  # fmt: skip
+    drafted = cli(
+        "action", "sign-off", "1", "--on", "2026-03-10", "--as", "sid@council.example", expect=1
+    )  # fmt: skip
+    assert (
+        "Action 1 is drafted: the committee signs off an action as implemented once it is "
+        "complete. Ask for it to be marked complete first"
+    ) in " ".join((drafted.err + drafted.out).split())
+    assert "Committee:" not in cli("action", "show", "1").out
+    _complete(cli, "1")
     signed = cli(
         "action", "sign-off", "1", "--on", "2026-03-10", "--minute", "45/26",
         "--as", "sid@council.example",
@@ -71,6 +81,18 @@ def test_a_scrutiny_plan_from_its_report_to_a_committee_sign_off(tmp_path: Path)
     [report] = tmp_path.glob("plan-1-*.html")
     assert "Signed off by committee on 10 March 2026 (minute 45/26)" in report.read_text()
     assert "verified" in cli("audit", "verify").out.lower()
+
+
+def _complete(cli: Cli, action: str) -> None:
+    """The action's owner asks, and CMT agrees, until it is complete."""
+    for trigger in ("approve", "start", "complete"):
+        if trigger == "complete":
+            cli("action", "update", action, "--progress", "Done", "--as", "owen@council.example")
+        asked = cli(
+            "action", "request", action, trigger, "--as", "owen@council.example", "--json"
+        ).json()
+        if asked["request_id"] is not None:
+            cli("approvals", "approve", str(asked["request_id"]), "--as", "dana@council.example")
 
 
 def test_mistakes_are_refused_with_a_sentence(tmp_path: Path) -> None:

@@ -32,6 +32,8 @@ from improveflow.stores import plans as plan_store
 from improveflow.stores import sign_offs as sign_off_store
 from improveflow.stores.sign_offs import SignOffRow
 from improveflow.templating import long_date, short_date
+from improveflow.workflow.deciders import kind_singular
+from improveflow.workflow.definition import Workflow
 
 # Who records a committee's sign-off: the officer who clerks it, and administrators.
 SIGNERS = frozenset({Role.SCRUTINY_OFFICER, Role.ADMIN})
@@ -164,7 +166,8 @@ def sign_off(
     now = ctx.clock.now()
     if signed_off_on > as_london(now).date():
         raise exceptions.InvalidValue(
-            f"{signed_off_on} is in the future: record a sign-off once the committee has met"
+            f"{long_date(signed_off_on)} is in the future: record a sign-off once the committee "
+            "has met"
         )
     with ctx.database.writing() as session:
         action = action_store.action_by_id(session, action_id)
@@ -172,14 +175,14 @@ def sign_off(
         signer = _signer(session, plan, action_id, by_email)
         if plan.kind != PlanKind.SCRUTINY:
             raise exceptions.Refused(
-                f"Action {action_id} is in plan {plan.id}, a "
-                f"{plan.kind.replace('_', ' ')}: only a scrutiny plan's actions are signed "
-                "off by its committee"
+                f"Action {action_id} is in plan {plan.id}, {kind_singular(plan.kind)}: only a "
+                "scrutiny plan's actions are signed off by its committee"
             )
+        _refuse_unless_complete(ctx.workflows.workflow(plan.workflow), action_id, action.state)
         if plan.report_date is not None and signed_off_on < plan.report_date:
             raise exceptions.InvalidValue(
-                f"{signed_off_on} is before the executive received the scrutiny report "
-                f"({plan.report_date})"
+                f"{long_date(signed_off_on)} is before the executive received the scrutiny "
+                f"report, on {long_date(plan.report_date)}"
             )
         earlier = sign_off_store.sign_off_of(session, action_id)
         sign_off_store.record(
@@ -198,6 +201,20 @@ def sign_off(
         row = sign_off_store.sign_off_of(session, action_id)
         assert row is not None
         return sign_off_view(row)
+
+
+def _refuse_unless_complete(workflow: Workflow, action_id: int, state: str) -> None:
+    """The committee signs an action off as implemented: only once it is in one of its
+    workflow's final states (complete, in the shipped workflow)."""
+    finished = [s for s in workflow.states.values() if s.final]
+    if any(s.name == state for s in finished):
+        return
+    now = workflow.states[state].label.lower() if state in workflow.states else state
+    complete = " or ".join(s.label.lower() for s in finished) or "complete"
+    raise exceptions.Refused(
+        f"Action {action_id} is {now}: the committee signs off an action as implemented once "
+        f"it is {complete}. Ask for it to be marked {complete} first, then record the sign-off"
+    )
 
 
 def _signer(session: Session, plan: Plan, action_id: int, email: str) -> Person:
