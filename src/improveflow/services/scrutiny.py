@@ -101,14 +101,17 @@ def schedule_in(
     assert plan.id is not None
     if plan.kind != PlanKind.SCRUTINY:
         raise exceptions.InvalidValue(
-            f"Plan {plan.id} is a {plan.kind.replace('_', ' ')}: only a scrutiny plan has a "
+            f"Plan {plan.id} is {kind_singular(plan.kind)}: only a scrutiny plan has a "
             "report date and the executive's response to it"
         )
     if report_date > as_london(now).date():
         raise exceptions.InvalidValue(
-            f"The report date {report_date} is in the future: record the day the executive "
-            "received the report once it has"
+            f"The report date, {long_date(report_date)}, is in the future: record the day the "
+            "executive received the report once it has"
         )
+    milestones.refuse_done_before(
+        session, plan, report_date, "the executive received the report", "set-report-date"
+    )
     period = response_months(months if months is not None else plan.response_months)
     (response,) = scrutiny.timetable(report_date, period)
     earlier = plan.report_date
