@@ -1,7 +1,8 @@
 """A peer-challenge lead's timetable at the command line: the plan created with its challenge
 date shows the LGA's milestones; the sweep reminds and escalates on working days only; a
-milestone is marked done with a date and a link; the progress review pack is written in each
-format, the same bytes again from its snapshot; mistakes are refused with the fix named."""
+milestone is marked done with a date and a link, and listed with who recorded it; the progress
+review pack is written in each format, the same bytes again from its snapshot; mistakes are
+refused with the fix named."""
 
 from __future__ import annotations
 
@@ -58,6 +59,9 @@ def test_a_peer_challenge_timetable_from_creation_to_a_milestone_done(tmp_path: 
     assert listed["feedback_report"]["done_on"] == "2026-01-09"
     assert listed["feedback_report"]["link"] == "https://council.example/cpc-report"
     assert listed["feedback_report"]["done_by"] == "pia@peers.example"
+    assert listed["feedback_report"]["done_by_name"] == "Pia Lund"
+    table = " ".join(cli("plan", "milestone", "list", "1").out.split())
+    assert "Done on Friday 9 January 2026, recorded by Pia Lund" in table
     assert listed["feedback_report"]["latest_on"] is None
     assert listed["action_plan"]["standing"] == "past_latest"
     assert listed["action_plan"]["words"] == (

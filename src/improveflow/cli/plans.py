@@ -233,7 +233,7 @@ def show_milestones(views: list[milestones.MilestoneView]) -> None:
                 view.label,
                 f"{view.due_on:%d %b %Y}",
                 f"{view.latest_on:%d %b %Y}" if view.latest_on else "",
-                view.words,
+                view.recorded_words,
                 view.link or "",
             )
             for view in views
@@ -253,6 +253,7 @@ def _milestone_json(view: milestones.MilestoneView) -> dict[str, object]:
         "done_on": view.done_on.isoformat() if view.done_on else None,
         "link": view.link,
         "done_by": view.done_by,
+        "done_by_name": view.done_by_name,
         "standing": view.standing.value,
         "words": view.words,
     }

@@ -35,9 +35,19 @@ class MilestoneView:
     latest_on: date | None
     done_on: date | None
     link: str | None
-    done_by: str | None
+    done_by: str | None  # the email address of who marked it done
+    done_by_name: str | None  # and their name
     standing: Standing
     words: str  # "Due by Friday 12 September 2026", "Overdue: it was due on ..."
+
+    @property
+    def recorded_words(self) -> str:
+        """Where it stands with, once done, who recorded it: "Done on Thursday 3 September
+        2026, recorded by Pia Lund"."""
+        who = self.done_by_name or self.done_by
+        if self.done_on is None or not who:
+            return self.words
+        return f"{self.words}, recorded by {who}"
 
 
 class DoneValueInvalid(exceptions.InvalidValue):
@@ -266,6 +276,7 @@ def _views(session: Session, plan_id: int, today: date) -> list[MilestoneView]:
                 done_on=row.done_on,
                 link=row.link,
                 done_by=row.done_by,
+                done_by_name=row.done_by_name,
                 standing=stands,
                 words=standing_words(stands, row.due_on, row.latest_on, row.done_on),
             )
