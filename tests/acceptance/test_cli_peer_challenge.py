@@ -108,7 +108,23 @@ def test_mistakes_are_refused_with_the_fix_named(tmp_path: Path) -> None:
         "--link", "https://council.example/r", "--by", "pia@peers.example", expect=1,
     )  # fmt: skip
     assert "improveflow plan set-challenge-date 1" in none_yet.err + none_yet.out
-    assert "No milestones yet" in cli("plan", "milestone", "list", "1").out
+    none_listed = " ".join(cli("plan", "milestone", "list", "1").out.split())
+    assert (
+        "No milestones yet: record when the peer challenge ended with 'improveflow plan "
+        "set-challenge-date 1 YYYY-MM-DD'."
+    ) in none_listed
+    assert "set-report-date" not in none_listed
+    assert "only a peer-challenge plan or a scrutiny plan has a timetable" in " ".join(
+        cli("plan", "milestone", "list", "2").out.split()
+    )
+    made = cli(
+        "plan", "create", "Another service plan", "--kind", "service-plan",
+        "--challenge-date", "2025-09-25", expect=1,
+    )  # fmt: skip
+    assert (
+        "A service plan has no challenge date: only a peer-challenge plan has the LGA's timetable"
+    ) in " ".join((made.err + made.out).split())
+    assert "Plan 3" not in made.err + made.out
     cli("plan", "set-challenge-date", "1", "2025-09-25", "--by", "pia@peers.example")
     bad_link = cli(
         "plan", "milestone", "done", "1", "feedback-report", "--on", "2025-12-01",

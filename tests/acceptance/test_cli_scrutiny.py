@@ -38,6 +38,11 @@ def test_a_scrutiny_plan_from_its_report_to_a_committee_sign_off(tmp_path: Path)
         ("executive_response", "2025-12-27", None)
     ]
     assert "Scrutiny timetable" in cli("plan", "milestone", "list", "1").out
+    shown = " ".join(cli("plan", "show", "1").out.split())
+    assert (
+        "Report received by the executive on Tuesday 28 October 2025, response within two "
+        "months beginning with that day, due by Saturday 27 December 2025."
+    ) in shown
 
     reminded = cli("sweep", "--now", "2025-12-10T09:30", "--json").json()["decisions"]
     assert [d["why"].split(" (")[0] for d in reminded] == [
@@ -108,6 +113,12 @@ def test_mistakes_are_refused_with_a_sentence(tmp_path: Path) -> None:
     assert "give --report-date too" in no_date.err + no_date.out
     cli("plan", "create", "Scrutiny", "--kind", "scrutiny")
     cli("plan", "create", "Service plan", "--kind", "service-plan")
+    none_listed = " ".join(cli("plan", "milestone", "list", "1").out.split())
+    assert (
+        "No milestones yet: record the day the executive received the scrutiny report with "
+        "'improveflow plan set-report-date 1 YYYY-MM-DD'."
+    ) in none_listed
+    assert "set-challenge-date" not in none_listed
     recorded = cli(
         "plan", "set-report-date", "1", "2025-06-12", "--response-months", "3",
         "--by", "sid@council.example",
@@ -116,7 +127,9 @@ def test_mistakes_are_refused_with_a_sentence(tmp_path: Path) -> None:
     listed = cli("plan", "milestone", "list", "1", "--json").json()
     assert [m["due_on"] for m in listed] == ["2025-09-11"]  # 12 September less a day
     refused = cli("plan", "set-report-date", "2", "2025-06-12", expect=1)
-    assert "only a scrutiny plan has a report date" in refused.err + refused.out
+    assert "Plan 2 is a service plan: only a scrutiny plan has a report date" in " ".join(
+        (refused.err + refused.out).split()
+    )
     for plan in ("1", "2"):
         cli(
             "action", "add", plan, "--theme", "T", "--objective", "O", "--description", "Do it",

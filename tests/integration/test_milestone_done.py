@@ -147,3 +147,23 @@ def test_a_refusal_names_the_plan_kind_and_the_milestone_in_words(ctx: Context) 
             link=REPORT,
             by_email="alex@council.example",
         )
+
+
+def test_a_timetable_of_another_kind_is_refused_before_the_plan_is_made(ctx: Context) -> None:
+    """A service plan made with a challenge date, or a peer-challenge plan with a report
+    date, is refused in words that name no plan (none was made), and no plan is left."""
+    with pytest.raises(
+        exceptions.InvalidValue,
+        match=r"^A service plan has no challenge date: only a peer-challenge plan has the LGA's "
+        r"timetable$",
+    ):
+        plans.create_plan(
+            ctx, "Service plan", PlanKind.SERVICE_PLAN, challenge_date=date(2014, 3, 14)
+        )
+    with pytest.raises(
+        exceptions.InvalidValue,
+        match=r"^A peer-challenge plan has no report date: only a scrutiny plan has the "
+        r"executive's response to a committee's report$",
+    ):
+        plans.create_plan(ctx, "CPC", PlanKind.PEER_CHALLENGE, report_date=date(2014, 3, 14))
+    assert plans.list_plans(ctx) == []

@@ -74,6 +74,18 @@ def sign_off_view(row: SignOffRow) -> SignOffView:
     )
 
 
+def report_words(report_date: date, months: int | None) -> str:
+    """A scrutiny plan's report date and response period in a sentence: "Report received by
+    the executive on Friday 12 June 2026, response within two months beginning with that day,
+    due by Tuesday 11 August 2026"."""
+    period = months or scrutiny.DEFAULT_RESPONSE_MONTHS
+    return (
+        f"Report received by the executive on {long_date(report_date)}, response within "
+        f"{scrutiny.period_words(period)} beginning with that day, due by "
+        f"{long_date(scrutiny.response_due(report_date, period))}"
+    )
+
+
 def response_months(months: int | None) -> int:
     """The executive's response period asked for, checked: the statutory two when none."""
     if months is None:
