@@ -221,7 +221,8 @@ def add_action(ctx: Context, new: NewAction, *, by_email: str | None = None) -> 
         raise exceptions.InvalidValue("An action needs a theme and an objective")
     if new.start_date and new.target_date and new.start_date > new.target_date:
         raise exceptions.InvalidValue(
-            f"The start date {new.start_date} is after the target date {new.target_date}"
+            f"The start date, {long_date(new.start_date)}, is after the target date, "
+            f"{long_date(new.target_date)}: give a start on or before the target"
         )
     now = ctx.clock.now()
     with ctx.database.writing() as session:
