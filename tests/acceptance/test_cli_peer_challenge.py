@@ -1,7 +1,8 @@
 """A peer-challenge lead's timetable at the command line: the plan created with its challenge
 date shows the LGA's milestones; the sweep reminds and escalates on working days only; a
-milestone is marked done with a date and a link; the progress review pack is written in each
-format, the same bytes again from its snapshot; mistakes are refused with the fix named."""
+milestone is marked done with a date and a link, and listed with who recorded it; the progress
+review pack is written in each format, the same bytes again from its snapshot; mistakes are
+refused with the fix named."""
 
 from __future__ import annotations
 
@@ -58,6 +59,9 @@ def test_a_peer_challenge_timetable_from_creation_to_a_milestone_done(tmp_path: 
     assert listed["feedback_report"]["done_on"] == "2026-01-09"
     assert listed["feedback_report"]["link"] == "https://council.example/cpc-report"
     assert listed["feedback_report"]["done_by"] == "pia@peers.example"
+    assert listed["feedback_report"]["done_by_name"] == "Pia Lund"
+    table = " ".join(cli("plan", "milestone", "list", "1").out.split())
+    assert "Done on Friday 9 January 2026, recorded by Pia Lund" in table
     assert listed["feedback_report"]["latest_on"] is None
     assert listed["action_plan"]["standing"] == "past_latest"
     assert listed["action_plan"]["words"] == (
@@ -104,7 +108,23 @@ def test_mistakes_are_refused_with_the_fix_named(tmp_path: Path) -> None:
         "--link", "https://council.example/r", "--by", "pia@peers.example", expect=1,
     )  # fmt: skip
     assert "improveflow plan set-challenge-date 1" in none_yet.err + none_yet.out
-    assert "No milestones yet" in cli("plan", "milestone", "list", "1").out
+    none_listed = " ".join(cli("plan", "milestone", "list", "1").out.split())
+    assert (
+        "No milestones yet: record when the peer challenge ended with 'improveflow plan "
+        "set-challenge-date 1 YYYY-MM-DD'."
+    ) in none_listed
+    assert "set-report-date" not in none_listed
+    assert "only a peer-challenge plan or a scrutiny plan has a timetable" in " ".join(
+        cli("plan", "milestone", "list", "2").out.split()
+    )
+    made = cli(
+        "plan", "create", "Another service plan", "--kind", "service-plan",
+        "--challenge-date", "2025-09-25", expect=1,
+    )  # fmt: skip
+    assert (
+        "A service plan has no challenge date: only a peer-challenge plan has the LGA's timetable"
+    ) in " ".join((made.err + made.out).split())
+    assert "Plan 3" not in made.err + made.out
     cli("plan", "set-challenge-date", "1", "2025-09-25", "--by", "pia@peers.example")
     bad_link = cli(
         "plan", "milestone", "done", "1", "feedback-report", "--on", "2025-12-01",

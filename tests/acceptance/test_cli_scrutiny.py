@@ -14,6 +14,7 @@ PEOPLE = """name,email,aliases,bodies,roles,organisation
 Sid Amin,sid@council.example,,,scrutiny_officer,
 Cara Evans,cara@council.example,,,chief_executive,
 Owen Marsh,owen@council.example,,,owner,
+Dana Reeve,dana@council.example,,CMT,,
 """
 
 
@@ -37,6 +38,11 @@ def test_a_scrutiny_plan_from_its_report_to_a_committee_sign_off(tmp_path: Path)
         ("executive_response", "2025-12-27", None)
     ]
     assert "Scrutiny timetable" in cli("plan", "milestone", "list", "1").out
+    shown = " ".join(cli("plan", "show", "1").out.split())
+    assert (
+        "Report received by the executive on Tuesday 28 October 2025, response within two "
+        "months beginning with that day, due by Saturday 27 December 2025."
+    ) in shown
 
     reminded = cli("sweep", "--now", "2025-12-10T09:30", "--json").json()["decisions"]
     assert [d["why"].split(" (")[0] for d in reminded] == [
@@ -57,6 +63,15 @@ def test_a_scrutiny_plan_from_its_report_to_a_committee_sign_off(tmp_path: Path)
         "action", "add", "1", "--theme", "Recommendations", "--objective", "Eligibility",
         "--description", "R1 Publish the eligibility policy", "--owner", "owen@council.example",
     )  # fmt: skip
+    drafted = cli(
+        "action", "sign-off", "1", "--on", "2026-03-10", "--as", "sid@council.example", expect=1
+    )  # fmt: skip
+    assert (
+        "Action 1 is drafted: the committee signs off an action as implemented once it is "
+        "complete. Ask for it to be marked complete first"
+    ) in " ".join((drafted.err + drafted.out).split())
+    assert "Committee:" not in cli("action", "show", "1").out
+    _complete(cli, "1")
     signed = cli(
         "action", "sign-off", "1", "--on", "2026-03-10", "--minute", "45/26",
         "--as", "sid@council.example",
@@ -73,6 +88,18 @@ def test_a_scrutiny_plan_from_its_report_to_a_committee_sign_off(tmp_path: Path)
     assert "verified" in cli("audit", "verify").out.lower()
 
 
+def _complete(cli: Cli, action: str) -> None:
+    """The action's owner asks, and CMT agrees, until it is complete."""
+    for trigger in ("approve", "start", "complete"):
+        if trigger == "complete":
+            cli("action", "update", action, "--progress", "Done", "--as", "owen@council.example")
+        asked = cli(
+            "action", "request", action, trigger, "--as", "owen@council.example", "--json"
+        ).json()
+        if asked["request_id"] is not None:
+            cli("approvals", "approve", str(asked["request_id"]), "--as", "dana@council.example")
+
+
 def test_mistakes_are_refused_with_a_sentence(tmp_path: Path) -> None:
     """A response period without a report date, a service plan's action signed off, an owner
     signing off, and a report date for a service plan are each refused, saying why."""
@@ -86,6 +113,12 @@ def test_mistakes_are_refused_with_a_sentence(tmp_path: Path) -> None:
     assert "give --report-date too" in no_date.err + no_date.out
     cli("plan", "create", "Scrutiny", "--kind", "scrutiny")
     cli("plan", "create", "Service plan", "--kind", "service-plan")
+    none_listed = " ".join(cli("plan", "milestone", "list", "1").out.split())
+    assert (
+        "No milestones yet: record the day the executive received the scrutiny report with "
+        "'improveflow plan set-report-date 1 YYYY-MM-DD'."
+    ) in none_listed
+    assert "set-challenge-date" not in none_listed
     recorded = cli(
         "plan", "set-report-date", "1", "2025-06-12", "--response-months", "3",
         "--by", "sid@council.example",
@@ -94,7 +127,9 @@ def test_mistakes_are_refused_with_a_sentence(tmp_path: Path) -> None:
     listed = cli("plan", "milestone", "list", "1", "--json").json()
     assert [m["due_on"] for m in listed] == ["2025-09-11"]  # 12 September less a day
     refused = cli("plan", "set-report-date", "2", "2025-06-12", expect=1)
-    assert "only a scrutiny plan has a report date" in refused.err + refused.out
+    assert "Plan 2 is a service plan: only a scrutiny plan has a report date" in " ".join(
+        (refused.err + refused.out).split()
+    )
     for plan in ("1", "2"):
         cli(
             "action", "add", plan, "--theme", "T", "--objective", "O", "--description", "Do it",

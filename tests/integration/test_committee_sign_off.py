@@ -1,7 +1,8 @@
 """A scrutiny committee's sign-off of an action as implemented: recorded by the plan's scrutiny
 officer or an administrator of its own council, in the audit log, corrected in place; shown in
 the action's detail, the plan's export and the committee report; refused for another kind of
-plan, a future day, a day before the report, and anyone else, each with a sentence."""
+plan, an action not yet complete, a future day, a day before the report, and anyone else,
+each with a sentence."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from improveflow.services.dashboard import TableFilter
 from improveflow.services.plan_export import export_rows
 from improveflow.services.reports import ReportFormat
 from improveflow.stores import audit as audit_store
-from improveflow.testing import add_action, add_sample_people
+from improveflow.testing import add_action, add_sample_people, complete_action
 
 OFFICER = "sid@council.example"
 ADMIN = "alex@council.example"  # the sample administrator
@@ -47,9 +48,11 @@ def action_id(ctx: Context, clock: FrozenClock) -> int:
     plan_id = plans.create_plan(
         ctx, "Scrutiny review of school transport", PlanKind.SCRUTINY, report_date=REPORT
     ).id
-    return add_action(
+    action_id = add_action(
         ctx, plan_id, "R1 Publish the transport eligibility policy", target=date(2026, 9, 30)
     )
+    complete_action(ctx, action_id)
+    return action_id
 
 
 def _signed_off_events(ctx: Context, action_id: int) -> list[CommitteeSignedOff]:
@@ -134,10 +137,15 @@ def test_a_sign_off_is_refused_with_a_sentence(ctx: Context, action_id: int) -> 
             "administrator",
         ):
             scrutiny.sign_off(ctx, action_id, signed_off_on=date(2026, 10, 14), by_email=who)
-    with pytest.raises(exceptions.InvalidValue, match="is in the future: record a sign-off once"):
+    with pytest.raises(
+        exceptions.InvalidValue,
+        match="Wednesday 21 October 2026 is in the future: record a sign-off once",
+    ):
         scrutiny.sign_off(ctx, action_id, signed_off_on=date(2026, 10, 21), by_email=OFFICER)
     with pytest.raises(
-        exceptions.InvalidValue, match="before the executive received the scrutiny report"
+        exceptions.InvalidValue,
+        match="Monday 1 June 2026 is before the executive received the scrutiny report, on "
+        "Friday 12 June 2026",
     ):
         scrutiny.sign_off(ctx, action_id, signed_off_on=date(2026, 6, 1), by_email=OFFICER)
     with pytest.raises(exceptions.InvalidValue, match="A minute reference is at most"):
@@ -146,6 +154,26 @@ def test_a_sign_off_is_refused_with_a_sentence(ctx: Context, action_id: int) -> 
         )
     assert _signed_off_events(ctx, action_id) == []
     assert views.action_detail(ctx, action_id)["committee_sign_off"] is None
+
+
+def test_an_action_not_yet_complete_is_not_signed_off(ctx: Context, action_id: int) -> None:
+    """The committee signs an action off as implemented: a drafted one, or one reopened after
+    its sign-off, is refused in words naming its state and what to do first, and nothing is
+    recorded; once complete it is accepted."""
+    plan_id = views.action_detail(ctx, action_id)["plan_id"]
+    drafted = add_action(ctx, plan_id, "R2 Review the appeals process", target=date(2026, 9, 30))
+    with pytest.raises(
+        exceptions.Refused,
+        match=rf"^Action {drafted} is drafted: the committee signs off an action as implemented "
+        r"once it is complete\. Ask for it to be marked complete first, then record the "
+        "sign-off$",
+    ):
+        scrutiny.sign_off(ctx, drafted, signed_off_on=date(2026, 10, 14), by_email=OFFICER)
+    assert _signed_off_events(ctx, drafted) == []
+    assert views.action_detail(ctx, drafted)["committee_sign_off"] is None
+    complete_action(ctx, drafted)
+    view = scrutiny.sign_off(ctx, drafted, signed_off_on=date(2026, 10, 14), by_email=OFFICER)
+    assert view.signed_off_on == date(2026, 10, 14)
 
 
 def test_another_kind_of_plans_action_is_not_signed_off(ctx: Context, action_id: int) -> None:
@@ -175,6 +203,10 @@ def test_another_councils_officer_is_answered_as_if_the_action_did_not_exist(
             people.PersonInput(
                 "Sol", "sol@south.example", roles=("scrutiny_officer",), organisation="Southshire"
             ),
+            people.PersonInput(
+                "Ola", "ola@north.example", roles=("owner",), organisation="Northshire"
+            ),
+            people.PersonInput("Cai", "cai@north.example", (), ("CMT",), (), "Northshire"),
         ],
     )
     clock.set(london(2026, 10, 20, 12, 0))
@@ -182,7 +214,8 @@ def test_another_councils_officer_is_answered_as_if_the_action_did_not_exist(
         ctx, "Northshire scrutiny", PlanKind.SCRUTINY, organisation="Northshire",
         report_date=REPORT,
     ).id  # fmt: skip
-    action_id = add_action(ctx, plan_id, "R1 Review the policy", owner=None)
+    action_id = add_action(ctx, plan_id, "R1 Review the policy", owner="ola@north.example")
+    complete_action(ctx, action_id, owner="ola@north.example", decider="cai@north.example")
     with pytest.raises(exceptions.NotFound, match=f"No action with id {action_id}"):
         scrutiny.sign_off(
             ctx, action_id, signed_off_on=date(2026, 10, 14), by_email="sol@south.example"

@@ -178,7 +178,9 @@ def test_kind_option_overrides_the_guess(ctx: Context) -> None:
 def test_reimport_with_a_different_kind_is_refused(ctx: Context) -> None:
     """An existing plan is never silently turned into another kind of plan."""
     import_files(ctx, PEER)
-    with pytest.raises(InvalidValue, match="already exists as a peer challenge plan"):
+    with pytest.raises(
+        InvalidValue, match=r"already exists as a peer-challenge plan, not a service plan$"
+    ):
         import_files(ctx, PEER, options=ImportOptions(kind=PlanKind.SERVICE_PLAN))
     assert [plan.kind for plan in plans.list_plans(ctx)] == ["peer_challenge"]
 
@@ -630,7 +632,9 @@ def test_failure_while_writing_rolls_back_earlier_plans_and_people(ctx: Context)
     """When the second plan is refused, the first plan and the people given are not kept."""
     plans.create_plan(ctx, "hr_people_plan", PlanKind.SERVICE_PLAN)
     head = audit_head(ctx)
-    with pytest.raises(InvalidValue, match="already exists as a service plan"):
+    with pytest.raises(
+        InvalidValue, match=r"already exists as a service plan, not an action plan$"
+    ):
         import_files(
             ctx, PEER, HR, options=ImportOptions(kind=PlanKind.ACTION_PLAN), directory=DIRECTORY
         )

@@ -16,9 +16,18 @@ from docx import Document
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
+from improveflow import exceptions
 from improveflow.clock import FrozenClock
-from improveflow.models import Rag, Verdict
-from improveflow.services import approvals, dashboard, milestones, plan_export, progress, reports
+from improveflow.models import PlanKind, Rag, Verdict
+from improveflow.services import (
+    approvals,
+    dashboard,
+    milestones,
+    plan_export,
+    plans,
+    progress,
+    reports,
+)
 from improveflow.services.context import Context
 from improveflow.services.reports import ReportFormat, ReportPack
 from improveflow.testing import add_action, add_plan, add_sample_people
@@ -324,3 +333,14 @@ def test_a_long_recommendation_repeats_its_header_row_on_every_pdf_page(
     assert described == [
         f"Action {n}: review the service and report the findings to Cabinet" for n in range(1, 61)
     ]
+
+
+def test_a_plan_of_another_kind_has_no_pack_said_in_its_kinds_words(ctx: Context) -> None:
+    """A scrutiny plan's progress review pack is refused, naming it 'a scrutiny plan'."""
+    review = plans.create_plan(ctx, "Scrutiny review", PlanKind.SCRUTINY).id
+    with pytest.raises(
+        exceptions.InvalidValue,
+        match=f"^Plan {review} is a scrutiny plan, not a peer-challenge plan, so it has no "
+        "progress review pack",
+    ):
+        reports.check_pack(ctx, review, ReportPack.PROGRESS_REVIEW)

@@ -19,6 +19,7 @@ from improveflow.notify.render import EmailRenderer
 from improveflow.services import milestones, people, plans, scrutiny
 from improveflow.services.context import Context
 from improveflow.services.sweep import SweepReport
+from improveflow.stores import plans as plan_store
 from improveflow.testing import add_sample_people
 
 OFFICER = "sid@council.example"
@@ -174,20 +175,28 @@ def test_who_may_keep_the_timetable_and_what_is_refused(
             ctx, plan_id, RESPONSE, done_on=date(2026, 11, 1), link="https://x.example/r",
             by_email=LEAD,
         )  # fmt: skip
-    with pytest.raises(exceptions.InvalidValue, match="is in the future"):
+    with pytest.raises(
+        exceptions.InvalidValue,
+        match=r"^The report date, Tuesday 3 November 2026, is in the future: record the day",
+    ):
         scrutiny.set_report_date(ctx, plan_id, date(2026, 11, 3), by_email=OFFICER)
     for months in (0, 13):
         with pytest.raises(exceptions.InvalidValue, match="is not a response period"):
             scrutiny.set_report_date(ctx, plan_id, REPORT, response_months=months)
     with pytest.raises(
-        exceptions.InvalidValue, match="before the executive received the scrutiny report"
+        exceptions.InvalidValue,
+        match=r"^Thursday 1 October 2026 is before the executive received the scrutiny report, "
+        r"on Tuesday 27 October 2026$",
     ):
         milestones.mark_done(
             ctx, plan_id, RESPONSE, done_on=date(2026, 10, 1), link="https://x.example/r",
             by_email=OFFICER,
         )  # fmt: skip
     service = plans.create_plan(ctx, "Service plan", PlanKind.SERVICE_PLAN).id
-    with pytest.raises(exceptions.InvalidValue, match="only a scrutiny plan has a report date"):
+    with pytest.raises(
+        exceptions.InvalidValue,
+        match=f"^Plan {service} is a service plan: only a scrutiny plan has a report date",
+    ):
         scrutiny.set_report_date(ctx, service, REPORT)
     peer = plans.create_plan(ctx, "CPC", PlanKind.PEER_CHALLENGE, challenge_date=REPORT).id
     with pytest.raises(exceptions.InvalidValue, match="only a peer-challenge plan has"):
@@ -206,11 +215,40 @@ def test_who_may_keep_the_timetable_and_what_is_refused(
             link="https://x.example/r", by_email=OFFICER,
         )  # fmt: skip
     unscheduled = plans.create_plan(ctx, "Later scrutiny", PlanKind.SCRUTINY).id
-    with pytest.raises(exceptions.NotFound, match="record its report date first"):
+    with pytest.raises(
+        exceptions.NotFound,
+        match=f"^Plan {unscheduled} has no milestone for the executive's response yet: record "
+        "the day the executive received the scrutiny report first",
+    ):
         milestones.mark_done(
             ctx, unscheduled, RESPONSE, done_on=date(2026, 11, 1), link="https://x.example/r",
             by_email=OFFICER,
         )  # fmt: skip
+
+
+def test_a_report_date_after_the_response_was_given_is_refused_in_words(
+    ctx: Context, plan_id: int
+) -> None:
+    """The response given on Friday 30 October 2026: a report date after it is refused, naming
+    the response, its day and the new date in words, and how to put it right; the report date
+    and the response's due date stay as they were."""
+    milestones.mark_done(
+        ctx, plan_id, RESPONSE, done_on=date(2026, 10, 30), link="https://x.example/r",
+        by_email=OFFICER,
+    )  # fmt: skip
+    before = milestones.list_milestones(ctx, plan_id)
+    with pytest.raises(exceptions.InvalidValue) as refused:
+        scrutiny.set_report_date(ctx, plan_id, date(2026, 11, 1), by_email=OFFICER)
+    assert refused.value.message == (
+        "The executive's response is recorded as given on Friday 30 October 2026, before "
+        "Sunday 1 November 2026, the day you give as when the executive received the report. "
+        "Check the date; if it is right, first correct the day the executive's response was "
+        f"given (improveflow plan milestone done {plan_id} executive-response --on YYYY-MM-DD "
+        "--link ... --by ...), then run set-report-date again"
+    )
+    assert milestones.list_milestones(ctx, plan_id) == before
+    with ctx.database.reading() as session:
+        assert plan_store.plan_by_id(session, plan_id).report_date == REPORT
 
 
 def test_only_the_plans_own_council_is_told_and_may_record_it(

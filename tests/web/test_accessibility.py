@@ -48,7 +48,7 @@ from improveflow.services.context import Context
 from improveflow.services.delivery import send_due
 from improveflow.services.sign_in import signer
 from improveflow.stores import people as people_store
-from improveflow.testing import add_action
+from improveflow.testing import add_action, complete_action
 from improveflow.testing.smtp import CapturingSmtpServer, free_port
 
 pytestmark = needs_chromium
@@ -234,6 +234,7 @@ def _add_history(ctx: Context) -> dict[str, int]:
         report_date=(base - timedelta(days=90)).date(),
     ).id  # fmt: skip
     signed = add_action(ctx, review, "R1 Publish the collection calendar", owner=OWNER)
+    complete_action(ctx, signed, owner=OWNER, decider=CMT_MEMBER)
     scrutiny.sign_off(
         ctx, signed, signed_off_on=(base - timedelta(days=3)).date(), minute="12/26",
         by_email=CMT_MEMBER,

@@ -19,8 +19,9 @@ _CELL_LABEL = re.compile(r'<span class="cell-label"[^>]*>[^<]*</span>')
 def test_the_dashboard_shows_the_timetable_due_done_and_overdue_in_words(
     client: TestClient, council: Council, clock: FrozenClock
 ) -> None:
-    """Challenge ended 14 March 2014; on 20 June the action plan is done with its link, the
-    feedback report overdue with its latest date, and the progress review still to come."""
+    """Challenge ended 14 March 2014; on 20 June the feedback report is done with its link and
+    the name of who recorded it, the action plan overdue with its latest date, and the
+    progress review still to come."""
     milestones.set_challenge_date(council.ctx, council.plan_id, date(2014, 3, 14))
     clock.set(datetime(2014, 6, 20, 10, 0, tzinfo=UTC))
     milestones.mark_done(
@@ -43,8 +44,8 @@ def test_the_dashboard_shows_the_timetable_due_done_and_overdue_in_words(
         "14 June 2014; the latest date is Thursday 14 August 2014"
     ) in timetable
     assert (
-        "Feedback report published 14 June 2014 None given Done on Friday 30 May 2014: "
-        "feedback report published (the published document)"
+        "Feedback report published 14 June 2014 None given Done on Friday 30 May 2014, "
+        "recorded by Pia Lund: feedback report published (the published document)"
     ) in timetable
     assert "Progress review held 14 January 2015 None given Due by Wednesday 14 January 2015" in (
         timetable

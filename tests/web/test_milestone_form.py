@@ -153,8 +153,9 @@ def test_the_service_refuses_a_day_in_the_future_or_before_the_challenge_beside_
 def test_a_milestone_done_shows_its_date_and_link_and_can_be_corrected(
     client: TestClient, timetable: Council
 ) -> None:
-    """Once done, the form says so, fills in what is recorded, and saves a correction (which
-    the service allows, and audits)."""
+    """Once done, the form and the timetable say so with who recorded it by name, the form
+    fills in what is recorded, and saves a correction (which the service allows, and
+    audits)."""
     milestones.mark_done(
         timetable.ctx, timetable.plan_id, milestones.milestone_kind("feedback-report"),
         done_on=date(2014, 6, 16), link=REPORT, by_email=LEAD,
@@ -162,7 +163,10 @@ def test_a_milestone_done_shows_its_date_and_link_and_can_be_corrected(
     sign_in(client, timetable, ADMIN)
     form = client.get(_form(timetable))
     assert "<h1>Correct when the feedback report was published</h1>" in form.text
-    assert "Done on Monday 16 June 2014, recorded by pia@peers.example" in words(form.text)
+    assert "Done on Monday 16 June 2014, recorded by Pia Lund" in words(form.text)
+    # The timetable page says who recorded it too, by name.
+    page = words(_main(client.get(f"/plans/{timetable.plan_id}/timetable")))
+    assert "Done on Monday 16 June 2014, recorded by Pia Lund: feedback report published" in page
     assert "It is recorded as done. If the date or the link is wrong, correct them here" in (
         words(form.text)
     )

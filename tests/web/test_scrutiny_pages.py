@@ -16,7 +16,7 @@ from web_helpers import Council, csrf, sign_in
 from improveflow.clock import FrozenClock
 from improveflow.models import PlanKind
 from improveflow.services import people, plans, scrutiny
-from improveflow.testing import add_action
+from improveflow.testing import add_action, complete_action
 
 _CELL_LABEL = re.compile(r'<span class="cell-label"[^>]*>[^<]*</span>')
 OFFICER = "sid@council.example"
@@ -36,6 +36,7 @@ def _scrutiny_plan(council: Council, clock: FrozenClock) -> tuple[int, int]:
         report_date=date(2014, 6, 12),
     ).id
     action_id = add_action(council.ctx, plan_id, "R1 Publish the eligibility policy")
+    complete_action(council.ctx, action_id)
     scrutiny.sign_off(
         council.ctx, action_id, signed_off_on=date(2014, 10, 14), minute="45/14", by_email=OFFICER
     )

@@ -22,8 +22,10 @@ from improveflow.cli.common import (
 from improveflow.cli.import_options import column_mapping, date_reading
 from improveflow.cli.import_summary import show_import_report
 from improveflow.importers.people_file import read_people_file
+from improveflow.models import PlanKind
 from improveflow.notify.render import humanise
-from improveflow.services import importing, milestones, plans, rollover, scrutiny
+from improveflow.services import dashboard, importing, milestones, plans, rollover, scrutiny
+from improveflow.workflow.deciders import kind_singular
 
 plan_app = sub_app("Improvement plans.")
 
@@ -111,7 +113,8 @@ def plan_create(
         if view.financial_year is not None:
             out.print(f"It is for the financial year {_year_words(view.financial_year)}.")
         if view.challenge_date is not None or view.report_date is not None:
-            show_milestones(milestones.list_milestones(context_of(ctx), view.id))
+            views = milestones.list_milestones(context_of(ctx), view.id)
+            show_milestones(views, view.id, view.kind)
 
 
 @plan_app.command("set-challenge-date")
@@ -129,7 +132,7 @@ def plan_set_challenge_date(
         context_of(ctx), plan_id, challenge_date.date(), by_email=by
     )
     out.print(f"Plan {plan_id}: the challenge ended on {challenge_date:%d %B %Y}.", markup=False)
-    show_milestones(views)
+    show_milestones(views, plan_id, PlanKind.PEER_CHALLENGE)
 
 
 @plan_app.command("set-report-date")
@@ -168,7 +171,7 @@ def plan_set_report_date(
         f"Plan {plan_id}: the executive received the scrutiny report on {report_date:%d %B %Y}.",
         markup=False,
     )
-    show_milestones(views)
+    show_milestones(views, plan_id, PlanKind.SCRUTINY)
 
 
 milestone_app = sub_app("A plan's timetable: its milestones.")
@@ -183,11 +186,12 @@ def milestone_list(
     as_json: JsonOption = False,
 ) -> None:
     """The plan's milestones: due, latest, done on with its link, and where each stands."""
-    views = milestones.list_milestones(context_of(ctx), plan_id)
+    context = context_of(ctx)
+    views = milestones.list_milestones(context, plan_id)
     if as_json:
         print_json([_milestone_json(view) for view in views])
         return
-    show_milestones(views)
+    show_milestones(views, plan_id, dashboard.plan_for(context, plan_id, None).kind)
 
 
 @milestone_app.command("done")
@@ -223,24 +227,41 @@ def milestone_done(
     out.print(f"{view.label}: {view.words}. {view.link}", markup=False)
 
 
-def show_milestones(views: list[milestones.MilestoneView]) -> None:
-    scrutiny_plan = any(view.kind == "executive_response" for view in views)
+def show_milestones(views: list[milestones.MilestoneView], plan_id: int, kind: str) -> None:
+    """The plan's timetable as a table; when it has none yet, how it gets one (for its kind)."""
     table(
-        "Scrutiny timetable" if scrutiny_plan else "Peer-challenge timetable",
+        "Scrutiny timetable" if kind == PlanKind.SCRUTINY else "Peer-challenge timetable",
         ["milestone", "due by", "latest", "where it stands", "link"],
         (
             (
                 view.label,
                 f"{view.due_on:%d %b %Y}",
                 f"{view.latest_on:%d %b %Y}" if view.latest_on else "",
-                view.words,
+                view.recorded_words,
                 view.link or "",
             )
             for view in views
         ),
-        empty="No milestones yet: record when the challenge ended with "
-        "'improveflow plan set-challenge-date PLAN YYYY-MM-DD', or when a scrutiny report "
-        "was made with 'improveflow plan set-report-date PLAN YYYY-MM-DD'.",
+        empty=_no_milestones(plan_id, kind),
+    )
+
+
+def _no_milestones(plan_id: int, kind: str) -> str:
+    """What to record to give a plan of this kind its milestones."""
+    if kind == PlanKind.PEER_CHALLENGE:
+        return (
+            "No milestones yet: record when the peer challenge ended with "
+            f"'improveflow plan set-challenge-date {plan_id} YYYY-MM-DD'."
+        )
+    if kind == PlanKind.SCRUTINY:
+        return (
+            "No milestones yet: record the day the executive received the scrutiny report "
+            f"with 'improveflow plan set-report-date {plan_id} YYYY-MM-DD'."
+        )
+    singular = kind_singular(kind)
+    return (
+        f"No milestones: plan {plan_id} is {singular}, and only a peer-challenge plan or a "
+        "scrutiny plan has a timetable."
     )
 
 
@@ -253,6 +274,7 @@ def _milestone_json(view: milestones.MilestoneView) -> dict[str, object]:
         "done_on": view.done_on.isoformat() if view.done_on else None,
         "link": view.link,
         "done_by": view.done_by,
+        "done_by_name": view.done_by_name,
         "standing": view.standing.value,
         "words": view.words,
     }
@@ -398,6 +420,8 @@ def plan_show(
                 "organisation": view.organisation,
                 "workflow": view.workflow,
                 "challenge_date": view.challenge_date,
+                "report_date": view.report_date,
+                "response_months": view.response_months,
                 "financial_year": view.financial_year,
                 "rolled_over_to": view.rolled_over_to_id,
                 "rolled_over_from": years.rolled_over_from.plan_id
@@ -417,6 +441,9 @@ def plan_show(
     ):
         if value is not None:
             out.print(f"{label}: {value}", markup=False)
+    if view.report_date is not None:
+        words = scrutiny.report_words(view.report_date, view.response_months)
+        out.print(f"{words}.", markup=False)
     for sentence in years.sentences:
         out.print(sentence, markup=False)
 

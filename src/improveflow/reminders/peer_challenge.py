@@ -166,6 +166,17 @@ LABELS = {
 }
 
 
+# Each milestone in a sentence, as its pages and refusals name it: what it is, and what being
+# done is ("the feedback report", "published").
+NAMES = {
+    MilestoneKind.FEEDBACK_REPORT: ("the feedback report", "published"),
+    MilestoneKind.ACTION_PLAN: ("the action plan", "published"),
+    MilestoneKind.PROGRESS_REVIEW: ("the progress review", "held"),
+    MilestoneKind.PROGRESS_REVIEW_REPORT: ("the progress review report", "published"),
+    MilestoneKind.EXECUTIVE_RESPONSE: ("the executive's response", "given"),
+}
+
+
 class Standing(StrEnum):
     """Where a milestone stands on a day."""
 

@@ -13,14 +13,16 @@ from sqlmodel import Session
 from improveflow import audit, exceptions
 from improveflow import audit_events as recorded
 from improveflow.calendar import as_london
+from improveflow.links import milestone_slug
 from improveflow.models import Person, Plan, PlanKind, Role
 from improveflow.reminders import peer_challenge
-from improveflow.reminders.peer_challenge import LABELS, MilestoneKind, Standing
+from improveflow.reminders.peer_challenge import LABELS, NAMES, MilestoneKind, Standing
 from improveflow.services.context import Context
 from improveflow.stores import milestones as milestone_store
 from improveflow.stores import people as people_store
 from improveflow.stores import plans as plan_store
 from improveflow.templating import long_date
+from improveflow.workflow.deciders import kind_singular
 
 
 @dataclass(frozen=True)
@@ -33,9 +35,19 @@ class MilestoneView:
     latest_on: date | None
     done_on: date | None
     link: str | None
-    done_by: str | None
+    done_by: str | None  # the email address of who marked it done
+    done_by_name: str | None  # and their name
     standing: Standing
     words: str  # "Due by Friday 12 September 2026", "Overdue: it was due on ..."
+
+    @property
+    def recorded_words(self) -> str:
+        """Where it stands with, once done, who recorded it: "Done on Thursday 3 September
+        2026, recorded by Pia Lund"."""
+        who = self.done_by_name or self.done_by
+        if self.done_on is None or not who:
+            return self.words
+        return f"{self.words}, recorded by {who}"
 
 
 class DoneValueInvalid(exceptions.InvalidValue):
@@ -68,13 +80,17 @@ def schedule_in(
     assert plan.id is not None
     if plan.kind != PlanKind.PEER_CHALLENGE:
         raise exceptions.InvalidValue(
-            f"Plan {plan.id} is a {plan.kind.replace('_', ' ')}: only a peer-challenge plan has "
+            f"Plan {plan.id} is {kind_singular(plan.kind)}: only a peer-challenge plan has "
             "a challenge date and the LGA's timetable"
         )
     if challenge_date > as_london(now).date():
         raise exceptions.InvalidValue(
-            f"The challenge date {challenge_date} is in the future: record it once it has ended"
+            f"The challenge date, {long_date(challenge_date)}, is in the future: record it "
+            "once the challenge has ended"
         )
+    refuse_done_before(
+        session, plan, challenge_date, "the peer challenge ended", "set-challenge-date"
+    )
     milestones = peer_challenge.timetable(challenge_date)
     earlier = plan.challenge_date
     milestone_store.set_challenge_date(session, plan.id, challenge_date)
@@ -89,6 +105,27 @@ def schedule_in(
         milestones=tuple(f"{m.kind} {m.due_on}" for m in milestones),
     )
     audit.record(session, event, at=now)
+
+
+def refuse_done_before(
+    session: Session, plan: Plan, start: date, started: str, command: str
+) -> None:
+    """Refuse a new challenge (or report) date after a day one of the plan's milestones is
+    recorded done on, as `mark_done` refuses such a day: a milestone is done after the
+    timetable it belongs to begins. `started` says what the date is ("the peer challenge
+    ended"), `command` the CLI command that records it."""
+    assert plan.id is not None
+    for row in milestone_store.milestones_of(session, plan.id):
+        if row.done_on is None or row.done_on >= start:
+            continue
+        name, what = NAMES[MilestoneKind(row.kind)]
+        raise exceptions.InvalidValue(
+            f"{name[0].upper()}{name[1:]} is recorded as {what} on {long_date(row.done_on)}, "
+            f"before {long_date(start)}, the day you give as when {started}. Check the date; "
+            f"if it is right, first correct the day {name} was {what} (improveflow plan "
+            f"milestone done {plan.id} {milestone_slug(row.kind)} --on YYYY-MM-DD --link ... "
+            f"--by ...), then run {command} again"
+        )
 
 
 def set_challenge_date(
@@ -140,9 +177,10 @@ def mark_done(
                 f"{long_date(plan.challenge_date)}",
             )
         if plan.report_date is not None and done_on < plan.report_date:
-            raise exceptions.InvalidValue(
-                f"{done_on} is before the executive received the scrutiny report "
-                f"({plan.report_date})"
+            raise DoneValueInvalid(
+                DoneValueInvalid.DONE_ON,
+                f"{long_date(done_on)} is before the executive received the scrutiny report, "
+                f"on {long_date(plan.report_date)}",
             )
         milestone_store.mark_done(
             session, found[kind.value].id, done_on=done_on, link=link.strip(), done_by_id=actor.id
@@ -163,18 +201,23 @@ _SCRUTINY_RECORDERS = frozenset({Role.SCRUTINY_OFFICER, Role.CHIEF_EXECUTIVE, Ro
 
 def _no_milestone(plan: Plan, kind: MilestoneKind) -> str:
     """Why the plan has no such milestone, and how it gets one."""
+    name = NAMES[kind][0]
     scrutiny_kind = kind is MilestoneKind.EXECUTIVE_RESPONSE
     if scrutiny_kind != (plan.kind == PlanKind.SCRUTINY):
         which = "a scrutiny plan" if scrutiny_kind else "a peer-challenge plan"
-        return f"Plan {plan.id} has no {LABELS[kind].lower()} milestone: only {which} has one"
+        return (
+            f"Plan {plan.id} is {kind_singular(plan.kind)}, so it has no milestone for {name}: "
+            f"only {which} has one"
+        )
     if plan.kind == PlanKind.SCRUTINY:
         return (
-            f"Plan {plan.id} has no {LABELS[kind].lower()} milestone: record its report date "
-            f"first (improveflow plan set-report-date {plan.id} YYYY-MM-DD)"
+            f"Plan {plan.id} has no milestone for {name} yet: record the day the executive "
+            f"received the scrutiny report first (improveflow plan set-report-date {plan.id} "
+            "YYYY-MM-DD)"
         )
     return (
-        f"Plan {plan.id} has no {LABELS[kind].lower()} milestone: record its challenge "
-        f"date first (improveflow plan set-challenge-date {plan.id} YYYY-MM-DD)"
+        f"Plan {plan.id} has no milestone for {name} yet: record the day its peer challenge "
+        f"ended first (improveflow plan set-challenge-date {plan.id} YYYY-MM-DD)"
     )
 
 
@@ -233,6 +276,7 @@ def _views(session: Session, plan_id: int, today: date) -> list[MilestoneView]:
                 done_on=row.done_on,
                 link=row.link,
                 done_by=row.done_by,
+                done_by_name=row.done_by_name,
                 standing=stands,
                 words=standing_words(stands, row.due_on, row.latest_on, row.done_on),
             )

@@ -17,6 +17,7 @@ from improveflow.services.organisations import organisation_for_new_plan
 from improveflow.stores import people as people_store
 from improveflow.stores import plans as plan_store
 from improveflow.templating import long_date
+from improveflow.workflow.deciders import kind_singular
 from improveflow.workflow.registry import DEFAULT_WORKFLOW
 
 
@@ -98,6 +99,7 @@ def create_plan(
             )
     if not title.strip():
         raise exceptions.InvalidValue("A plan needs a title")
+    _refuse_a_timetable_of_another_kind(kind, challenge_date, report_date)
     if response_months is not None and report_date is None:
         raise exceptions.InvalidValue(
             "A response period begins with the day the executive received the scrutiny "
@@ -141,6 +143,24 @@ def create_plan(
             return plan_view(plan)
         milestones.schedule_in(session, plan, challenge_date, actor_id=None, now=now)
         return replace(plan_view(plan), challenge_date=challenge_date)
+
+
+def _refuse_a_timetable_of_another_kind(
+    kind: PlanKind, challenge_date: date | None, report_date: date | None
+) -> None:
+    """A challenge date is a peer challenge's, a report date a scrutiny plan's: refused for a
+    plan of another kind before it is made, so the refusal names no plan that never was."""
+    singular = kind_singular(kind.value)
+    singular = singular[0].upper() + singular[1:]
+    if challenge_date is not None and kind is not PlanKind.PEER_CHALLENGE:
+        raise exceptions.InvalidValue(
+            f"{singular} has no challenge date: only a peer-challenge plan has the LGA's timetable"
+        )
+    if report_date is not None and kind is not PlanKind.SCRUTINY:
+        raise exceptions.InvalidValue(
+            f"{singular} has no report date: only a scrutiny plan has the executive's "
+            "response to a committee's report"
+        )
 
 
 def list_plans(ctx: Context) -> list[PlanView]:
@@ -201,7 +221,8 @@ def add_action(ctx: Context, new: NewAction, *, by_email: str | None = None) -> 
         raise exceptions.InvalidValue("An action needs a theme and an objective")
     if new.start_date and new.target_date and new.start_date > new.target_date:
         raise exceptions.InvalidValue(
-            f"The start date {new.start_date} is after the target date {new.target_date}"
+            f"The start date, {long_date(new.start_date)}, is after the target date, "
+            f"{long_date(new.target_date)}: give a start on or before the target"
         )
     now = ctx.clock.now()
     with ctx.database.writing() as session:

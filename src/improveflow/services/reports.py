@@ -42,6 +42,7 @@ from improveflow.stores import plans as plan_store
 from improveflow.stores import reports as report_store
 from improveflow.stores.audit import StoredEvent
 from improveflow.templating import short_date
+from improveflow.workflow.deciders import kind_singular
 
 # Changes are counted from here when a plan has no earlier report and no date is given.
 _BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
@@ -197,7 +198,7 @@ def check_pack(ctx: Context, plan_id: int, pack: ReportPack) -> None:
         kind = plan_store.plan_by_id(session, plan_id).kind
     if kind != PlanKind.PEER_CHALLENGE:
         raise exceptions.InvalidValue(
-            f"Plan {plan_id} is a {kind.replace('_', ' ')}, not a peer-challenge plan, so "
+            f"Plan {plan_id} is {kind_singular(kind)}, not a peer-challenge plan, so "
             "it has no progress review pack: leave out --pack for its committee report"
         )
 

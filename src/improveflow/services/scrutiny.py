@@ -32,6 +32,8 @@ from improveflow.stores import plans as plan_store
 from improveflow.stores import sign_offs as sign_off_store
 from improveflow.stores.sign_offs import SignOffRow
 from improveflow.templating import long_date, short_date
+from improveflow.workflow.deciders import kind_singular
+from improveflow.workflow.definition import Workflow
 
 # Who records a committee's sign-off: the officer who clerks it, and administrators.
 SIGNERS = frozenset({Role.SCRUTINY_OFFICER, Role.ADMIN})
@@ -72,6 +74,18 @@ def sign_off_view(row: SignOffRow) -> SignOffView:
     )
 
 
+def report_words(report_date: date, months: int | None) -> str:
+    """A scrutiny plan's report date and response period in a sentence: "Report received by
+    the executive on Friday 12 June 2026, response within two months beginning with that day,
+    due by Tuesday 11 August 2026"."""
+    period = months or scrutiny.DEFAULT_RESPONSE_MONTHS
+    return (
+        f"Report received by the executive on {long_date(report_date)}, response within "
+        f"{scrutiny.period_words(period)} beginning with that day, due by "
+        f"{long_date(scrutiny.response_due(report_date, period))}"
+    )
+
+
 def response_months(months: int | None) -> int:
     """The executive's response period asked for, checked: the statutory two when none."""
     if months is None:
@@ -99,14 +113,17 @@ def schedule_in(
     assert plan.id is not None
     if plan.kind != PlanKind.SCRUTINY:
         raise exceptions.InvalidValue(
-            f"Plan {plan.id} is a {plan.kind.replace('_', ' ')}: only a scrutiny plan has a "
+            f"Plan {plan.id} is {kind_singular(plan.kind)}: only a scrutiny plan has a "
             "report date and the executive's response to it"
         )
     if report_date > as_london(now).date():
         raise exceptions.InvalidValue(
-            f"The report date {report_date} is in the future: record the day the executive "
-            "received the report once it has"
+            f"The report date, {long_date(report_date)}, is in the future: record the day the "
+            "executive received the report once it has"
         )
+    milestones.refuse_done_before(
+        session, plan, report_date, "the executive received the report", "set-report-date"
+    )
     period = response_months(months if months is not None else plan.response_months)
     (response,) = scrutiny.timetable(report_date, period)
     earlier = plan.report_date
@@ -164,7 +181,8 @@ def sign_off(
     now = ctx.clock.now()
     if signed_off_on > as_london(now).date():
         raise exceptions.InvalidValue(
-            f"{signed_off_on} is in the future: record a sign-off once the committee has met"
+            f"{long_date(signed_off_on)} is in the future: record a sign-off once the committee "
+            "has met"
         )
     with ctx.database.writing() as session:
         action = action_store.action_by_id(session, action_id)
@@ -172,14 +190,14 @@ def sign_off(
         signer = _signer(session, plan, action_id, by_email)
         if plan.kind != PlanKind.SCRUTINY:
             raise exceptions.Refused(
-                f"Action {action_id} is in plan {plan.id}, a "
-                f"{plan.kind.replace('_', ' ')}: only a scrutiny plan's actions are signed "
-                "off by its committee"
+                f"Action {action_id} is in plan {plan.id}, {kind_singular(plan.kind)}: only a "
+                "scrutiny plan's actions are signed off by its committee"
             )
+        _refuse_unless_complete(ctx.workflows.workflow(plan.workflow), action_id, action.state)
         if plan.report_date is not None and signed_off_on < plan.report_date:
             raise exceptions.InvalidValue(
-                f"{signed_off_on} is before the executive received the scrutiny report "
-                f"({plan.report_date})"
+                f"{long_date(signed_off_on)} is before the executive received the scrutiny "
+                f"report, on {long_date(plan.report_date)}"
             )
         earlier = sign_off_store.sign_off_of(session, action_id)
         sign_off_store.record(
@@ -198,6 +216,20 @@ def sign_off(
         row = sign_off_store.sign_off_of(session, action_id)
         assert row is not None
         return sign_off_view(row)
+
+
+def _refuse_unless_complete(workflow: Workflow, action_id: int, state: str) -> None:
+    """The committee signs an action off as implemented: only once it is in one of its
+    workflow's final states (complete, in the shipped workflow)."""
+    finished = [s for s in workflow.states.values() if s.final]
+    if any(s.name == state for s in finished):
+        return
+    now = workflow.states[state].label.lower() if state in workflow.states else state
+    complete = " or ".join(s.label.lower() for s in finished) or "complete"
+    raise exceptions.Refused(
+        f"Action {action_id} is {now}: the committee signs off an action as implemented once "
+        f"it is {complete}. Ask for it to be marked {complete} first, then record the sign-off"
+    )
 
 
 def _signer(session: Session, plan: Plan, action_id: int, email: str) -> Person:

@@ -29,6 +29,7 @@ class MilestoneRow(NamedTuple):
     done_on: date | None
     link: str | None
     done_by: str | None  # the email address of who marked it done
+    done_by_name: str | None  # and their name
 
 
 class OpenMilestone(NamedTuple):
@@ -97,6 +98,7 @@ _LISTED = (
         _MILESTONE.c.done_on,
         _MILESTONE.c.link,
         _PERSON.c.email,
+        _PERSON.c.name,
     )
     .select_from(_MILESTONE.outerjoin(_PERSON, _PERSON.c.id == _MILESTONE.c.done_by_id))
     .order_by(_MILESTONE.c.due_on, _MILESTONE.c.id)

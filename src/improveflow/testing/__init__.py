@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from improveflow import resources, schema
 from improveflow.clock import FrozenClock
 from improveflow.config import load_settings
-from improveflow.models import Action, Person, PlanKind
-from improveflow.services import people, plans
+from improveflow.models import Action, Person, PlanKind, Verdict
+from improveflow.services import approvals, people, plans, progress
 from improveflow.services.context import Context
 from improveflow.stores.tables import table_of
 
@@ -92,6 +92,24 @@ def add_action(
             target_date=target,
         ),
     )
+
+
+def complete_action(
+    context: Context,
+    action_id: int,
+    *,
+    owner: str = "owen@council.example",
+    decider: str = "dana@council.example",
+) -> None:
+    """Take a drafted action through the workflow to complete, as its owner asks and a member
+    of the approving body (CMT in the sample) agrees: approved, started, a progress update,
+    complete."""
+    for trigger in ("approve", "start", "complete"):
+        if trigger == "complete":
+            progress.record_progress(context, action_id, "Done", None, by_email=owner)
+        asked = approvals.request_change(context, action_id, trigger, by_email=owner)
+        if asked.request_id is not None:
+            approvals.decide(context, asked.request_id, Verdict.APPROVE, by_email=decider)
 
 
 def add_owners_with_actions(

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Request, Response
 
 from improveflow import exceptions
 from improveflow.links import milestone_slug
+from improveflow.reminders import peer_challenge
 from improveflow.services import milestones, timetable
 from improveflow.services.milestones import DoneValueInvalid, MilestoneView
 from improveflow.services.sessions import Viewer
@@ -31,14 +32,8 @@ DATE_FIELD = "done_on"  # the boxes' names: done_on_day, done_on_month, done_on_
 DATE_ID = "done-on"  # and their ids: done-on-day ...
 LINK_ID = "link"
 _FIELD_IDS = {DoneValueInvalid.DONE_ON: f"{DATE_ID}-day", DoneValueInvalid.LINK: LINK_ID}
-# Each milestone in a sentence, as its emails name it: what it is, and what being done is.
-NAMES = {
-    "feedback_report": ("the feedback report", "published"),
-    "action_plan": ("the action plan", "published"),
-    "progress_review": ("the progress review", "held"),
-    "progress_review_report": ("the progress review report", "published"),
-    "executive_response": ("the executive's response", "given"),
-}
+# Each milestone in a sentence: what it is, and what being done is.
+NAMES = {kind.value: words for kind, words in peer_challenge.NAMES.items()}
 
 
 def _timetable(web: WebState, viewer: Viewer, plan_id: int) -> Timetable:

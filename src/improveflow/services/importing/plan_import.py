@@ -40,6 +40,7 @@ from improveflow.services.organisations import organisation_for_new_plan
 from improveflow.services.plans import refuse_if_rolled_over
 from improveflow.stores import imports as import_store
 from improveflow.stores import plans as plan_store
+from improveflow.workflow.deciders import kind_singular
 from improveflow.workflow.registry import DEFAULT_WORKFLOW
 
 _SERVICE_PLAN = re.compile(r"\bservices? plan\b")
@@ -221,8 +222,8 @@ def _import_plan(
         refuse_if_rolled_over(plan)
     if not created and options.kind and plan.kind != options.kind.value:
         raise exceptions.InvalidValue(
-            f"Plan '{title}' already exists as a {plan.kind.replace('_', ' ')} plan, "
-            f"not {options.kind.value.replace('_', ' ')}"
+            f"Plan '{title}' already exists as {kind_singular(plan.kind)}, not "
+            f"{kind_singular(options.kind.value)}"
         )
     assert plan.id is not None
     report = PlanImportReport(
