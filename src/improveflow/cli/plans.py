@@ -103,8 +103,10 @@ def plan_create(
             "title": view.title,
             "kind": view.kind,
             "challenge_date": view.challenge_date,
-            "financial_year": view.financial_year,
         }
+        # Each kind's own facts, where the plan has them.
+        if view.financial_year is not None:
+            shown["financial_year"] = view.financial_year
         if view.report_date is not None:
             shown |= {"report_date": view.report_date, "response_months": view.response_months}
         print_json(shown)
