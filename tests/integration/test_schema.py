@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
@@ -47,6 +49,33 @@ def test_head_constant_names_the_newest_migration(database_url: str) -> None:
         database.dispose()
 
 
+@contextmanager
+def _at_revision(database: Database, revision: str) -> Iterator[sa.Connection]:
+    """The database brought to `revision` (up from empty, or down from PostgreSQL's test
+    database, which is at head), in a transaction for rows as that revision stored them."""
+    config = schema.alembic_config(database)
+    before = schema.current_revision(database)
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        if before is None:
+            command.upgrade(config, revision)
+        else:
+            command.downgrade(config, revision)
+        yield connection
+
+
+def _add_plan(connection: sa.Connection, title: str, kind: str) -> int:
+    """A plan row written with plain SQL, as any earlier revision can hold it; its id."""
+    connection.execute(
+        sa.text(
+            "INSERT INTO plan (title, organisation, kind, workflow, approval_overrides, "
+            "created_at) VALUES (:title, 'Council', :kind, 'default', '{}', :now)"
+        ),
+        {"title": title, "kind": kind, "now": datetime(2026, 6, 20, tzinfo=UTC)},
+    )
+    return int(connection.execute(sa.text("SELECT max(id) FROM plan")).scalar_one())
+
+
 def test_upgrading_clears_the_feedback_reports_misread_latest_date(database_url: str) -> None:
     """Milestones scheduled before 0016 gave the feedback report a five-month latest date the
     LGA's guidance gives only to a late action plan: the upgrade clears it, and only it. On
@@ -54,24 +83,8 @@ def test_upgrading_clears_the_feedback_reports_misread_latest_date(database_url:
     the upgrade must allow and then check."""
     database = Database(database_url)
     try:
-        config = schema.alembic_config(database)
-        before = schema.current_revision(database)  # PostgreSQL's test database is at head
-        with database.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            if before is None:
-                command.upgrade(config, "0015")
-            else:
-                command.downgrade(config, "0015")
-            connection.execute(
-                sa.text(
-                    "INSERT INTO plan (title, organisation, kind, workflow, approval_overrides, "
-                    "created_at) "
-                    "VALUES ('Corporate Peer Challenge 2026', 'Council', 'peer_challenge', "
-                    "'default', '{}', :now)"
-                ),
-                {"now": datetime(2026, 6, 20, tzinfo=UTC)},
-            )
-            plan_id = connection.execute(sa.text("SELECT max(id) FROM plan")).scalar_one()
+        with _at_revision(database, "0015") as connection:
+            plan_id = _add_plan(connection, "Corporate Peer Challenge 2026", "peer_challenge")
             for kind in ("feedback_report", "action_plan"):
                 connection.execute(
                     sa.text(
@@ -96,24 +109,8 @@ def test_upgrading_keeps_earlier_snapshots_as_committee_reports(database_url: st
     the upgrade records them so, and they go on moving the next report's window."""
     database = Database(database_url)
     try:
-        config = schema.alembic_config(database)
-        before = schema.current_revision(database)  # PostgreSQL's test database is at head
-        with database.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            if before is None:
-                command.upgrade(config, "0018")
-            else:
-                command.downgrade(config, "0018")
-            connection.execute(
-                sa.text(
-                    "INSERT INTO plan (title, organisation, kind, workflow, approval_overrides, "
-                    "created_at) "
-                    "VALUES ('Service plan 2026', 'Council', 'service_plan', 'default', '{}', "
-                    ":now)"
-                ),
-                {"now": datetime(2026, 6, 20, tzinfo=UTC)},
-            )
-            plan_id = connection.execute(sa.text("SELECT max(id) FROM plan")).scalar_one()
+        with _at_revision(database, "0018") as connection:
+            plan_id = _add_plan(connection, "Service plan 2026", "service_plan")
             connection.execute(
                 sa.text(
                     "INSERT INTO report_snapshot (plan_id, made_at, checkpoint_seq, "
