@@ -77,3 +77,15 @@ def daily_sweeps(
         day = first + timedelta(days=n)
         reports[day] = run(ctx, clock, london(day.year, day.month, day.day, *at))
     return reports
+
+
+def whys_by_day(reports: dict[date, sweep.SweepReport], kind: str) -> dict[date, list[str]]:
+    """Each day's notices of `kind`: the reason each gives, to whom (by person id)."""
+    found: dict[date, list[str]] = {}
+    for day, report in reports.items():
+        whys = sorted(
+            f"{d.why.split(' (')[0]} -> {d.person_id}" for d in report.decisions if d.kind == kind
+        )
+        if whys:
+            found[day] = whys
+    return found

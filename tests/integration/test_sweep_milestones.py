@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sweep_helpers import daily_sweeps, emails_to, london, run
+from sweep_helpers import daily_sweeps, emails_to, london, run, whys_by_day
 
 from improveflow import exceptions
 from improveflow.calendar import as_london
@@ -15,7 +15,6 @@ from improveflow.clock import FrozenClock
 from improveflow.models import PlanKind
 from improveflow.services import milestones, people, plans
 from improveflow.services.context import Context
-from improveflow.services.sweep import SweepReport
 from improveflow.testing import add_sample_people
 
 LEAD = "pia@peers.example"
@@ -37,18 +36,6 @@ def plan_id(ctx: Context, clock: FrozenClock) -> int:
     ).id
 
 
-def _told(reports: dict[date, SweepReport], kind: str) -> dict[date, list[str]]:
-    """Each day's notices of `kind`: the reason each gives, to whom (by person id)."""
-    found: dict[date, list[str]] = {}
-    for day, report in reports.items():
-        whys = sorted(
-            f"{d.why.split(' (')[0]} -> {d.person_id}" for d in report.decisions if d.kind == kind
-        )
-        if whys:
-            found[day] = whys
-    return found
-
-
 def test_milestones_are_reminded_and_escalated_on_working_days_to_lead_and_chief_once(
     ctx: Context, plan_id: int, clock: FrozenClock
 ) -> None:
@@ -56,8 +43,8 @@ def test_milestones_are_reminded_and_escalated_on_working_days_to_lead_and_chief
     Christmas Day and the substitute Boxing Day holiday to Tuesday 29 December; each to the
     lead and the chief executive once, and never again on later sweeps."""
     reports = daily_sweeps(ctx, clock, date(2026, 12, 1), 40)
-    reminders = _told(reports, "milestone_reminder")
-    overdue = _told(reports, "milestone_overdue")
+    reminders = whys_by_day(reports, "milestone_reminder")
+    overdue = whys_by_day(reports, "milestone_overdue")
     assert list(reminders) == [date(2026, 12, 10)]
     assert list(overdue) == [date(2026, 12, 29)]
     # Two milestones (the feedback report and the action plan) to two people.
@@ -121,7 +108,7 @@ def test_a_milestone_done_is_not_escalated_and_the_latest_date_is(
     assert done.words == "Done on Thursday 17 December 2026"
     reports = daily_sweeps(ctx, clock, date(2026, 12, 19), 14)
     reports |= daily_sweeps(ctx, clock, date(2027, 2, 20), 10)
-    overdue = _told(reports, "milestone_overdue")
+    overdue = whys_by_day(reports, "milestone_overdue")
     # Due 25 February 2027 at the latest (a Thursday): told on Friday the 26th.
     assert list(overdue) == [date(2026, 12, 29), date(2027, 2, 26)]
     assert all(w.startswith("Action plan published") for ws in overdue.values() for w in ws)
@@ -147,8 +134,8 @@ def test_a_corrected_challenge_date_moves_the_milestones_and_their_notices(
     reports = daily_sweeps(ctx, clock, date(2026, 12, 1), 40)
     # Due Saturday 2 January 2027: reminded ten working days before (Christmas Day, the
     # substitute Boxing Day and New Year's Day skipped), escalated on Monday 4 January.
-    assert list(_told(reports, "milestone_reminder")) == [date(2026, 12, 15)]
-    assert list(_told(reports, "milestone_overdue")) == [date(2027, 1, 4)]
+    assert list(whys_by_day(reports, "milestone_reminder")) == [date(2026, 12, 15)]
+    assert list(whys_by_day(reports, "milestone_overdue")) == [date(2027, 1, 4)]
 
 
 def test_only_the_plans_own_council_is_told_and_may_record_it(
@@ -209,7 +196,7 @@ def test_a_timetable_recorded_late_is_told_once_where_it_stands(
     quiet = run(ctx, clock, london(2027, 3, 6, 10, 0))  # a Saturday
     assert [d for d in quiet.decisions if d.kind.startswith("milestone")] == []
     reports = daily_sweeps(ctx, clock, date(2027, 3, 8), 5)
-    told = _told(reports, "milestone_overdue")
+    told = whys_by_day(reports, "milestone_overdue")
     assert list(told) == [date(2027, 3, 8)]
     assert len(told[date(2027, 3, 8)]) == 4  # two milestones, two people
     assert sorted(w.split(" -> ")[0] for w in told[date(2027, 3, 8)]) == [
@@ -218,4 +205,4 @@ def test_a_timetable_recorded_late_is_told_once_where_it_stands(
         "Feedback report published: not done by its due date, 18 Dec 2026",
         "Feedback report published: not done by its due date, 18 Dec 2026",
     ]
-    assert _told(reports, "milestone_reminder") == {}
+    assert whys_by_day(reports, "milestone_reminder") == {}

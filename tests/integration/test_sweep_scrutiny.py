@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sweep_helpers import daily_sweeps, emails_to, london, run
+from sweep_helpers import daily_sweeps, emails_to, london, run, whys_by_day
 
 from improveflow import exceptions, resources
 from improveflow.calendar import as_london
@@ -18,7 +18,6 @@ from improveflow.models import PlanKind
 from improveflow.notify.render import EmailRenderer
 from improveflow.services import milestones, people, plans, scrutiny
 from improveflow.services.context import Context
-from improveflow.services.sweep import SweepReport
 from improveflow.stores import plans as plan_store
 from improveflow.testing import add_sample_people
 
@@ -48,18 +47,6 @@ def plan_id(ctx: Context, clock: FrozenClock) -> int:
     ).id
 
 
-def _told(reports: dict[date, SweepReport], kind: str) -> dict[date, list[str]]:
-    """Each day's notices of `kind`: the reason each gives, to whom (by person id)."""
-    found: dict[date, list[str]] = {}
-    for day, report in reports.items():
-        whys = sorted(
-            f"{d.why.split(' (')[0]} -> {d.person_id}" for d in report.decisions if d.kind == kind
-        )
-        if whys:
-            found[day] = whys
-    return found
-
-
 def test_the_response_is_reminded_and_escalated_on_working_days_to_officer_and_chief_once(
     ctx: Context, plan_id: int, clock: FrozenClock
 ) -> None:
@@ -71,8 +58,8 @@ def test_the_response_is_reminded_and_escalated_on_working_days_to_officer_and_c
         ("Executive response given", date(2026, 12, 26), None)
     ]
     reports = daily_sweeps(ctx, clock, date(2026, 12, 1), 40)
-    reminders = _told(reports, "milestone_reminder")
-    overdue = _told(reports, "milestone_overdue")
+    reminders = whys_by_day(reports, "milestone_reminder")
+    overdue = whys_by_day(reports, "milestone_overdue")
     assert list(reminders) == [date(2026, 12, 10)]
     assert list(overdue) == [date(2026, 12, 29)]
     assert len(reminders[date(2026, 12, 10)]) == 2
@@ -96,17 +83,17 @@ def test_the_response_is_reminded_and_escalated_on_working_days_to_officer_and_c
     # What the sweep queued renders in the scrutiny words.
     [queued] = [r for r in emails_to(ctx, OFFICER) if r["context"]["stage"] == "reminder"]
     signer = LinkSigner("a-test-secret-of-sufficient-length", "https://x.example/", timedelta(1))
-    email = EmailRenderer(resources.bundled_dir("templates"), signer).render(
+    rendered = EmailRenderer(resources.bundled_dir("templates"), signer).render(
         queued["template"], queued["context"], recipient_name="Sid Amin", person_id=1
     )
-    assert email.subject == (
+    assert rendered.subject == (
         "Coming up: the executive's response to the scrutiny report it received on Tuesday 27 "
         "October 2026 is due by Saturday 26 December 2026"
     )
     assert (
         "because the executive must respond within two months beginning with the day it "
         "received the report"
-    ) in email.text
+    ) in rendered.text
 
 
 def test_a_sweep_on_a_bank_holiday_or_twice_a_day_adds_nothing(
@@ -138,7 +125,7 @@ def test_a_response_given_is_not_escalated(ctx: Context, plan_id: int, clock: Fr
     )
     assert done.words == "Done on Thursday 17 December 2026"
     reports = daily_sweeps(ctx, clock, date(2026, 12, 19), 20)
-    assert _told(reports, "milestone_overdue") == {}
+    assert whys_by_day(reports, "milestone_overdue") == {}
     assert [r["context"]["stage"] for r in emails_to(ctx, CHIEF)] == []
 
 
@@ -155,8 +142,8 @@ def test_the_plans_own_period_and_a_corrected_report_date_move_the_response(
     reports = daily_sweeps(ctx, clock, date(2026, 12, 1), 70)
     # Due Saturday 30 January 2027: escalated on Monday 1 February; reminded on Friday 15
     # January, with ten working days (18 to 29 January) left.
-    assert list(_told(reports, "milestone_overdue")) == [date(2027, 2, 1)]
-    assert list(_told(reports, "milestone_reminder")) == [date(2027, 1, 15)]
+    assert list(whys_by_day(reports, "milestone_overdue")) == [date(2027, 2, 1)]
+    assert list(whys_by_day(reports, "milestone_reminder")) == [date(2027, 1, 15)]
     [sent] = [r for r in emails_to(ctx, OFFICER) if r["context"]["stage"] == "overdue"]
     assert sent["context"]["response_period"] == "three months"
     assert sent["context"]["report_date"] == "2026-10-31"
