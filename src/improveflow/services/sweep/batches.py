@@ -30,7 +30,6 @@ class SweepTransactions:
         self._stack = ExitStack()
         self._session: Session | None = None
         self._recorded = 0
-        self.commits = 0
 
     def __enter__(self) -> SweepTransactions:
         self._session = self._stack.enter_context(self._database.writing())
@@ -43,9 +42,7 @@ class SweepTransactions:
         trace: TracebackType | None,
     ) -> bool:
         self._session = None
-        suppressed = bool(self._stack.__exit__(kind, error, trace))
-        self.commits += error is None
-        return suppressed
+        return bool(self._stack.__exit__(kind, error, trace))
 
     @property
     def session(self) -> Session:
@@ -63,7 +60,6 @@ class SweepTransactions:
         if self._batch is None or self._recorded < self._batch:
             return
         self._stack.close()
-        self.commits += 1
         self._recorded = 0
         self._stack = ExitStack()
         self._session = self._stack.enter_context(self._database.writing())
