@@ -7,7 +7,7 @@ import pytest
 
 from improveflow.calendar import FinancialYear
 from improveflow.services.plans import PlanView
-from improveflow.services.rollover import RolledOver, carried_words, default_title, year_words
+from improveflow.services.rollover import RolledOver, carried_words, default_title
 from improveflow.stores.rollover import YearLink
 
 Y2025 = FinancialYear(2025)
@@ -59,9 +59,9 @@ def test_what_a_roll_over_did_in_words(counts: tuple[int, int, int], said: str) 
 
 def test_the_other_years_action_is_named_with_its_plan_and_year() -> None:
     """The year is added unless the plan's title already says it; a reference follows."""
-    assert year_words(YearLink(17, "AGS 3", 2, "Annual Governance Statement", "2025/26")) == (
+    assert YearLink(17, "AGS 3", 2, "Annual Governance Statement", "2025/26").words == (
         "Annual Governance Statement 2025/26, action 17 (AGS 3)"
     )
-    assert year_words(YearLink(17, None, 2, "AGS 2025/26 plan", "2025/26")) == (
+    assert YearLink(17, None, 2, "AGS 2025/26 plan", "2025/26").words == (
         "AGS 2025/26 plan, action 17"
     )

@@ -26,7 +26,7 @@ from improveflow.services.plans import PlanView, plan_view
 from improveflow.stores import people as people_store
 from improveflow.stores import plans as plan_store
 from improveflow.stores import rollover as rollover_store
-from improveflow.stores.rollover import CARRIED_COLUMNS, YearLink
+from improveflow.stores.rollover import CARRIED_COLUMNS
 from improveflow.templating import long_date
 from improveflow.workflow.deciders import kind_singular
 
@@ -318,18 +318,12 @@ def refuse_if_carried_on(session: Session, action_id: int) -> None:
     went = rollover_store.carried_to(session, action_id)
     if went is not None:
         raise exceptions.Refused(
-            f"Action {action_id} was carried forward to {year_words(went)}: record progress "
+            f"Action {action_id} was carried forward to {went.words}: record progress "
             f"and ask for changes on action {went.action_id}"
         )
 
 
 # Provenance in words ------------------------------------------------------------------------
-
-
-def year_words(link: YearLink) -> str:
-    """'Annual Governance Statement 2025/26, action 17 (AGS 3)': the plan, its year (unless
-    its title already says it) and the action."""
-    return link.words
 
 
 @dataclass(frozen=True)
@@ -369,10 +363,8 @@ def provenance_in(session: Session, action_id: int) -> Provenance:
     found = rollover_store.carried_from(session, action_id)
     went = rollover_store.carried_to(session, action_id)
     return Provenance(
-        carried_from=YearLinkView(found.action_id, found.plan_id, year_words(found))
-        if found
-        else None,
-        carried_to=YearLinkView(went.action_id, went.plan_id, year_words(went)) if went else None,
+        carried_from=YearLinkView(found.action_id, found.plan_id, found.words) if found else None,
+        carried_to=YearLinkView(went.action_id, went.plan_id, went.words) if went else None,
     )
 
 

@@ -27,7 +27,6 @@ from improveflow.services.action_history.entries import (
     Waiting,
 )
 from improveflow.services.context import Context
-from improveflow.services.rollover import year_words
 from improveflow.stores import actions, people, plans
 from improveflow.stores import audit as audit_store
 from improveflow.stores import rollover as rollover_store
@@ -67,5 +66,5 @@ def history_of(ctx: Context, action_id: int) -> list[HistoryEntry]:
             calendar=calendar_of(workflow),
             names=people.names_by_id(session, (row.actor_id for row in rows)),
             target_now=action.target_date,
-            origins={earlier.action_id: year_words(earlier)} if earlier else {},
+            origins={earlier.action_id: earlier.words} if earlier else {},
         )
