@@ -179,26 +179,26 @@ def rows_in(session: Session, plan_id: int, page_size: int = 500) -> Iterator[Ex
     """Every row of the plan's table with its decisions, inside the caller's transaction."""
     after = 0
     while rows := plan_table.table_after(session, plan_id, TableFilter(), after, page_size):
-        ids = [row.id for row in rows]
-        changes = _reasons_brought(
-            session, rows, _changes(plan_table.approved_changes(session, ids))
-        )
-        signed = sign_off_store.sign_offs_of(session, ids)
-        carried = rollover_store.carried_to_each(session, ids)
-        for row in rows:
-            yield _export_row(row, changes.get(row.id), signed.get(row.id), carried.get(row.id))
+        yield from _export_page(session, rows)
         after = rows[-1].id
 
 
 def export_rows(ctx: Context, plan_id: int, filters: TableFilter) -> Iterator[ExportRow]:
     """Every row of the plan's table with its decisions, read a page at a time."""
     for rows in table_pages(ctx, plan_id, filters):
-        ids = [row.id for row in rows]
         with ctx.database.reading() as session:
-            changes = _reasons_brought(
-                session, rows, _changes(plan_table.approved_changes(session, ids))
-            )
-            signed = sign_off_store.sign_offs_of(session, ids)
-            carried = rollover_store.carried_to_each(session, ids)
-        for row in rows:
-            yield _export_row(row, changes.get(row.id), signed.get(row.id), carried.get(row.id))
+            page = _export_page(session, rows)
+        yield from page
+
+
+def _export_page(session: Session, rows: list[TableRow]) -> list[ExportRow]:
+    """A page of the table with what was decided about each row, its committee sign-off and
+    where it was carried forward to."""
+    ids = [row.id for row in rows]
+    changes = _reasons_brought(session, rows, _changes(plan_table.approved_changes(session, ids)))
+    signed = sign_off_store.sign_offs_of(session, ids)
+    carried = rollover_store.carried_to_each(session, ids)
+    return [
+        _export_row(row, changes.get(row.id), signed.get(row.id), carried.get(row.id))
+        for row in rows
+    ]
